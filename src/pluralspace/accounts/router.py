@@ -1,0 +1,59 @@
+"""`/api/v1/me`: the signed-in account, its security log. Session tokens only (the `account` scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..auth import service
+from ..auth.dependencies import Requires
+from ..auth.principal import Principal
+from ..auth.schemas import AccountOut, AccountPatch, SecurityEventOut
+from ..auth.scopes import ACCOUNT_SCOPE
+from ..kit import crypto
+from ..kit.envelope import Envelope, Page, ok, page
+from ..kit.openapi import WRITE, errors
+from ..kit.pagination import PageRequest, page_params
+from ..state import app_state
+from . import security_log
+from .security_log import client_of
+
+router = APIRouter(prefix="/api/v1/me", tags=["account"])
+SessionOnly = Annotated[Principal, Requires(ACCOUNT_SCOPE)]
+
+
+@router.get("", response_model=Envelope[AccountOut], responses=errors(403), summary="The signed-in account")
+async def get_me(principal: SessionOnly, request: Request) -> Envelope:
+    return ok(await app_state(request).database.read(service.get_account, principal.account_id))
+
+
+@router.patch("", response_model=Envelope[AccountOut], responses=errors(*WRITE, 403, 409),
+              summary="Change email or password (needs current_password)")
+async def update_me(body: AccountPatch, principal: SessionOnly, request: Request) -> Envelope:
+    state = app_state(request)
+    stored = await state.database.read(service.stored_password_hash, principal.account_id)
+    if not await run_in_threadpool(crypto.verify_password, stored, body.current_password):
+        raise service.wrong_current_password()
+    new_hash = await run_in_threadpool(crypto.hash_password, body.password) if body.password else None
+    account = await state.database.write(service.update_account, principal.account_id, principal.family_id,
+                                         body.email, new_hash, client_of(request))
+    return ok(account)
+
+
+@router.delete("", status_code=204, response_class=Response, responses=errors(403),
+               summary="Delete the account, its system and all its data")
+async def delete_me(principal: SessionOnly, request: Request) -> Response:
+    await app_state(request).database.write(service.delete_account, principal.account_id)
+    return Response(status_code=204)
+
+
+@router.get("/security-log", response_model=Page[SecurityEventOut], responses=errors(403, 422),
+            summary="Logins, failed logins, credentials granted and revoked; newest first")
+async def list_security_events(principal: SessionOnly, request: Request,
+                               paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+    events, cursor = await app_state(request).database.read(security_log.list_events, principal.account_id, paging)
+    items = [SecurityEventOut(id=str(e.id), kind=e.kind, ip=e.ip, user_agent=e.user_agent, detail=e.detail,
+                              created_at=e.created_at) for e in events]
+    return page(items, paging.limit, cursor)

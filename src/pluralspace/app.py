@@ -1,0 +1,66 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from . import __version__
+from .accounts.router import router as account_router
+from .auth.router import router as auth_router
+from .auth.usage import UsageRecorder
+from .config import Settings, settings_from_env
+from .kit import handlers
+from .kit.db import Database
+from .kit.middleware import EdgeMiddleware
+from .kit.ratelimit import create_limiter
+from .ops.router import router as ops_router
+from .state import AppState
+from .systems.router import router as systems_router
+from .tokens.router import router as tokens_router
+
+DESCRIPTION = """
+The pluralspace API: members, fronts, journal, polls and more for plural systems.
+
+Every response is an envelope: `{data, meta: {request_id}, request_id}`; lists add `pagination`
+(`?limit=` 1..200, `?cursor=` from the previous page). Errors are `{error: {code, message, details, request_id}}`.
+Authenticate with `Authorization: Bearer <token>`: a personal access token, an OAuth access token, or a session
+token from `/api/v1/auth/login`. Each operation lists the scope it needs.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = (settings or settings_from_env()).with_secret()
+    database = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    limiter = create_limiter(settings.redis_url)
+    state = AppState(settings=settings, database=database, limiter=limiter, usage=UsageRecorder(database, settings.usage_flush_seconds))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        state.usage.start()
+        try:
+            yield
+        finally:
+            await state.usage.stop()
+            await limiter.close()
+            await database.dispose()
+
+    app = FastAPI(
+        title="pluralspace", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.pluralspace = state
+    handlers.install(app)
+    for router in (ops_router, auth_router, account_router, tokens_router, systems_router):
+        app.include_router(router)
+    app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter)
+    logging.getLogger("pluralspace").setLevel(settings.log_level.upper())
+    return app

@@ -1,0 +1,48 @@
+"""Login with failed-attempt throttling per account and per address, and constant-time answers."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+
+from ..accounts.security_log import Client
+from ..kit import crypto
+from ..kit.errors import RateLimited, Unauthenticated
+from ..state import AppState
+from . import service
+from .schemas import TokenPair, normalize_email
+
+
+def _throttle_keys(email: str, client: Client) -> list[tuple[str, str]]:
+    return [("account", f"login:acct:{email}"), ("ip", f"login:ip:{client.ip or 'unknown'}")]
+
+
+async def login(state: AppState, policy: service.SessionPolicy, email: str, password: str,
+                client: Client) -> TokenPair:
+    settings = state.settings
+    try:
+        email = normalize_email(email)
+    except ValueError:
+        email = email.strip().lower()
+    limits = {"account": settings.login_failures_per_account, "ip": settings.login_failures_per_ip}
+    keys = _throttle_keys(email, client)
+    for kind, key in keys:
+        window = await state.limiter.peek(key, limits[kind], settings.login_window)
+        if window.count >= window.limit:
+            raise RateLimited(window.reset_in, "Too many failed logins; wait before trying again.")
+
+    stored = await state.database.read(service.find_login, email)
+    if stored is None:
+        await run_in_threadpool(crypto.burn_password_check, password)
+    elif await run_in_threadpool(crypto.verify_password, stored.password_hash, password):
+        rehash = None
+        if crypto.password_needs_rehash(stored.password_hash):
+            rehash = await run_in_threadpool(crypto.hash_password, password)
+        for _, key in keys[:1]:
+            await state.limiter.reset(key)
+        return await state.database.write(service.start_session, policy, stored.account_id, client, rehash)
+
+    for kind, key in keys:
+        await state.limiter.hit(key, limits[kind], settings.login_window)
+    if stored is not None:
+        await state.database.write(service.record_failed_login, stored.account_id, client)
+    raise Unauthenticated("Wrong email or password.")

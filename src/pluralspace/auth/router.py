@@ -1,0 +1,78 @@
+"""`/api/v1/auth/*`: register, login, refresh, logout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..accounts.security_log import client_of
+from ..kit import crypto
+from ..kit.envelope import Envelope, ok
+from ..kit.errors import Forbidden, InsufficientScope, Unauthenticated
+from ..kit.openapi import WRITE, errors
+from ..state import AppState, app_state
+from . import login as login_flow
+from . import service
+from .dependencies import bearer_token, principal_for_token
+from .schemas import LoginIn, LogoutIn, RefreshIn, RegisteredOut, RegisterIn, TokenPair
+from .scopes import ACCOUNT_SCOPE
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+def session_policy(state: AppState) -> service.SessionPolicy:
+    settings = state.settings
+    return service.SessionPolicy(settings.secret_key, settings.session_ttl_seconds, settings.refresh_ttl_seconds)
+
+
+@router.post("/register", status_code=201, response_model=Envelope[RegisteredOut],
+             responses=errors(*WRITE, 403, 409), summary="Create an account and its system")
+async def register(body: RegisterIn, request: Request) -> Envelope:
+    state = app_state(request)
+    if not state.settings.registration_open:
+        raise Forbidden("Registration is closed on this server.")
+    password_hash = await run_in_threadpool(crypto.hash_password, body.password)
+    account = await state.database.write(service.register, body.email, password_hash, body.system_name,
+                                         client_of(request))
+    return ok(account)
+
+
+@router.post("/login", response_model=Envelope[TokenPair], responses=errors(*WRITE),
+             summary="Log in: a session token (every scope) and a refresh token")
+async def login(body: LoginIn, request: Request) -> Envelope:
+    state = app_state(request)
+    pair = await login_flow.login(state, session_policy(state), body.email, body.password, client_of(request))
+    return ok(pair)
+
+
+@router.post("/refresh", response_model=Envelope[TokenPair], responses=errors(*WRITE),
+             summary="Trade a refresh token for a new pair (the old one stops working)")
+async def refresh(body: RefreshIn, request: Request) -> Envelope:
+    state = app_state(request)
+    outcome = await state.database.write(
+        service.refresh_session, session_policy(state), crypto.token_hash(state.settings.secret_key, body.refresh_token),
+        client_of(request))
+    if isinstance(outcome, Unauthenticated):
+        raise outcome
+    return ok(outcome)
+
+
+@router.post("/logout", status_code=204, response_class=Response, responses=errors(*WRITE, 403),
+             summary="End the session of the bearer token, or of the refresh token in the body")
+async def logout(request: Request, body: LogoutIn | None = None) -> Response:
+    state = app_state(request)
+    token = bearer_token(request)
+    if token is not None:
+        principal = await principal_for_token(request, token)
+        if not principal.holds(ACCOUNT_SCOPE):
+            raise InsufficientScope([ACCOUNT_SCOPE], list(principal.granted))
+        await state.database.write(service.end_session_by_access, principal.family_id, principal.account_id,
+                                   client_of(request))
+    elif body is not None and body.refresh_token:
+        await state.database.write(service.end_session_by_refresh,
+                                   crypto.token_hash(state.settings.secret_key, body.refresh_token),
+                                   client_of(request))
+    else:
+        raise Unauthenticated("Send the session token as Bearer, or the refresh token in the body.")
+    return Response(status_code=204)
+

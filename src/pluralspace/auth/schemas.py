@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from ..kit.timeutil import Timestamp
+from ..kit.validators import Model, OutModel, Text
+from ..systems.schemas import SystemOut
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024
+
+
+def normalize_email(value: str) -> str:
+    """Emails compare case-insensitively: `Ana@Example.org` and `ana@example.org` are one account."""
+    email = value.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise ValueError("must be an email address")
+    return email
+
+
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalize_email)]
+Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX)]
+
+
+class RegisterIn(Model):
+    email: Email
+    password: Password = Field(description=f"At least {PASSWORD_MIN} characters.")
+    system_name: Text(100) | None = None
+
+
+class LoginIn(Model):
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: AnyPassword
+
+
+class RefreshIn(Model):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class LogoutIn(Model):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class TokenPair(OutModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class AccountOut(OutModel):
+    id: str
+    email: str
+    system_id: str
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class RegisteredOut(AccountOut):
+    system: SystemOut
+
+
+class AccountPatch(Model):
+    email: Email = None
+    password: Password = None
+    current_password: AnyPassword = Field(description="Needed to change the email or the password.")
+
+
+class SecurityEventOut(OutModel):
+    id: str
+    kind: str
+    ip: str | None
+    user_agent: str | None
+    detail: dict
+    created_at: Timestamp

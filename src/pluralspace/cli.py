@@ -1,0 +1,59 @@
+"""The `pluralspace` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated
+
+import typer
+
+from .config import settings_from_env
+
+app = typer.Typer(help="pluralspace: a self-hostable server for plural systems.", no_args_is_help=True)
+
+
+def _prepare():
+    settings = settings_from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest."""
+    from .migrate import upgrade
+
+    settings = _prepare()
+    upgrade(settings.resolved_database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use 1 with SQLite).")] = 1,
+) -> None:
+    """Apply migrations, then serve the API."""
+    import uvicorn
+
+    from .kit.db import is_sqlite
+    from .migrate import upgrade
+
+    settings = _prepare()
+    upgrade(settings.resolved_database_url)
+    settings.with_secret()  # created once here, before workers start, so every worker reads the same key
+    if workers > 1 and is_sqlite(settings.resolved_database_url):
+        logging.getLogger("pluralspace").warning(
+            "several workers on SQLite contend for one file; use PostgreSQL to scale out")
+    uvicorn.run("pluralspace.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level=settings.log_level, access_log=False)
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document."""
+    from .app import create_app
+
+    typer.echo(json.dumps(create_app(_prepare()).openapi(), indent=2))

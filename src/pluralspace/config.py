@@ -1,0 +1,102 @@
+"""Settings, read once from the environment (see the README's configuration table)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    registration_open: bool = True
+    metrics_enabled: bool = False
+    metrics_token: str = ""
+    rate_limit_enabled: bool = True
+    # Requests per window per client (token, else address); the window is rate_limit_window seconds.
+    rate_limit_read: int = 1200
+    rate_limit_write: int = 300
+    rate_limit_window: int = 60
+    # Failed logins per window (login_window seconds) before 429, per account and per address.
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 30
+    login_window: int = 900
+    max_body_bytes: int = 1024 * 1024
+    session_ttl_seconds: int = 3600
+    refresh_ttl_seconds: int = 30 * 24 * 3600
+    # Worker threads (and pooled connections) that run SQLite units of work.
+    db_pool_size: int = 16
+    # How often noted credential uses are written (each credential at most once a minute).
+    usage_flush_seconds: float = 5.0
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'pluralspace.db').resolve()}"
+
+    def with_secret(self) -> Settings:
+        """Returns settings whose secret key is set: from the environment, else kept in the data dir."""
+        if self.secret_key:
+            return self
+        return replace(self, secret_key=load_or_create_secret(self.data_dir))
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        # O_EXCL makes concurrent first starts agree on one key; 0600 keeps it private to the server's user.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        key = secrets.token_urlsafe(48)
+        handle.write(key + "\n")
+    return key
+
+
+def settings_from_env(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(f"PLURALSPACE_{name}", default)
+
+    def integer(name: str, default: int) -> int:
+        raw = get(name)
+        return int(raw) if raw.strip() else default
+
+    defaults = Settings()
+    return Settings(
+        data_dir=Path(get("DATA_DIR", "data")),
+        database_url=get("DATABASE_URL"),
+        redis_url=get("REDIS_URL"),
+        secret_key=get("SECRET_KEY"),
+        base_url=get("BASE_URL", defaults.base_url).rstrip("/"),
+        registration_open=get("REGISTRATION", "open").strip().lower() != "closed",
+        metrics_enabled=_flag(get("METRICS_ENABLED", "false")),
+        metrics_token=get("METRICS_TOKEN"),
+        rate_limit_enabled=_flag(get("RATE_LIMIT_ENABLED", "true")),
+        rate_limit_read=integer("RATE_LIMIT_READ", defaults.rate_limit_read),
+        rate_limit_write=integer("RATE_LIMIT_WRITE", defaults.rate_limit_write),
+        rate_limit_window=integer("RATE_LIMIT_WINDOW", defaults.rate_limit_window),
+        login_failures_per_account=integer("LOGIN_FAILURES_PER_ACCOUNT", defaults.login_failures_per_account),
+        login_failures_per_ip=integer("LOGIN_FAILURES_PER_IP", defaults.login_failures_per_ip),
+        login_window=integer("LOGIN_WINDOW", defaults.login_window),
+        max_body_bytes=integer("MAX_BODY_BYTES", defaults.max_body_bytes),
+        session_ttl_seconds=integer("SESSION_TTL", defaults.session_ttl_seconds),
+        refresh_ttl_seconds=integer("REFRESH_TTL", defaults.refresh_ttl_seconds),
+        db_pool_size=integer("DB_POOL_SIZE", defaults.db_pool_size),
+        log_level=get("LOG_LEVEL", "info"),
+    )

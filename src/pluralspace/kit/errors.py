@@ -1,0 +1,86 @@
+"""The contract's error codes as exceptions; handlers in kit.handlers turn them into the error envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    code = "INTERNAL_ERROR"
+    status = 500
+    default_message = "Internal error."
+
+    def __init__(self, message: str | None = None, details: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(ApiError):
+    code, status, default_message = "VALIDATION_FAILED", 422, "Request validation failed."
+
+    @classmethod
+    def field(cls, path: str, message: str) -> ValidationFailed:
+        return cls(f"{path}: {message}", {"fields": {path: message}})
+
+
+class MalformedBody(ValidationFailed):
+    status, default_message = 400, "Request body is invalid JSON."
+
+
+class Unauthenticated(ApiError):
+    code, status, default_message = "UNAUTHENTICATED", 401, "Missing, malformed, expired or revoked token."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="pluralspace"'})
+
+
+class InsufficientScope(ApiError):
+    code, status, default_message = "INSUFFICIENT_SCOPE", 403, "The token lacks a required scope."
+
+    def __init__(self, required: list[str], granted: list[str]) -> None:
+        super().__init__(
+            f"This needs the scope {', '.join(required)}.",
+            {"required": required, "granted": granted},
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(required)}"'},
+        )
+
+
+class Forbidden(ApiError):
+    code, status, default_message = "FORBIDDEN", 403, "This is private."
+
+
+class NotFound(ApiError):
+    code, status, default_message = "NOT_FOUND", 404, "Not found."
+
+
+class MethodNotAllowed(ApiError):
+    code, status, default_message = "METHOD_NOT_ALLOWED", 405, "Method not allowed."
+
+
+class Conflict(ApiError):
+    code, status, default_message = "CONFLICT", 409, "Conflict."
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message, {"reason": reason})
+
+
+class PayloadTooLarge(ApiError):
+    code, status, default_message = "PAYLOAD_TOO_LARGE", 413, "Request body is too large."
+
+
+class UnsupportedMediaType(ApiError):
+    code, status, default_message = "UNSUPPORTED_MEDIA_TYPE", 415, "Send the body as application/json."
+
+
+class RateLimited(ApiError):
+    code, status, default_message = "RATE_LIMITED", 429, "Too many requests; retry later."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message, {"retry_after": retry_after}, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class ServiceUnavailable(ApiError):
+    code, status, default_message = "SERVICE_UNAVAILABLE", 503, "The database is unreachable."

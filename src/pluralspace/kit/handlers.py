@@ -1,0 +1,83 @@
+"""Every failure becomes the contract's error envelope; stack traces go to the log, never to the client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .envelope import error_body
+from .errors import ApiError, Conflict, MalformedBody, MethodNotAllowed, NotFound, ValidationFailed
+
+log = logging.getLogger("pluralspace.errors")
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(error_body(error.code, error.message, error.details), status_code=error.status,
+                        headers=error.headers)
+
+
+def _field_path(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_error(exc: RequestValidationError) -> ApiError:
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return MalformedBody()
+    fields: dict[str, str] = {}
+    for error in errors:
+        fields.setdefault(_field_path(tuple(error.get("loc", ()))), _readable(error))
+    summary = "; ".join(f"{path}: {message}" for path, message in list(fields.items())[:5])
+    return ValidationFailed(summary or "Request validation failed.", {"fields": fields})
+
+
+def _readable(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    return error_response(exc)
+
+
+async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    return error_response(validation_error(exc))
+
+
+async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 404:
+        return error_response(NotFound("No such path."))
+    if exc.status_code == 405:
+        return error_response(MethodNotAllowed())
+    if exc.status_code == 400:
+        return error_response(MalformedBody(str(exc.detail)))
+    error = ApiError(str(exc.detail))
+    error.status = exc.status_code
+    return error_response(error)
+
+
+async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+    log.warning("integrity error answered as 409: %s", exc.orig)
+    return error_response(Conflict("constraint", "That conflicts with existing data."))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return error_response(ApiError())
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(Exception, _unexpected)

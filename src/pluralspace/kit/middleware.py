@@ -1,0 +1,160 @@
+"""The edge of every request: request id, body size and media type, request budgets, metrics.
+
+Pure ASGI (no BaseHTTPMiddleware), so it adds no task or stream copy to the hot path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..config import Settings
+from . import metrics
+from .context import accept_request_id, request_id_var
+from .crypto import token_prefix
+from .envelope import error_body
+from .errors import ApiError, PayloadTooLarge, RateLimited, UnsupportedMediaType
+from .ratelimit import Limiter
+
+log = logging.getLogger("pluralspace.errors")
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+UNMETERED_PATHS = {"/api/v1/health", "/api/v1/ready", "/api/v1/version", "/metrics"}
+JSON_API_PREFIX = "/api/v1/"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class EdgeMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings, limiter: Limiter,
+                 body_limit_for: Callable[[str], int] | None = None,
+                 media_type_exempt: Callable[[str], bool] | None = None) -> None:
+        self.app = app
+        self.settings = settings
+        self.limiter = limiter
+        self.body_limit_for = body_limit_for or (lambda path: settings.max_body_bytes)
+        self.media_type_exempt = media_type_exempt or (lambda path: False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = accept_request_id(_header(scope, b"x-request-id"))
+        request_id_var.set(request_id)
+        started = time.perf_counter()
+        extra_headers = [(b"x-request-id", request_id.encode())]
+        status_holder: dict[str, int | None] = {"status": None}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message["headers"] = list(message.get("headers", [])) + extra_headers
+            await send(message)
+
+        try:
+            receive = await self._checked_body(scope, receive)
+            await self._meter(scope, extra_headers)
+            await self.app(scope, receive, send_with_headers)
+        except ApiError as error:
+            await _send_error(send_with_headers, error)
+        except Exception:
+            log.exception("unexpected error")
+            if status_holder["status"] is None:
+                await _send_error(send_with_headers, ApiError())
+        finally:
+            if self.settings.metrics_enabled:
+                metrics.observe(scope, status_holder["status"] or 500, time.perf_counter() - started)
+
+    async def _checked_body(self, scope: Scope, receive: Receive) -> Receive:
+        if scope["method"] not in BODY_METHODS:
+            return receive
+        path = scope["path"]
+        limit = self.body_limit_for(path)
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"The body is over the limit of {limit} bytes.")
+        body = await _read_body(receive, limit)
+        if body and path.startswith(JSON_API_PREFIX) and not self.media_type_exempt(path) \
+                and not _is_json(_header(scope, b"content-type")):
+            raise UnsupportedMediaType()
+        return _replay(body)
+
+    async def _meter(self, scope: Scope, extra_headers: list) -> None:
+        if not self.settings.rate_limit_enabled or scope["path"] in UNMETERED_PATHS:
+            return
+        writes = scope["method"] in BODY_METHODS or scope["method"] == "DELETE"
+        budget = self.settings.rate_limit_write if writes else self.settings.rate_limit_read
+        key = f"{'w' if writes else 'r'}:{_client_key(scope)}"
+        window = await self.limiter.hit(key, budget, self.settings.rate_limit_window)
+        extra_headers += [
+            (b"x-ratelimit-limit", str(window.limit).encode()),
+            (b"x-ratelimit-remaining", str(window.remaining).encode()),
+            (b"x-ratelimit-reset", str(window.reset_in).encode()),
+        ]
+        if not window.allowed:
+            raise RateLimited(window.reset_in)
+
+
+def _client_key(scope: Scope) -> str:
+    """A well-formed token is its own budget; anything else is counted by address."""
+    authorization = _header(scope, b"authorization") or ""
+    token = authorization.split(" ", 1)[-1].strip()
+    if token and token_prefix(token):
+        return "t:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    client = scope.get("client")
+    return "a:" + (client[0] if client else "unknown")
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is over the limit of {limit} bytes.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _send_error(send: Callable[[Message], Awaitable[None]], error: ApiError) -> None:
+    payload = json.dumps(error_body(error.code, error.message, error.details)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

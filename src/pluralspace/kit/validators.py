@@ -1,0 +1,82 @@
+"""Field rules shared by every domain's schemas (colours, URLs, time zones, bounded text)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Annotated
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel as _BaseModel
+
+_COLOR = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+class Model(_BaseModel):
+    """Request bodies: unknown keys are an error, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    def sent(self) -> dict:
+        """The keys the client sent, with their values (PATCH semantics: absent = unchanged, null = clear)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class OutModel(_BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _color(value: str) -> str:
+    match = _COLOR.match(value)
+    if not match:
+        raise ValueError("must be a colour as rrggbb or #rrggbb")
+    return match.group(1).lower()
+
+
+def _https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError("must be an https:// URL")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+@lru_cache(maxsize=1024)
+def is_timezone(name: str) -> bool:
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _timezone(value: str) -> str:
+    if not is_timezone(value):
+        raise ValueError("must be an IANA time zone such as Europe/Berlin")
+    return value
+
+
+def Text(max_length: int, min_length: int = 0):  # noqa: N802 - used as a type
+    validators = [StringConstraints(max_length=max_length, min_length=min_length)]
+    if min_length:
+        validators.append(AfterValidator(_not_blank))
+    return Annotated[str, *validators]
+
+
+Color = Annotated[str, AfterValidator(_color)]
+HttpsUrl = Annotated[str, StringConstraints(max_length=256), AfterValidator(_https_url)]
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
+Privacy = Annotated[str, Field(pattern="^(public|private)$")]
+
+
+def color_out(stored: str | None) -> str | None:
+    return f"#{stored}" if stored else None

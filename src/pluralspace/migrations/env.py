@@ -1,0 +1,44 @@
+"""Alembic environment: one history for SQLite (batch mode) and PostgreSQL (through asyncpg)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+
+from pluralspace.kit.db import async_postgres_url, is_sqlite, null_pool_engine
+from pluralspace.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _configure(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_postgres(url: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_async_engine(async_postgres_url(url), poolclass=NullPool)
+    async with engine.connect() as connection:
+        await connection.run_sync(_configure)
+    await engine.dispose()
+
+
+def run_migrations_online() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    if is_sqlite(url):
+        engine = null_pool_engine(url)
+        with engine.connect() as connection:
+            _configure(connection)
+        engine.dispose()
+    else:
+        asyncio.run(_run_postgres(url))
+
+
+run_migrations_online()

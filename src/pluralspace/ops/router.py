@@ -1,0 +1,59 @@
+"""Operations: liveness, readiness, version, metrics. Public, no token (metrics: its own token when set)."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from .. import API_VERSION, __version__
+from ..kit import metrics
+from ..kit.envelope import Envelope, ok
+from ..kit.errors import NotFound, ServiceUnavailable, Unauthenticated
+from ..kit.openapi import errors
+from ..state import app_state
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Version(BaseModel):
+    version: str
+    api_version: str
+    compat: list[str]
+
+
+@router.get("/api/v1/health", response_model=Envelope[Health], responses=errors(api=False),
+            summary="The process is up")
+async def health() -> Envelope:
+    return ok(Health(status="ok"))
+
+
+@router.get("/api/v1/ready", response_model=Envelope[Health], responses=errors(503, api=False),
+            summary="The database is reachable (503 otherwise)")
+async def ready(request: Request) -> Envelope:
+    if not await app_state(request).database.ping():
+        raise ServiceUnavailable()
+    return ok(Health(status="ready"))
+
+
+@router.get("/api/v1/version", response_model=Envelope[Version], responses=errors(api=False),
+            summary="Server and API versions")
+async def version() -> Envelope:
+    return ok(Version(version=__version__, api_version=API_VERSION, compat=["pk/v1", "pk/v2"]))
+
+
+@router.get("/metrics", response_class=Response, include_in_schema=False)
+async def prometheus_metrics(request: Request) -> Response:
+    settings = app_state(request).settings
+    if not settings.metrics_enabled:
+        raise NotFound("Metrics are off (PLURALSPACE_METRICS_ENABLED).")
+    if settings.metrics_token:
+        offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(offered.encode(), settings.metrics_token.encode()):
+            raise Unauthenticated("Metrics need PLURALSPACE_METRICS_TOKEN as a Bearer token.")
+    return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

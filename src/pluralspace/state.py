@@ -1,0 +1,24 @@
+"""What the running app holds: settings, the database, the rate limiter and the usage recorder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from .auth.usage import UsageRecorder
+from .config import Settings
+from .kit.db import Database
+from .kit.ratelimit import Limiter
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    database: Database
+    limiter: Limiter
+    usage: UsageRecorder
+
+
+def app_state(request: Request) -> AppState:
+    return request.app.state.pluralspace

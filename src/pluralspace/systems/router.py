@@ -1,0 +1,32 @@
+"""`/api/v1/systems`: a system's profile, as its owner or the public sees it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from ..auth.dependencies import Requires, Viewer
+from ..auth.principal import Principal
+from ..kit.envelope import Envelope, ok
+from ..kit.openapi import WRITE, errors
+from ..state import app_state
+from . import service
+from .schemas import SystemOut, SystemPatch
+
+router = APIRouter(prefix="/api/v1/systems", tags=["systems"])
+SystemId = Annotated[str, Path(max_length=64, description="Short id, uuid, or @me for your own system.")]
+
+
+@router.get("/{sid}", response_model=Envelope[SystemOut], responses=errors(403, 404),
+            summary="A system; other viewers see only what its privacy settings allow")
+async def get_system(sid: SystemId, viewer: Annotated[Principal | None, Viewer("system:read")],
+                     request: Request) -> Envelope:
+    return ok(await app_state(request).database.read(service.get_system, sid, viewer))
+
+
+@router.patch("/@me", response_model=Envelope[SystemOut], responses=errors(*WRITE, 403),
+              summary="Change your system's profile, time zone and privacy")
+async def update_system(body: SystemPatch, principal: Annotated[Principal, Requires("system:write")],
+                        request: Request) -> Envelope:
+    return ok(await app_state(request).database.write(service.update_system, principal, body))

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from ..kit.timeutil import Timestamp
+from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text, TimeZoneName
+
+Visibility = Literal["public", "private"]
+
+
+class SystemPrivacy(OutModel):
+    description: Visibility
+    member_list: Visibility
+    group_list: Visibility
+    front: Visibility
+    front_history: Visibility
+    fields: Visibility
+    relationships: Visibility
+    journal: Visibility
+    polls: Visibility
+    thoughts: Visibility
+    wrapped: Visibility
+
+
+class SystemPrivacyPatch(Model):
+    """Only the keys sent change; null is not a visibility."""
+
+    description: Visibility = None
+    member_list: Visibility = None
+    group_list: Visibility = None
+    front: Visibility = None
+    front_history: Visibility = None
+    fields: Visibility = None
+    relationships: Visibility = None
+    journal: Visibility = None
+    polls: Visibility = None
+    thoughts: Visibility = None
+    wrapped: Visibility = None
+
+
+class SystemOut(OutModel):
+    id: str = Field(description="Six lowercase letters, PluralKit-style.")
+    uuid: str
+    name: str | None
+    description: str | None
+    tag: str | None
+    pronouns: str | None
+    color: str | None = Field(description="#rrggbb")
+    avatar_url: str | None
+    banner_url: str | None
+    timezone: str
+    privacy: SystemPrivacy | None = Field(description="null for viewers other than the owner.")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class SystemPatch(Model):
+    name: Text(100) | None = None
+    description: Text(10_000) | None = None
+    tag: Text(79) | None = None
+    pronouns: Text(100) | None = None
+    color: Color | None = None
+    avatar_url: HttpsUrl | None = None
+    banner_url: HttpsUrl | None = None
+    timezone: TimeZoneName | None = Field(None, description="IANA zone; null resets to UTC.")
+    privacy: SystemPrivacyPatch = Field(None, description="Merged key by key.")
+
+
+__all__ = ["SystemOut", "SystemPatch", "SystemPrivacy", "datetime"]

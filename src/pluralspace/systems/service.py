@@ -1,0 +1,88 @@
+"""Systems: resolving `{sid}`, the owner and public views, and profile changes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..auth.principal import Principal
+from ..kit.errors import Forbidden, NotFound, Unauthenticated
+from ..kit.ids import new_short_id, normalize_short_id, parse_uuid
+from ..kit.timeutil import utcnow
+from ..kit.validators import color_out
+from .models import System, default_privacy
+from .schemas import SystemOut, SystemPatch
+
+ME = "@me"
+
+
+def find_system(session: Session, sid: str, principal: Principal | None) -> System:
+    """The system `sid` names (short id, uuid or @me); 404 when there is none."""
+    if sid == ME:
+        if principal is None:
+            raise Unauthenticated("@me needs a token.")
+        return session.get(System, principal.system_uuid)
+    hid = normalize_short_id(sid)
+    if hid is not None:
+        system = session.execute(select(System).where(System.hid == hid)).scalar_one_or_none()
+    else:
+        system_uuid = parse_uuid(sid)
+        system = session.get(System, system_uuid) if system_uuid else None
+    if system is None:
+        raise NotFound("No such system.")
+    return system
+
+
+def is_owner(system: System, principal: Principal | None) -> bool:
+    return principal is not None and principal.owns(system.uuid)
+
+
+def require_public_area(system: System, principal: Principal | None, area: str) -> None:
+    """Viewers other than the owner may see an area only when the system made it public."""
+    if not is_owner(system, principal) and system.privacy.get(area, "private") != "public":
+        raise Forbidden(f"This system keeps its {area.replace('_', ' ')} private.")
+
+
+def unique_short_id(session: Session, column) -> str:
+    while True:
+        candidate = new_short_id()
+        if session.execute(select(column).where(column == candidate)).first() is None:
+            return candidate
+
+
+def create_system(session: Session, account_id, name: str | None) -> System:
+    now = utcnow()
+    system = System(hid=unique_short_id(session, System.hid), account_id=account_id, name=name,
+                    timezone="UTC", privacy=default_privacy(), created_at=now, updated_at=now)
+    session.add(system)
+    return system
+
+
+def system_out(system: System, owner: bool) -> SystemOut:
+    private = not owner
+    return SystemOut(
+        id=system.hid, uuid=str(system.uuid), name=system.name,
+        description=None if private and system.privacy.get("description") != "public" else system.description,
+        tag=system.tag, pronouns=system.pronouns, color=color_out(system.color), avatar_url=system.avatar_url,
+        banner_url=system.banner_url, timezone=system.timezone, privacy=None if private else system.privacy,
+        created_at=system.created_at, updated_at=system.updated_at,
+    )
+
+
+def get_system(session: Session, sid: str, principal: Principal | None) -> SystemOut:
+    system = find_system(session, sid, principal)
+    return system_out(system, is_owner(system, principal))
+
+
+def update_system(session: Session, principal: Principal, patch: SystemPatch) -> SystemOut:
+    system = session.get(System, principal.system_uuid)
+    changes = patch.sent()
+    privacy_patch = changes.pop("privacy", None)
+    if "timezone" in changes and changes["timezone"] is None:
+        changes["timezone"] = "UTC"
+    for key, value in changes.items():
+        setattr(system, key, value)
+    if privacy_patch is not None:
+        system.privacy = {**system.privacy, **privacy_patch.sent()}
+    system.updated_at = utcnow()
+    return system_out(system, owner=True)

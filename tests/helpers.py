@@ -1,0 +1,87 @@
+"""Talking to a test server: accounts, tokens and assertions on the contract's envelope."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    session: str
+    refresh: str
+    system_id: str
+    system_uuid: str
+    account_id: str
+
+
+class Api:
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def request(self, method: str, path: str, token: str | None = None, **kwargs) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, token: str | None = None, **kwargs) -> httpx.Response:
+        return self.request("GET", path, token, **kwargs)
+
+    def post(self, path: str, token: str | None = None, **kwargs) -> httpx.Response:
+        return self.request("POST", path, token, **kwargs)
+
+    def patch(self, path: str, token: str | None = None, **kwargs) -> httpx.Response:
+        return self.request("PATCH", path, token, **kwargs)
+
+    def put(self, path: str, token: str | None = None, **kwargs) -> httpx.Response:
+        return self.request("PUT", path, token, **kwargs)
+
+    def delete(self, path: str, token: str | None = None, **kwargs) -> httpx.Response:
+        return self.request("DELETE", path, token, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def register(self, **extra: Any) -> Account:
+        email = f"user-{secrets.token_hex(6)}@example.org"
+        created = self.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD, **extra})
+        assert created.status_code == 201, created.text
+        system = created.json()["data"]["system"]
+        tokens = self.login(email, PASSWORD)
+        return Account(email, PASSWORD, tokens["access_token"], tokens["refresh_token"], system["id"],
+                       system["uuid"], created.json()["data"]["id"])
+
+    def login(self, email: str, password: str) -> dict:
+        response = self.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    def pat(self, account: Account, *scopes: str, **extra: Any) -> str:
+        response = self.post("/api/v1/me/tokens", account.session,
+                             json={"name": "test", "scopes": list(scopes), **extra})
+        assert response.status_code == 201, response.text
+        return response.json()["data"]["token"]
+
+
+def data(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["request_id"] == body["meta"]["request_id"] == response.headers["x-request-id"]
+    return body["data"]
+
+
+def error(response: httpx.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"]["code"] == code, body
+    assert body["error"]["request_id"] == body["request_id"] == response.headers["x-request-id"]
+    assert "Traceback" not in response.text
+    return body["error"]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from ..helpers import data, error
+
+
+def test_health_ready_version(api):
+    assert data(api.get("/api/v1/health")) == {"status": "ok"}
+    assert data(api.get("/api/v1/ready")) == {"status": "ready"}
+    version = data(api.get("/api/v1/version"))
+    assert version["api_version"] == "v1" and version["compat"] == ["pk/v1", "pk/v2"] and version["version"]
+
+
+def test_ready_is_503_when_the_database_is_unreachable(make_server, backend):
+    if backend.name == "sqlite":
+        broken = make_server(database_url="sqlite:////nonexistent-dir/for/sure/db.sqlite").api()
+    else:
+        broken = make_server(database_url="postgresql://postgres@127.0.0.1:1/nothing").api()
+    error(broken.get("/api/v1/ready"), 503, "SERVICE_UNAVAILABLE")
+    assert data(broken.get("/api/v1/health")) == {"status": "ok"}
+    error(broken.get("/api/v1/systems/abcdef"), 503, "SERVICE_UNAVAILABLE")
+
+
+def test_metrics_are_off_by_default(api):
+    error(api.get("/metrics"), 404, "NOT_FOUND")
+
+
+def test_metrics_need_their_token(make_server):
+    metered = make_server(metrics_enabled=True, metrics_token="s3cret-metrics").api()
+    metered.get("/api/v1/systems/zzzzzz")
+    error(metered.get("/metrics"), 401, "UNAUTHENTICATED")
+    error(metered.get("/metrics", headers={"Authorization": "Bearer wrong"}), 401, "UNAUTHENTICATED")
+    response = metered.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"})
+    assert response.status_code == 200
+    assert 'route="/api/v1/systems/{sid}"' in response.text
+    assert "zzzzzz" not in response.text  # raw paths (with ids) never become labels
+
+
+def test_openapi_documents_every_operation(api):
+    spec = api.get("/api/v1/openapi.json").json()
+    assert spec["openapi"].startswith("3.1")
+    operation_ids = []
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            operation_ids.append(operation["operationId"])
+            assert "500" in operation["responses"], (method, path)
+            if path.startswith(("/api/v1/systems", "/api/v1/me")):
+                assert operation["security"], (method, path)
+                assert "401" in operation["responses"] and "403" in operation["responses"], (method, path)
+    assert len(operation_ids) == len(set(operation_ids))
+    system_get = spec["paths"]["/api/v1/systems/{sid}"]["get"]
+    assert system_get["security"] == [{"bearer": ["system:read"]}]
+    scheme = spec["components"]["securitySchemes"]["bearer"]
+    assert "members:write" in scheme["flows"]["authorizationCode"]["scopes"]
+    assert api.get("/api/docs").status_code == 200
