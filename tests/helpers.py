@@ -85,3 +85,29 @@ def error(response: httpx.Response, status: int, code: str) -> dict:
     assert body["error"]["request_id"] == body["request_id"] == response.headers["x-request-id"]
     assert "Traceback" not in response.text
     return body["error"]
+
+
+class QueryCounter:
+    """Counts the SQL statements the server runs while the block runs (tests in one process run one at a time)."""
+
+    def __init__(self, server) -> None:
+        self.engine = server.state.database.engine
+        self.statements: list[str] = []
+
+    def _count(self, _conn, _cursor, statement, *_args) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> QueryCounter:
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    @property
+    def selects(self) -> int:
+        return sum(1 for s in self.statements if s.lstrip().upper().startswith("SELECT"))

@@ -175,12 +175,10 @@ class Database:
         except Exception:  # readiness answers "no" for any failure; the cause is in the log
             return False
 
-    def sync_engine_for_migrations(self):
-        return self._sync_engine
-
     @property
-    def async_engine(self) -> AsyncEngine | None:
-        return self._async_engine
+    def engine(self) -> Engine:
+        """The synchronous engine underneath, where statement events (e.g. query counting) are observed."""
+        return self._sync_engine if self.sqlite else self._async_engine.sync_engine
 
     async def dispose(self) -> None:
         if self._sync_engine is not None:

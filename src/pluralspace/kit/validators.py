@@ -28,14 +28,14 @@ class OutModel(_BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-def _color(value: str) -> str:
+def parse_color(value: str) -> str:
     match = _COLOR.match(value)
     if not match:
         raise ValueError("must be a colour as rrggbb or #rrggbb")
     return match.group(1).lower()
 
 
-def _https_url(value: str) -> str:
+def check_https_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in value):
         raise ValueError("must be an https:// URL")
@@ -72,8 +72,8 @@ def Text(max_length: int, min_length: int = 0):  # noqa: N802 - used as a type
     return Annotated[str, *validators]
 
 
-Color = Annotated[str, AfterValidator(_color)]
-HttpsUrl = Annotated[str, StringConstraints(max_length=256), AfterValidator(_https_url)]
+Color = Annotated[str, AfterValidator(parse_color)]
+HttpsUrl = Annotated[str, StringConstraints(max_length=256), AfterValidator(check_https_url)]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
 Privacy = Annotated[str, Field(pattern="^(public|private)$")]
 

@@ -1,0 +1,209 @@
+"""Members: profiles with custom field values, groups and relationships, shown per viewer (contract §5)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..auth.principal import Principal
+from ..fields import values as field_values
+from ..groups.models import Group, GroupMember
+from ..kit.errors import NotFound, ValidationFailed
+from ..kit.pagination import PageRequest, keyset_page
+from ..kit.timeutil import utcnow
+from ..kit.validators import color_out
+from ..relationships.models import Relationship
+from ..systems.access import Access, find_by_public_id, read_access, write_access
+from ..systems.service import unique_short_id
+from .models import Member, default_member_privacy
+from .schemas import MemberCreate, MemberOut, MemberPatch, RelationshipRef
+
+INCLUDES = frozenset({"fields", "groups", "relationships"})
+
+
+def parse_include(text: str | None) -> frozenset[str]:
+    wanted = frozenset(part.strip() for part in (text or "").split(",") if part.strip())
+    unknown = wanted - INCLUDES
+    if unknown:
+        raise ValidationFailed.field("include", f"unknown: {', '.join(sorted(unknown))}; "
+                                                f"use {', '.join(sorted(INCLUDES))}")
+    return wanted
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    archived: bool | None = None
+    q: str | None = None
+    custom_front: bool | None = None
+
+
+@dataclass
+class Extras:
+    """What ?include= asked for, loaded for a whole page at once (one query per kind, never per member)."""
+
+    fields: dict[uuid.UUID, dict] | None = None
+    groups: dict[uuid.UUID, list[str]] | None = None
+    relationships: dict[uuid.UUID, list[RelationshipRef]] | None = None
+
+
+def load_extras(session: Session, access: Access, members: list[Member], include: frozenset[str]) -> Extras:
+    ids = [m.uuid for m in members]
+    extras = Extras()
+    if "fields" in include:
+        extras.fields = field_values.values_for(session, ids, public_only=not access.owner) \
+            if access.area_public("fields") else {}
+    if "groups" in include:
+        extras.groups = _group_ids(session, access, ids)
+    if "relationships" in include:
+        extras.relationships = _relationships(session, access, ids) if access.area_public("relationships") else {}
+    return extras
+
+
+def _group_ids(session: Session, access: Access, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    result: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if not ids or not access.area_public("group_list"):
+        return result
+    query = (select(GroupMember.member_uuid, Group.hid, Group.privacy).join(Group, Group.uuid == GroupMember.group_uuid)
+             .where(GroupMember.member_uuid.in_(ids)).order_by(Group.created_at, Group.uuid))
+    for member_uuid, hid, privacy in session.execute(query):
+        if access.sees(privacy, "visibility"):
+            result[member_uuid].append(hid)
+    return result
+
+
+def _relationships(session: Session, access: Access, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[RelationshipRef]]:
+    result: dict[uuid.UUID, list[RelationshipRef]] = defaultdict(list)
+    if not ids:
+        return result
+    source, target = Member.__table__.alias("source"), Member.__table__.alias("target")
+    query = (select(Relationship, source.c.hid, source.c.privacy, target.c.hid, target.c.privacy)
+             .join(source, source.c.uuid == Relationship.source_member_uuid)
+             .join(target, target.c.uuid == Relationship.target_member_uuid)
+             .where(or_(Relationship.source_member_uuid.in_(ids), Relationship.target_member_uuid.in_(ids)))
+             .order_by(Relationship.created_at, Relationship.id))
+    wanted = set(ids)
+    for relationship, source_hid, source_privacy, target_hid, target_privacy in session.execute(query):
+        if not (access.sees(source_privacy, "visibility") and access.sees(target_privacy, "visibility")):
+            continue
+        ref = RelationshipRef(id=str(relationship.id), type_id=str(relationship.type_id),
+                              source_member_id=source_hid, target_member_id=target_hid, note=relationship.note,
+                              created_at=relationship.created_at)
+        for member_uuid in {relationship.source_member_uuid, relationship.target_member_uuid} & wanted:
+            result[member_uuid].append(ref)
+    return result
+
+
+def member_out(member: Member, access: Access, extras: Extras | None = None) -> MemberOut:
+    extras = extras or Extras()
+    shown = access.owner
+
+    def visible(key: str, value):
+        return value if shown or member.privacy.get(key) == "public" else None
+
+    metadata = shown or member.privacy.get("metadata") == "public"
+    return MemberOut(
+        id=member.hid, uuid=str(member.uuid), system_id=access.system.hid,
+        name=visible("name", member.name), display_name=member.display_name,
+        pronouns=visible("pronouns", member.pronouns), description=visible("description", member.description),
+        color=color_out(member.color), avatar_url=visible("avatar", member.avatar_url),
+        banner_url=visible("avatar", member.banner_url), birthday=visible("birthday", member.birthday),
+        roles=member.roles, proxy_tags=member.proxy_tags if metadata else None,
+        keep_proxy=member.keep_proxy if metadata else None, is_custom_front=member.is_custom_front,
+        archived=member.archived,
+        fields=None if extras.fields is None else extras.fields.get(member.uuid, {}),
+        group_ids=None if extras.groups is None else extras.groups.get(member.uuid, []),
+        relationships=None if extras.relationships is None else extras.relationships.get(member.uuid, []),
+        privacy=member.privacy if shown else None,
+        created_at=member.created_at if metadata else None, updated_at=member.updated_at if metadata else None,
+    )
+
+
+def visible_member(session: Session, access: Access, mid: str) -> Member:
+    member = find_by_public_id(session, Member, access.system_uuid, mid, "member")
+    if not access.sees(member.privacy, "visibility"):
+        raise NotFound("No such member.")
+    return member
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_members(session: Session, sid: str, viewer: Principal | None, paging: PageRequest, filters: ListFilter,
+                 include: frozenset[str]) -> tuple[list[MemberOut], str | None]:
+    access = read_access(session, sid, viewer)
+    access.require_area("member_list")
+    query = select(Member).where(Member.system_uuid == access.system_uuid)
+    if filters.archived is not None:
+        query = query.where(Member.archived.is_(filters.archived))
+    if filters.custom_front is not None:
+        query = query.where(Member.is_custom_front.is_(filters.custom_front))
+    if filters.q:
+        pattern = f"%{_escape_like(filters.q.lower())}%"
+        query = query.where(or_(Member.name.ilike(pattern, escape="\\"),
+                                Member.display_name.ilike(pattern, escape="\\")))
+    if not access.owner:
+        query = query.where(Member.privacy["visibility"].as_string() == "public")
+    rows, cursor = keyset_page(query, [Member.created_at, Member.uuid], paging, descending=False,
+                               session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
+    members = [row[0] for row in rows]
+    extras = load_extras(session, access, members, include)
+    return [member_out(m, access, extras) for m in members], cursor
+
+
+def get_member(session: Session, sid: str, viewer: Principal | None, mid: str,
+               include: frozenset[str]) -> MemberOut:
+    access = read_access(session, sid, viewer)
+    member = visible_member(session, access, mid)
+    return member_out(member, access, load_extras(session, access, [member], include))
+
+
+def _apply(member: Member, changes: dict) -> None:
+    privacy = changes.get("privacy")
+    for key, value in changes.items():
+        if key in ("privacy", "fields"):
+            continue
+        if key == "proxy_tags":
+            value = [tag.model_dump() for tag in value] if value is not None else []
+        elif key == "roles" and value is None:
+            value = []
+        setattr(member, key, value)
+    if privacy is not None:
+        member.privacy = {**member.privacy, **privacy.sent()}
+
+
+def create_member(session: Session, sid: str, principal: Principal, spec: MemberCreate) -> MemberOut:
+    access = write_access(session, sid, principal)
+    now = utcnow()
+    member = Member(hid=unique_short_id(session, Member.hid), system_uuid=access.system_uuid, name=spec.name,
+                    privacy=default_member_privacy(), roles=[], proxy_tags=[], keep_proxy=False,
+                    is_custom_front=False, archived=False, created_at=now, updated_at=now)
+    _apply(member, spec.sent())
+    session.add(member)
+    session.flush()
+    if spec.fields:
+        field_values.set_values(session, access.system_uuid, member.uuid, spec.fields)
+    include = frozenset({"fields"}) if spec.fields else frozenset()
+    return member_out(member, access, load_extras(session, access, [member], include))
+
+
+def update_member(session: Session, sid: str, principal: Principal, mid: str, patch: MemberPatch) -> MemberOut:
+    access = write_access(session, sid, principal)
+    member = find_by_public_id(session, Member, access.system_uuid, mid, "member")
+    changes = patch.sent()
+    include = frozenset({"fields"}) if "fields" in changes else frozenset()
+    if patch.fields:
+        field_values.set_values(session, access.system_uuid, member.uuid, patch.fields)
+    _apply(member, changes)
+    member.updated_at = utcnow()
+    return member_out(member, access, load_extras(session, access, [member], include))
+
+
+def delete_member(session: Session, sid: str, principal: Principal, mid: str) -> None:
+    access = write_access(session, sid, principal)
+    member = find_by_public_id(session, Member, access.system_uuid, mid, "member")
+    session.delete(member)  # field values, group memberships and relationships cascade in the database

@@ -1,0 +1,108 @@
+"""Who may see or change what inside a system: the rules every system-scoped domain shares (contract §5)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..auth.principal import Principal
+from ..kit.errors import Forbidden, NotFound, ValidationFailed
+from ..kit.ids import normalize_short_id, parse_uuid
+from .models import System
+from .service import find_system, is_owner
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class Access:
+    system: System
+    owner: bool
+
+    @property
+    def system_uuid(self) -> uuid.UUID:
+        return self.system.uuid
+
+    def area_public(self, area: str) -> bool:
+        return self.owner or self.system.privacy.get(area, "private") == "public"
+
+    def require_area(self, area: str) -> None:
+        """Lists and areas the system keeps private are 403 for anyone but the owner."""
+        if not self.area_public(area):
+            raise Forbidden(f"This system keeps its {area.replace('_', ' ')} private.")
+
+    def sees(self, privacy: dict, key: str) -> bool:
+        return self.owner or privacy.get(key, "private") == "public"
+
+
+def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:
+    system = find_system(session, sid, viewer)
+    return Access(system, is_owner(system, viewer))
+
+
+def write_access(session: Session, sid: str, principal: Principal) -> Access:
+    """Changes are for the owner only; another system's data is never touched."""
+    system = find_system(session, sid, principal)
+    if not is_owner(system, principal):
+        raise Forbidden("Only the system's owner can change it.")
+    return Access(system, owner=True)
+
+
+def find_by_public_id(session: Session, model: type[M], system_uuid: uuid.UUID, ident: str, what: str) -> M:
+    """A member or group of this system by short id or uuid; 404 for anything else, other systems' included."""
+    hid = normalize_short_id(ident)
+    if hid is not None:
+        found = session.execute(select(model).where(model.hid == hid, model.system_uuid == system_uuid)
+                                ).scalar_one_or_none()
+    else:
+        key = parse_uuid(ident)
+        found = session.get(model, key) if key else None
+        if found is not None and found.system_uuid != system_uuid:
+            found = None
+    if found is None:
+        raise NotFound(f"No such {what}.")
+    return found
+
+
+def find_by_uuid(session: Session, model: type[M], system_uuid: uuid.UUID, ident: uuid.UUID, what: str) -> M:
+    found = session.get(model, ident)
+    if found is None or found.system_uuid != system_uuid:
+        raise NotFound(f"No such {what}.")
+    return found
+
+
+def resolve_public_ids(session: Session, model, system_uuid: uuid.UUID, idents: list[str], path: str) -> list:
+    """Maps short ids / uuids sent in a body to this system's rows, in two queries whatever the count.
+
+    Any id that is not in this system (unknown, malformed, another system's) is a 422 naming its position.
+    Repeated ids collapse to one row.
+    """
+    wanted: list[tuple[int, str, object]] = []
+    for index, ident in enumerate(idents):
+        hid = normalize_short_id(ident)
+        key = None if hid else parse_uuid(ident)
+        if hid is None and key is None:
+            raise ValidationFailed.field(f"{path}.{index}", f"{ident!r} is not an id")
+        wanted.append((index, ident, hid or key))
+    hids = {value for _, _, value in wanted if isinstance(value, str)}
+    keys = {value for _, _, value in wanted if isinstance(value, uuid.UUID)}
+    found: dict[object, object] = {}
+    if hids:
+        for row in session.execute(select(model).where(model.system_uuid == system_uuid, model.hid.in_(hids))
+                                   ).scalars():
+            found[row.hid] = row
+    if keys:
+        for row in session.execute(select(model).where(model.system_uuid == system_uuid, model.uuid.in_(keys))
+                                   ).scalars():
+            found[row.uuid] = row
+    rows: dict[uuid.UUID, object] = {}
+    for index, ident, value in wanted:
+        row = found.get(value)
+        if row is None:
+            raise ValidationFailed.field(f"{path}.{index}", f"{ident!r} is not in this system")
+        rows.setdefault(row.uuid, row)
+    return list(rows.values())

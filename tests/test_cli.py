@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+from typer.testing import CliRunner
+
+from pluralspace.cli import app
+from pluralspace.config import load_or_create_secret, settings_from_env
+
+
+def test_migrate_then_openapi(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLURALSPACE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PLURALSPACE_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    migrated = runner.invoke(app, ["migrate"])
+    assert migrated.exit_code == 0, migrated.output
+    assert (tmp_path / "data" / "pluralspace.db").exists()
+    printed = runner.invoke(app, ["openapi"])
+    assert printed.exit_code == 0, printed.output
+    spec = json.loads(printed.output)
+    assert "/api/v1/systems/{sid}/members" in spec["paths"]
+
+
+def test_secret_key_is_generated_once_and_private(tmp_path):
+    first = load_or_create_secret(tmp_path)
+    assert len(first) >= 48 and load_or_create_secret(tmp_path) == first
+    assert stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode) == 0o600
+
+
+def test_secret_key_from_the_environment_wins(tmp_path):
+    settings = settings_from_env({"PLURALSPACE_DATA_DIR": str(tmp_path), "PLURALSPACE_SECRET_KEY": "from-env"})
+    assert settings.with_secret().secret_key == "from-env"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_settings_from_environment():
+    settings = settings_from_env({"PLURALSPACE_REGISTRATION": "closed", "PLURALSPACE_RATE_LIMIT_ENABLED": "false",
+                                  "PLURALSPACE_RATE_LIMIT_READ": "7", "PLURALSPACE_METRICS_ENABLED": "true",
+                                  "PLURALSPACE_BASE_URL": "https://plural.example/"})
+    assert not settings.registration_open and not settings.rate_limit_enabled and settings.metrics_enabled
+    assert settings.rate_limit_read == 7 and settings.base_url == "https://plural.example"
+    assert settings_from_env({}).resolved_database_url.startswith("sqlite:///")
