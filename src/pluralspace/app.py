@@ -13,11 +13,16 @@ from .accounts.router import router as account_router
 from .auth.router import router as auth_router
 from .auth.usage import UsageRecorder
 from .config import Settings, settings_from_env
+from .fields.router import router as fields_router
+from .groups.router import router as groups_router
 from .kit import handlers
 from .kit.db import Database
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
+from .members.router import router as members_router
 from .ops.router import router as ops_router
+from .relationships.router import router as relationships_router
+from .relationships.router import types_router as relationship_types_router
 from .state import AppState
 from .systems.router import router as systems_router
 from .tokens.router import router as tokens_router
@@ -59,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.pluralspace = state
     handlers.install(app)
-    for router in (ops_router, auth_router, account_router, tokens_router, systems_router):
+    for router in (ops_router, auth_router, account_router, tokens_router, systems_router, members_router,
+                   fields_router, groups_router, relationship_types_router, relationships_router):
         app.include_router(router)
     app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter)
     logging.getLogger("pluralspace").setLevel(settings.log_level.upper())

@@ -7,6 +7,7 @@ from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model
 
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text
+from ..relationships.schemas import RelationshipOut
 
 Visibility = Literal["public", "private"]
 
@@ -97,15 +98,6 @@ class ProxyTagOut(OutModel):
     suffix: str | None
 
 
-class RelationshipRef(OutModel):
-    id: str
-    type_id: str
-    source_member_id: str
-    target_member_id: str
-    note: str | None
-    created_at: Timestamp
-
-
 class MemberOut(OutModel):
     id: str
     uuid: str
@@ -125,7 +117,7 @@ class MemberOut(OutModel):
     archived: bool
     fields: dict[str, Any] | None = Field(description="With ?include=fields: {field_id: value}.")
     group_ids: list[str] | None = Field(description="With ?include=groups.")
-    relationships: list[RelationshipRef] | None = Field(description="With ?include=relationships.")
+    relationships: list[RelationshipOut] | None = Field(description="With ?include=relationships.")
     privacy: MemberPrivacy | None = Field(description="null for viewers other than the owner.")
     created_at: Timestamp | None
     updated_at: Timestamp | None

@@ -12,15 +12,17 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..fields import values as field_values
 from ..groups.models import Group, GroupMember
-from ..kit.errors import NotFound, ValidationFailed
+from ..kit.errors import ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
+from ..relationships import service as relationships
 from ..relationships.models import Relationship
-from ..systems.access import Access, find_by_public_id, read_access, write_access
+from ..relationships.schemas import RelationshipOut
+from ..systems.access import Access, find_by_public_id, find_visible, read_access, write_access
 from ..systems.service import unique_short_id
 from .models import Member, default_member_privacy
-from .schemas import MemberCreate, MemberOut, MemberPatch, RelationshipRef
+from .schemas import MemberCreate, MemberOut, MemberPatch
 
 INCLUDES = frozenset({"fields", "groups", "relationships"})
 
@@ -47,7 +49,7 @@ class Extras:
 
     fields: dict[uuid.UUID, dict] | None = None
     groups: dict[uuid.UUID, list[str]] | None = None
-    relationships: dict[uuid.UUID, list[RelationshipRef]] | None = None
+    relationships: dict[uuid.UUID, list[RelationshipOut]] | None = None
 
 
 def load_extras(session: Session, access: Access, members: list[Member], include: frozenset[str]) -> Extras:
@@ -75,25 +77,18 @@ def _group_ids(session: Session, access: Access, ids: list[uuid.UUID]) -> dict[u
     return result
 
 
-def _relationships(session: Session, access: Access, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[RelationshipRef]]:
-    result: dict[uuid.UUID, list[RelationshipRef]] = defaultdict(list)
+def _relationships(session: Session, access: Access, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[RelationshipOut]]:
+    result: dict[uuid.UUID, list[RelationshipOut]] = defaultdict(list)
     if not ids:
         return result
-    source, target = Member.__table__.alias("source"), Member.__table__.alias("target")
-    query = (select(Relationship, source.c.hid, source.c.privacy, target.c.hid, target.c.privacy)
-             .join(source, source.c.uuid == Relationship.source_member_uuid)
-             .join(target, target.c.uuid == Relationship.target_member_uuid)
+    query = (relationships.edges(access)
              .where(or_(Relationship.source_member_uuid.in_(ids), Relationship.target_member_uuid.in_(ids)))
              .order_by(Relationship.created_at, Relationship.id))
     wanted = set(ids)
-    for relationship, source_hid, source_privacy, target_hid, target_privacy in session.execute(query):
-        if not (access.sees(source_privacy, "visibility") and access.sees(target_privacy, "visibility")):
-            continue
-        ref = RelationshipRef(id=str(relationship.id), type_id=str(relationship.type_id),
-                              source_member_id=source_hid, target_member_id=target_hid, note=relationship.note,
-                              created_at=relationship.created_at)
+    for row in session.execute(query):
+        relationship = row[0]
         for member_uuid in {relationship.source_member_uuid, relationship.target_member_uuid} & wanted:
-            result[member_uuid].append(ref)
+            result[member_uuid].append(relationships.relationship_out(row))
     return result
 
 
@@ -123,10 +118,7 @@ def member_out(member: Member, access: Access, extras: Extras | None = None) -> 
 
 
 def visible_member(session: Session, access: Access, mid: str) -> Member:
-    member = find_by_public_id(session, Member, access.system_uuid, mid, "member")
-    if not access.sees(member.privacy, "visibility"):
-        raise NotFound("No such member.")
-    return member
+    return find_visible(session, access, Member, mid, "member")
 
 
 def _escape_like(text: str) -> str:

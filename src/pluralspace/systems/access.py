@@ -44,11 +44,18 @@ def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:
     return Access(system, is_owner(system, viewer))
 
 
-def write_access(session: Session, sid: str, principal: Principal) -> Access:
-    """Changes are for the owner only; another system's data is never touched."""
+def write_access(session: Session, sid: str, principal: Principal, *, serialize: bool = False) -> Access:
+    """Changes are for the owner only; another system's data is never touched.
+
+    `serialize` makes concurrent writers of one system take turns (a row lock on PostgreSQL; SQLite writes are
+    serialized already), for rules that span rows and that no unique index can state, such as "no duplicate in
+    either direction".
+    """
     system = find_system(session, sid, principal)
     if not is_owner(system, principal):
         raise Forbidden("Only the system's owner can change it.")
+    if serialize:
+        session.execute(select(System.uuid).where(System.uuid == system.uuid).with_for_update())
     return Access(system, owner=True)
 
 
@@ -64,6 +71,14 @@ def find_by_public_id(session: Session, model: type[M], system_uuid: uuid.UUID, 
         if found is not None and found.system_uuid != system_uuid:
             found = None
     if found is None:
+        raise NotFound(f"No such {what}.")
+    return found
+
+
+def find_visible(session: Session, access: Access, model: type[M], ident: str, what: str) -> M:
+    """Like find_by_public_id, but an object whose visibility is private is 404 to anyone but the owner."""
+    found = find_by_public_id(session, model, access.system_uuid, ident, what)
+    if not access.sees(found.privacy, "visibility"):
         raise NotFound(f"No such {what}.")
     return found
 

@@ -1,0 +1,203 @@
+"""Groups: nested collections of members, shown per viewer (contract §5)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ..auth.principal import Principal
+from ..kit.errors import Forbidden, NotFound, ValidationFailed
+from ..kit.pagination import PageRequest, keyset_page
+from ..kit.timeutil import utcnow
+from ..kit.validators import color_out
+from ..members.models import Member
+from ..members.schemas import MemberOut
+from ..members.service import member_out
+from ..systems.access import (Access, find_by_public_id, find_visible, read_access, resolve_public_ids,
+                              write_access)
+from ..systems.service import unique_short_id
+from .models import Group, GroupMember, default_group_privacy
+from .schemas import GroupCreate, GroupOut, GroupPatch
+
+MAX_DEPTH = 100
+"""Ancestors a group may have; bounds the walk that looks for cycles."""
+
+
+@dataclass
+class Related:
+    """Member and parent short ids for a page of groups, loaded in one query each (never per group)."""
+
+    member_ids: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+    parent_ids: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+def load_related(session: Session, access: Access, groups: list[Group]) -> Related:
+    related = Related()
+    if not groups:
+        return related
+    query = (select(GroupMember.group_uuid, Member.hid, Member.privacy)
+             .join(Member, Member.uuid == GroupMember.member_uuid)
+             .where(GroupMember.group_uuid.in_([g.uuid for g in groups]))
+             .order_by(Member.created_at, Member.uuid))
+    for group_uuid, hid, privacy in session.execute(query):
+        if access.sees(privacy, "visibility"):
+            related.member_ids.setdefault(group_uuid, []).append(hid)
+    parents = {g.parent_uuid for g in groups if g.parent_uuid}
+    if parents:
+        # A private parent's id would tell the public that the group exists.
+        for parent_uuid, hid, privacy in session.execute(
+                select(Group.uuid, Group.hid, Group.privacy).where(Group.uuid.in_(parents))):
+            if access.sees(privacy, "visibility"):
+                related.parent_ids[parent_uuid] = hid
+    return related
+
+
+def group_out(group: Group, access: Access, related: Related) -> GroupOut:
+    def visible(key: str, value):
+        return value if access.sees(group.privacy, key) else None
+
+    return GroupOut(
+        id=group.hid, uuid=str(group.uuid), name=visible("name", group.name), display_name=group.display_name,
+        description=visible("description", group.description), icon=visible("icon", group.icon),
+        color=color_out(group.color), parent_id=related.parent_ids.get(group.parent_uuid),
+        member_ids=visible("list", related.member_ids.get(group.uuid, [])),
+        privacy=group.privacy if access.owner else None, created_at=group.created_at,
+    )
+
+
+def _one_out(session: Session, access: Access, group: Group) -> GroupOut:
+    return group_out(group, access, load_related(session, access, [group]))
+
+
+def _visible_group(session: Session, access: Access, gid: str) -> Group:
+    return find_visible(session, access, Group, gid, "group")
+
+
+def list_groups(session: Session, sid: str, viewer: Principal | None,
+                paging: PageRequest) -> tuple[list[GroupOut], str | None]:
+    access = read_access(session, sid, viewer)
+    access.require_area("group_list")
+    query = select(Group).where(Group.system_uuid == access.system_uuid)
+    if not access.owner:
+        query = query.where(Group.privacy["visibility"].as_string() == "public")
+    rows, cursor = keyset_page(query, [Group.created_at, Group.uuid], paging, descending=False,
+                               session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
+    groups = [row[0] for row in rows]
+    related = load_related(session, access, groups)
+    return [group_out(g, access, related) for g in groups], cursor
+
+
+def get_group(session: Session, sid: str, viewer: Principal | None, gid: str) -> GroupOut:
+    access = read_access(session, sid, viewer)
+    return _one_out(session, access, _visible_group(session, access, gid))
+
+
+def _parent_uuid(session: Session, access: Access, group: Group, ident: str | None) -> uuid.UUID | None:
+    """The new parent's uuid, after making sure `group` is not among its ancestors (nor itself)."""
+    if ident is None:
+        return None
+    try:
+        parent = find_by_public_id(session, Group, access.system_uuid, ident, "group")
+    except NotFound:
+        raise ValidationFailed.field("parent_id", f"{ident!r} is not a group of this system") from None
+    # One query for the system's whole tree, so the walk costs no query per level.
+    parents = {key: above for key, above in session.execute(
+        select(Group.uuid, Group.parent_uuid).where(Group.system_uuid == access.system_uuid))}
+    ancestor = parent.uuid
+    for _ in range(MAX_DEPTH):
+        if ancestor == group.uuid:
+            raise ValidationFailed.field("parent_id", "would make a cycle: a group cannot be nested in itself "
+                                                      "or in one of its subgroups")
+        ancestor = parents.get(ancestor)
+        if ancestor is None:
+            return parent.uuid
+    raise ValidationFailed.field("parent_id", f"groups nest at most {MAX_DEPTH} levels deep")
+
+
+def _apply(session: Session, access: Access, group: Group, changes: dict) -> None:
+    privacy = changes.pop("privacy", None)
+    if "parent_id" in changes:
+        group.parent_uuid = _parent_uuid(session, access, group, changes.pop("parent_id"))
+    for key, value in changes.items():
+        setattr(group, key, value)
+    if privacy is not None:
+        group.privacy = {**group.privacy, **privacy.sent()}
+
+
+def _resolve_members(session: Session, access: Access, idents: list[str]) -> set[uuid.UUID]:
+    return {m.uuid for m in resolve_public_ids(session, Member, access.system_uuid, idents, "member_ids")}
+
+
+def _link(session: Session, group: Group, member_uuids: set[uuid.UUID]) -> None:
+    present = set(session.execute(select(GroupMember.member_uuid).where(
+        GroupMember.group_uuid == group.uuid, GroupMember.member_uuid.in_(member_uuids))).scalars()) \
+        if member_uuids else set()
+    session.add_all(GroupMember(group_uuid=group.uuid, member_uuid=m) for m in member_uuids - present)
+
+
+def create_group(session: Session, sid: str, principal: Principal, spec: GroupCreate) -> GroupOut:
+    access = write_access(session, sid, principal)
+    changes = spec.sent()
+    # Resolved before anything is added, so a refused id leaves no half-made group behind.
+    member_uuids = _resolve_members(session, access, changes.pop("member_ids", None) or [])
+    now = utcnow()
+    group = Group(uuid=uuid.uuid4(), hid=unique_short_id(session, Group.hid), system_uuid=access.system_uuid,
+                  name=spec.name, privacy=default_group_privacy(), created_at=now, updated_at=now)
+    _apply(session, access, group, changes)
+    session.add(group)
+    session.flush()  # the group row first: its memberships refer to it
+    _link(session, group, member_uuids)
+    return _one_out(session, access, group)
+
+
+def update_group(session: Session, sid: str, principal: Principal, gid: str, patch: GroupPatch) -> GroupOut:
+    # Serialized: two concurrent re-parentings (A under B, B under A) must not both pass the cycle check.
+    access = write_access(session, sid, principal, serialize="parent_id" in patch.model_fields_set)
+    group = find_by_public_id(session, Group, access.system_uuid, gid, "group")
+    _apply(session, access, group, patch.sent())
+    group.updated_at = utcnow()
+    return _one_out(session, access, group)
+
+
+def delete_group(session: Session, sid: str, principal: Principal, gid: str) -> None:
+    access = write_access(session, sid, principal)
+    group = find_by_public_id(session, Group, access.system_uuid, gid, "group")
+    session.delete(group)  # memberships cascade and subgroups move to the top level in the database
+
+
+def list_group_members(session: Session, sid: str, viewer: Principal | None, gid: str,
+                       paging: PageRequest) -> tuple[list[MemberOut], str | None]:
+    access = read_access(session, sid, viewer)
+    access.require_area("group_list")
+    group = _visible_group(session, access, gid)
+    if not access.sees(group.privacy, "list"):
+        raise Forbidden("This group keeps its member list private.")
+    query = (select(Member).join(GroupMember, GroupMember.member_uuid == Member.uuid)
+             .where(GroupMember.group_uuid == group.uuid))
+    if not access.owner:
+        query = query.where(Member.privacy["visibility"].as_string() == "public")
+    rows, cursor = keyset_page(query, [Member.created_at, Member.uuid], paging, descending=False,
+                               session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
+    return [member_out(row[0], access) for row in rows], cursor
+
+
+def change_group_members(session: Session, sid: str, principal: Principal, gid: str, idents: list[str],
+                         mode: str) -> GroupOut:
+    """`add` links the members, `replace` makes them the whole list, `remove` unlinks them."""
+    # Serialized so that concurrent adds of one member never race into the primary key.
+    access = write_access(session, sid, principal, serialize=True)
+    group = find_by_public_id(session, Group, access.system_uuid, gid, "group")
+    member_uuids = _resolve_members(session, access, idents)
+    if mode == "remove" and member_uuids:
+        session.execute(delete(GroupMember).where(GroupMember.group_uuid == group.uuid,
+                                                  GroupMember.member_uuid.in_(member_uuids)))
+    if mode == "replace":
+        session.execute(delete(GroupMember).where(GroupMember.group_uuid == group.uuid,
+                                                  GroupMember.member_uuid.not_in(member_uuids)))
+    if mode in ("add", "replace"):
+        _link(session, group, member_uuids)
+    group.updated_at = utcnow()
+    return _one_out(session, access, group)
