@@ -9,12 +9,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from pluralspace.kit.db import Database
-from pluralspace.migrate import upgrade
+from pluralspace.migrate import tracked_by_models, upgrade
 from pluralspace.models import Base
 
 
 def _schema_report(connection) -> tuple[list, set[str]]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": tracked_by_models})
     return compare_metadata(context, Base.metadata), set(inspect(connection).get_table_names())
 
 

@@ -14,18 +14,35 @@ from .auth.router import router as auth_router
 from .auth.usage import UsageRecorder
 from .config import Settings, settings_from_env
 from .fields.router import router as fields_router
+from .fronts.router import router as fronts_router
 from .groups.router import router as groups_router
+from .journal.router import router as journal_router
 from .kit import handlers
 from .kit.db import Database
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
 from .members.router import router as members_router
+from .oauth.apps_router import apps_router, authorizations_router
+from .oauth.router import router as oauth_router
 from .ops.router import router as ops_router
+from .pk.errors import SURFACE as PLURALKIT_SURFACE
+from .pk.errors import install_pluralkit_errors
+from .pk.v1 import router as pk_v1_router
+from .pk.v2 import router as pk_v2_router
+from .polls.router import router as polls_router
 from .relationships.router import router as relationships_router
 from .relationships.router import types_router as relationship_types_router
 from .state import AppState
 from .systems.router import router as systems_router
+from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
+from .web.router import router as web_router
+
+ROUTERS = (
+    ops_router, auth_router, account_router, tokens_router, apps_router, authorizations_router, systems_router,
+    members_router, fields_router, groups_router, relationship_types_router, relationships_router, fronts_router,
+    journal_router, polls_router, thoughts_router, oauth_router, pk_v2_router, pk_v1_router, web_router,
+)
 
 DESCRIPTION = """
 The pluralspace API: members, fronts, journal, polls and more for plural systems.
@@ -45,7 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = (settings or settings_from_env()).with_secret()
     database = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
     limiter = create_limiter(settings.redis_url)
-    state = AppState(settings=settings, database=database, limiter=limiter, usage=UsageRecorder(database, settings.usage_flush_seconds))
+    usage = UsageRecorder(database, settings.usage_flush_seconds)
+    state = AppState(settings=settings, database=database, limiter=limiter, usage=usage)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -64,9 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.pluralspace = state
     handlers.install(app)
-    for router in (ops_router, auth_router, account_router, tokens_router, systems_router, members_router,
-                   fields_router, groups_router, relationship_types_router, relationships_router):
+    install_pluralkit_errors(app)  # /pk/* answers in PluralKit's format, not the envelope
+    for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter)
+    app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter, surfaces=(PLURALKIT_SURFACE,))
     logging.getLogger("pluralspace").setLevel(settings.log_level.upper())
     return app

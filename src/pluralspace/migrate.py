@@ -10,6 +10,13 @@ from alembic import command
 from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+UNMODELLED_TABLE_PREFIXES = ("journal_fts",)
+"""Tables the migrations create outside the models (SQLite's FTS5 index and its shadow tables)."""
+
+
+def tracked_by_models(name: str | None, type_: str, _parent_names) -> bool:
+    """Alembic's include_name: leaves unmodelled tables out of autogenerate and schema comparison."""
+    return not (type_ == "table" and name and name.startswith(UNMODELLED_TABLE_PREFIXES))
 
 
 def alembic_config(database_url: str) -> Config:

@@ -2,12 +2,20 @@
 
 from .accounts.models import Account, SecurityEvent
 from .fields.models import Field, FieldValue
+from .fronts.models import Front
 from .groups.models import Group, GroupMember
+from .journal.models import JournalAuthor, JournalEntry, JournalTag
 from .kit.db import Base
 from .members.models import Member
+from .oauth.models import OAuthClient, OAuthCode, OAuthGrant
+from .pk.models import PkAccount, PkMessage
+from .polls.models import Poll, Vote
 from .relationships.models import Relationship, RelationshipType
 from .systems.models import System
+from .thoughts.models import Thought
 from .tokens.models import Credential
 
-__all__ = ["Account", "Base", "Credential", "Field", "FieldValue", "Group", "GroupMember", "Member",
-           "Relationship", "RelationshipType", "SecurityEvent", "System"]
+__all__ = ["Account", "Base", "Credential", "Field", "FieldValue", "Group", "GroupMember", "JournalAuthor",
+           "JournalEntry", "JournalTag", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PkAccount", "PkMessage",
+           "Relationship", "RelationshipType", "SecurityEvent", "System",
+           "Poll", "Vote", "Thought"]

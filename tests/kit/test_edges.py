@@ -123,3 +123,15 @@ def test_unexpected_errors_are_500_without_internals(server, api):
         service.get_system = original
     failure = error(response, 500, "INTERNAL_ERROR")
     assert "secret internal detail" not in response.text and failure["details"] is None
+
+
+def test_nul_characters_are_refused_everywhere(api):
+    account = api.register(system_name="Keep")
+    for body in [{"name": "a\u0000b"}, {"privacy": {"front": "pub\u0000lic"}}]:
+        failure = error(api.patch("/api/v1/systems/@me", account.session, json=body), 422, "VALIDATION_FAILED")
+        assert "NUL" in failure["message"]
+    error(api.post("/api/v1/systems/@me/members", account.session, json={"name": "x", "roles": ["a\u0000"]}),
+          422, "VALIDATION_FAILED")
+    error(api.get("/api/v1/systems/@me/members", account.session, params={"q": "a\u0000b"}), 422,
+          "VALIDATION_FAILED")
+    assert data(api.get("/api/v1/systems/@me", account.session))["name"] == "Keep"

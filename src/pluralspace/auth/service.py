@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..accounts import security_log
@@ -13,6 +13,7 @@ from ..accounts.models import Account
 from ..accounts.security_log import Client
 from ..kit.errors import Conflict, Unauthenticated, ValidationFailed
 from ..kit.timeutil import utcnow
+from ..oauth.models import OAuthClient
 from ..systems.models import System
 from ..systems.service import create_system, system_out
 from ..tokens.issue import IssuedSession, issue_session, revoke_family, revoke_sessions_except
@@ -143,6 +144,10 @@ def update_account(session: Session, account_id: uuid.UUID, keep_family: uuid.UU
 
 
 def delete_account(session: Session, account_id: uuid.UUID) -> None:
+    # The apps this account registered go with it, so the tokens other accounts granted them stop working too.
+    owned_apps = select(OAuthClient.client_id).where(OAuthClient.account_id == account_id)
+    session.execute(update(Credential).where(Credential.client_id.in_(owned_apps), Credential.revoked_at.is_(None))
+                    .values(revoked_at=utcnow(), revoke_reason="app_deleted"))
     # Every table that holds an account's data cascades from accounts (directly or through systems).
     session.execute(delete(Account).where(Account.id == account_id))
 

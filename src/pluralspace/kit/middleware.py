@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,10 +19,19 @@ from . import metrics
 from .context import accept_request_id, request_id_var
 from .crypto import token_prefix
 from .envelope import error_body
-from .errors import ApiError, PayloadTooLarge, RateLimited, UnsupportedMediaType
+from .errors import ApiError, PayloadTooLarge, RateLimited, UnsupportedMediaType, ValidationFailed
 from .ratelimit import Limiter
 
 log = logging.getLogger("pluralspace.errors")
+
+@dataclass(frozen=True)
+class Surface:
+    """A part of the URL space with its own error format and rate-limit headers (the PluralKit API)."""
+
+    prefix: str
+    render_error: Callable[[ApiError, str, str], tuple[int, bytes, bytes]]  # (error, method, path) -> response
+    rate_headers: Callable[[list[tuple[bytes, bytes]], int, str], None]  # adjusts headers in place
+
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 UNMETERED_PATHS = {"/api/v1/health", "/api/v1/ready", "/api/v1/version", "/metrics"}
@@ -45,10 +55,12 @@ def _is_json(content_type: str | None) -> bool:
 class EdgeMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, limiter: Limiter,
                  body_limit_for: Callable[[str], int] | None = None,
-                 media_type_exempt: Callable[[str], bool] | None = None) -> None:
+                 media_type_exempt: Callable[[str], bool] | None = None,
+                 surfaces: tuple[Surface, ...] = ()) -> None:
         self.app = app
         self.settings = settings
         self.limiter = limiter
+        self.surfaces = surfaces
         self.body_limit_for = body_limit_for or (lambda path: settings.max_body_bytes)
         self.media_type_exempt = media_type_exempt or (lambda path: False)
 
@@ -69,18 +81,22 @@ class EdgeMiddleware:
             await send(message)
 
         try:
+            _refuse_nul_in_target(scope)
             receive = await self._checked_body(scope, receive)
             await self._meter(scope, extra_headers)
             await self.app(scope, receive, send_with_headers)
         except ApiError as error:
-            await _send_error(send_with_headers, error)
+            await _send_error(send_with_headers, error, scope, self._surface(scope))
         except Exception:
             log.exception("unexpected error")
             if status_holder["status"] is None:
-                await _send_error(send_with_headers, ApiError())
+                await _send_error(send_with_headers, ApiError(), scope, self._surface(scope))
         finally:
             if self.settings.metrics_enabled:
                 metrics.observe(scope, status_holder["status"] or 500, time.perf_counter() - started)
+
+    def _surface(self, scope: Scope) -> Surface | None:
+        return next((s for s in self.surfaces if scope["path"].startswith(s.prefix)), None)
 
     async def _checked_body(self, scope: Scope, receive: Receive) -> Receive:
         if scope["method"] not in BODY_METHODS:
@@ -108,8 +124,17 @@ class EdgeMiddleware:
             (b"x-ratelimit-remaining", str(window.remaining).encode()),
             (b"x-ratelimit-reset", str(window.reset_in).encode()),
         ]
+        surface = self._surface(scope)
+        if surface is not None:
+            surface.rate_headers(extra_headers, window.reset_in, scope["method"])
         if not window.allowed:
             raise RateLimited(window.reset_in)
+
+
+def _refuse_nul_in_target(scope: Scope) -> None:
+    """NUL in a path or query would reach the database as text, which PostgreSQL refuses."""
+    if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
+        raise ValidationFailed("The URL must not contain NUL characters.", {"fields": {"query": "contains NUL"}})
 
 
 def _client_key(scope: Scope) -> str:
@@ -152,9 +177,14 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
-async def _send_error(send: Callable[[Message], Awaitable[None]], error: ApiError) -> None:
-    payload = json.dumps(error_body(error.code, error.message, error.details)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+async def _send_error(send: Callable[[Message], Awaitable[None]], error: ApiError, scope: Scope,
+                      surface: Surface | None) -> None:
+    status, content_type = error.status, b"application/json"
+    if surface is not None:
+        status, payload, content_type = surface.render_error(error, scope["method"], scope["path"])
+    else:
+        payload = json.dumps(error_body(error.code, error.message, error.details)).encode()
+    headers = [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -8,16 +8,38 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, model_validator, Field, StringConstraints
 from pydantic import BaseModel as _BaseModel
 
 _COLOR = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+def _nul_path(value, path: str = "") -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return f"{path}.{key}".lstrip(".")
+        found = _nul_path(item, f"{path}.{key}".lstrip("."))
+        if found is not None:
+            return found
+    return None
 
 
 class Model(_BaseModel):
     """Request bodies: unknown keys are an error, so a typo never passes silently."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data):
+        # PostgreSQL cannot store NUL in text; refusing it here keeps both engines alike and the answer a 422.
+        found = _nul_path(data)
+        if found is not None:
+            raise ValueError(f"text must not contain NUL characters (at {found or 'the body'})")
+        return data
 
     def sent(self) -> dict:
         """The keys the client sent, with their values (PATCH semantics: absent = unchanged, null = clear)."""

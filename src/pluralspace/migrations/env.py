@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 
 from pluralspace.kit.db import async_postgres_url, is_sqlite, null_pool_engine
+from pluralspace.migrate import tracked_by_models
 from pluralspace.models import Base
 
 config = context.config
@@ -15,7 +16,8 @@ target_metadata = Base.metadata
 
 def _configure(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                      include_name=tracked_by_models)
     with context.begin_transaction():
         context.run_migrations()
 

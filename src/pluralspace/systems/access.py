@@ -47,15 +47,16 @@ def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:
 def write_access(session: Session, sid: str, principal: Principal, *, serialize: bool = False) -> Access:
     """Changes are for the owner only; another system's data is never touched.
 
-    `serialize` makes concurrent writers of one system take turns (a row lock on PostgreSQL; SQLite writes are
-    serialized already), for rules that span rows and that no unique index can state, such as "no duplicate in
-    either direction".
+    `serialize` makes concurrent writers of one system take turns (a row lock on PostgreSQL, held across worker
+    processes; SQLite writes are serialized already), for rules that span rows and that no unique index can
+    state: no overlapping fronts, no duplicate edge in either direction, no cycle of groups.
     """
     system = find_system(session, sid, principal)
     if not is_owner(system, principal):
         raise Forbidden("Only the system's owner can change it.")
     if serialize:
-        session.execute(select(System.uuid).where(System.uuid == system.uuid).with_for_update())
+        # NO KEY UPDATE: writers of this system queue, while inserts elsewhere that reference it stay unblocked.
+        session.execute(select(System.uuid).where(System.uuid == system.uuid).with_for_update(key_share=True))
     return Access(system, owner=True)
 
 

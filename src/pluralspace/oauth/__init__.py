@@ -1,0 +1,1 @@
+"""OAuth 2 authorization server (Authlib on Starlette), developer apps and authorized apps."""

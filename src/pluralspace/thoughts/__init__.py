@@ -1,0 +1,1 @@
+"""Thought of the day: short notes dated by the system's local day."""

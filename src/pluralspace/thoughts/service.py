@@ -1,0 +1,102 @@
+"""Thought of the day.
+
+Each `PUT /thought` adds a thought dated with the system's local date at that moment (from the system's timezone,
+so a thought set at 23:30 in Tokyo belongs to that Tokyo day even though it is still the afternoon in UTC);
+`GET /thought` is the latest thought of the system's current local day. The clock is a parameter (`now`,
+default the real time) so the day boundary can be tested deterministically.
+
+Privacy: viewers other than the owner need the system's `thoughts` area public (403 otherwise); for them
+`member_id` reads null when the member's visibility is private.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..auth.principal import Principal
+from ..kit.errors import NotFound, ValidationFailed
+from ..kit.pagination import PageRequest, keyset_page
+from ..kit.timeutil import utcnow
+from ..members.models import Member
+from ..systems.access import Access, find_by_public_id, find_by_uuid, read_access, write_access
+from ..systems.models import System
+from .models import Thought
+from .schemas import ThoughtOut, ThoughtSet
+
+AREA = "thoughts"
+
+
+def zone_of(name: str | None) -> tzinfo:
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return UTC
+
+
+def local_date(moment: datetime, timezone: str | None) -> str:
+    """The calendar date (YYYY-MM-DD) that `moment` falls on in `timezone` (an IANA name; unknown = UTC)."""
+    return moment.astimezone(zone_of(timezone)).date().isoformat()
+
+
+def system_today(system: System, now: datetime | None = None) -> str:
+    return local_date(now or utcnow(), system.timezone)
+
+
+def thought_out(access: Access, thought: Thought, member_hid: str | None, member_privacy: dict | None) -> ThoughtOut:
+    shown = member_hid is not None and access.sees(member_privacy or {}, "visibility")
+    return ThoughtOut(id=str(thought.id), text=thought.text, member_id=member_hid if shown else None,
+                      date=thought.date, created_at=thought.created_at)
+
+
+def _with_member():
+    return (select(Thought, Member.hid, Member.privacy)
+            .outerjoin(Member, Member.uuid == Thought.member_uuid))
+
+
+def today_thought(session: Session, sid: str, viewer: Principal | None,
+                  now: datetime | None = None) -> ThoughtOut | None:
+    access = read_access(session, sid, viewer)
+    access.require_area(AREA)
+    today = system_today(access.system, now)
+    row = session.execute(_with_member().where(Thought.system_uuid == access.system_uuid, Thought.date == today)
+                          .order_by(Thought.created_at.desc(), Thought.id.desc()).limit(1)).first()
+    return thought_out(access, *row) if row else None
+
+
+def set_thought(session: Session, sid: str, principal: Principal, spec: ThoughtSet,
+                now: datetime | None = None) -> ThoughtOut:
+    access = write_access(session, sid, principal)
+    member = None
+    if spec.member_id is not None:
+        try:
+            member = find_by_public_id(session, Member, access.system_uuid, spec.member_id, "member")
+        except NotFound:
+            raise ValidationFailed.field("member_id", f"{spec.member_id!r} is not a member of this system") from None
+    now = now or utcnow()
+    thought = Thought(id=uuid.uuid4(), system_uuid=access.system_uuid, member_uuid=member.uuid if member else None,
+                      text=spec.text, date=system_today(access.system, now), created_at=now)
+    session.add(thought)
+    session.flush()
+    return thought_out(access, thought, member.hid if member else None, member.privacy if member else None)
+
+
+def list_thoughts(session: Session, sid: str, viewer: Principal | None, paging: PageRequest,
+                  day: str | None) -> tuple[list[ThoughtOut], str | None]:
+    access = read_access(session, sid, viewer)
+    access.require_area(AREA)
+    query = _with_member().where(Thought.system_uuid == access.system_uuid)
+    if day is not None:
+        query = query.where(Thought.date == day)
+    rows, cursor = keyset_page(query, [Thought.created_at, Thought.id], paging, descending=True, session=session,
+                               row_key=lambda row: (row[0].created_at, row[0].id))
+    return [thought_out(access, *row) for row in rows], cursor
+
+
+def delete_thought(session: Session, sid: str, principal: Principal, thought_id: uuid.UUID) -> None:
+    access = write_access(session, sid, principal)
+    session.delete(find_by_uuid(session, Thought, access.system_uuid, thought_id, "thought"))

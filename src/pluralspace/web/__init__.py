@@ -1,0 +1,1 @@
+"""Server-rendered pages: sign-in and (through the authorization endpoint) OAuth consent."""

@@ -1,0 +1,1171 @@
+"""Who may call what: one table row per endpoint, and the same five questions asked of every row.
+
+    (a) the owner, holding the row's scope, succeeds;
+    (b) the owner's personal access token without that scope is 403 INSUFFICIENT_SCOPE (details.required/granted);
+    (c) another account's token sees only the public view of the owner's data, and changes only its own;
+    (d) no token is 401 UNAUTHENTICATED with `WWW-Authenticate: Bearer`, except on public endpoints;
+    (e) a revoked token and an expired token are 401.
+
+`test_the_table_covers_every_endpoint` compares the table with the running app's routes and OpenAPI document, so an
+endpoint added without a row fails the suite until someone says who may call it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from pluralspace.pk.v1 import router as pk_v1_router
+from pluralspace.pk.v2 import router as pk_v2_router
+
+from .conftest import RunningServer, base_settings
+from .helpers import PASSWORD, Account, Api, data, error
+
+# The contract's scopes (API.md section 2); `account` is held by login sessions only and is never grantable.
+GRANTABLE = sorted([
+    "system:read", "system:write", "members:read", "members:write", "groups:read", "groups:write", "fields:read",
+    "fields:write", "relationships:read", "relationships:write", "fronts:read", "fronts:write", "journal:read",
+    "journal:write", "polls:read", "polls:write", "thoughts:read", "thoughts:write", "wrapped:read",
+])
+ACCOUNT = "account"
+EXPIRY_SECONDS = 2
+OWNER_DESCRIPTION = "Only the owner reads this."
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def new_email() -> str:
+    return f"matrix-{secrets.token_hex(6)}@example.org"
+
+
+@dataclass
+class Call:
+    """A request the owner could send; `keep` holds what the row's checks need (ids, token text)."""
+
+    method: str
+    path: str
+    json: Any = None
+    keep: dict[str, Any] = field(default_factory=dict)
+
+    def send(self, api: Api, token: str | None) -> httpx.Response:
+        return api.request(self.method, self.path, token, json=self.json)
+
+
+@dataclass
+class World:
+    """An owner and another account on one server, with the tokens the cases need."""
+
+    api: Api
+    owner: Account
+    other: Account
+    pats: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, api: Api) -> World:
+        return cls(api, api.register(system_name="Owner System"), api.register(system_name="Other System"))
+
+    def pat(self, account: Account, *scopes: str) -> str:
+        key = (account.account_id, tuple(sorted(scopes)))
+        if key not in self.pats:
+            self.pats[key] = self.api.pat(account, *scopes)
+        return self.pats[key]
+
+    # Shortcuts the rows use to look at the owner's and the other account's data with their own sessions.
+    def owner_get(self, path: str) -> httpx.Response:
+        return self.api.get(path, self.owner.session)
+
+    def other_get(self, path: str) -> httpx.Response:
+        return self.api.get(path, self.other.session)
+
+
+def setup_owner_data(world: World) -> None:
+    """Owner data with something private in it, so that (c) and (d) can tell the public view from the owner's."""
+    api, owner = world.api, world.owner
+    data(api.patch("/api/v1/systems/@me", owner.session,
+                   json={"description": OWNER_DESCRIPTION, "privacy": {"member_list": "public"}}))
+    world.extra["public_member"] = data(api.post(
+        "/api/v1/systems/@me/members", owner.session,
+        json={"name": "Open", "description": "private words", "privacy": {"visibility": "public", "name": "public"}}),
+        201)
+    world.extra["members"] = data(api.post("/api/v1/systems/@me/members", owner.session, json={"name": "Hidden"}),
+                                  201)
+    for resource in RESOURCES[1:]:
+        world.extra[resource.collection] = resource.new_item(world)
+    world.extra["owner_token_id"] = data(api.post("/api/v1/me/tokens", owner.session,
+                                                  json={"name": "listed", "scopes": ["system:read"]}), 201)["id"]
+
+
+Check = Callable[[World, Call, httpx.Response], None]
+Effect = Callable[[World, Call], None]
+
+
+def _no_effect(world: World, call: Call) -> None:
+    return None
+
+
+def _unchecked(world: World, call: Call, response: httpx.Response) -> None:
+    raise AssertionError("every row states what the owner's success shows")
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # as the OpenAPI document (or the app's route) spells it
+    scope: str | None  # the scope the endpoint needs; ACCOUNT for session-only endpoints; None: it takes no token
+    public: bool  # answers without a token
+    build: Callable[[World], Call]
+    status: int = 200
+    check: Check = _unchecked  # what the owner's success must show (every row sets it)
+    as_other: Check | None = None  # (c): another account's token, holding the scope, sends the owner's request
+    as_public: Check | None = None  # (d) on public endpoints when it differs from the owner's: asserts the status
+    unchanged: Effect = _no_effect  # after a refused request: nothing of the owner's changed
+    fresh: str = ""  # "session" or "account" when the call ends the caller's: (a) and (c) get a new one
+    variant: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}" + (f" [{self.variant}]" if self.variant else "")
+
+
+# --- checks shared by several rows -------------------------------------------------------------------------------
+
+def envelope_equals(expected: Any) -> Check:
+    def check(world: World, call: Call, response: httpx.Response) -> None:
+        assert data(response) == expected
+
+    return check
+
+
+def session_works(world: World, token: str) -> bool:
+    response = world.api.get("/api/v1/me", token)
+    assert response.status_code in (200, 401), response.text
+    return response.status_code == 200
+
+
+def owner_still_signed_in(world: World, call: Call) -> None:
+    assert session_works(world, world.owner.session)
+
+
+def owner_email_unchanged(world: World, call: Call) -> None:
+    assert data(world.owner_get("/api/v1/me"))["email"] == world.owner.email
+
+
+def owner_system_not_named(world: World, call: Call) -> None:
+    assert data(world.owner_get("/api/v1/systems/@me"))["name"] != call.json["name"]
+
+
+def owner_has_no_token_named(world: World, call: Call) -> None:
+    names = [t["name"] for t in data(world.owner_get("/api/v1/me/tokens?limit=200"))]
+    assert call.json["name"] not in names
+
+
+def kept_token_still_works(world: World, call: Call) -> None:
+    data(world.api.get("/api/v1/systems/@me", call.keep["token"]))
+
+
+def is_forbidden(world: World, call: Call, response: httpx.Response) -> None:
+    error(response, 403, "FORBIDDEN")
+
+
+# --- ops ---------------------------------------------------------------------------------------------------------
+
+def html_page(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+
+
+def openapi_document(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 200 and response.json()["openapi"].startswith("3.1")
+
+
+def version_check(world: World, call: Call, response: httpx.Response) -> None:
+    body = data(response)
+    assert body["api_version"] == "v1" and body["compat"] == ["pk/v1", "pk/v2"]
+
+
+# --- auth --------------------------------------------------------------------------------------------------------
+
+def register_call(world: World) -> Call:
+    return Call("POST", "/api/v1/auth/register", {"email": new_email(), "password": PASSWORD})
+
+
+def registered(world: World, call: Call, response: httpx.Response) -> None:
+    body = data(response, 201)
+    assert body["email"] == call.json["email"] and body["system"]["privacy"]["description"] == "private"
+
+
+def login_call(world: World) -> Call:
+    return Call("POST", "/api/v1/auth/login", {"email": world.owner.email, "password": PASSWORD})
+
+
+def signed_in_as_owner(world: World, call: Call, response: httpx.Response) -> None:
+    pair = data(response)
+    assert data(world.api.get("/api/v1/me", pair["access_token"]))["email"] == world.owner.email
+
+
+def refresh_call(world: World) -> Call:
+    pair = world.api.login(world.owner.email, PASSWORD)
+    return Call("POST", "/api/v1/auth/refresh", {"refresh_token": pair["refresh_token"]})
+
+
+def logged_out(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 204, response.text
+    assert not session_works(world, world.owner.session)
+
+
+def other_logged_out(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 204, response.text
+    assert not session_works(world, world.other.session)
+    assert session_works(world, world.owner.session)
+
+
+# --- /me ---------------------------------------------------------------------------------------------------------
+
+def is_owner_account(world: World, call: Call, response: httpx.Response) -> None:
+    body = data(response)
+    assert body["email"] == world.owner.email and body["system_id"] == world.owner.system_id
+
+
+def is_other_account(world: World, call: Call, response: httpx.Response) -> None:
+    body = data(response)
+    assert body["email"] == world.other.email and body["system_id"] == world.other.system_id
+
+
+def patch_me_call(world: World) -> Call:
+    return Call("PATCH", "/api/v1/me", {"current_password": PASSWORD, "email": new_email()})
+
+
+def owner_email_changed(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["email"] == call.json["email"]
+    assert data(world.owner_get("/api/v1/me"))["email"] == call.json["email"]
+    world.owner.email = call.json["email"]  # the shared owner now signs in with it
+
+
+def only_other_email_changed(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["id"] == world.other.account_id
+    assert data(world.other_get("/api/v1/me"))["email"] == call.json["email"]
+    world.other.email = call.json["email"]
+    owner_email_unchanged(world, call)
+
+
+def owner_deleted(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 204, response.text
+    assert not session_works(world, world.owner.session)
+    error(world.api.post("/api/v1/auth/login", json={"email": world.owner.email, "password": PASSWORD}),
+          401, "UNAUTHENTICATED")
+
+
+def only_other_deleted(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 204, response.text
+    assert not session_works(world, world.other.session)
+    assert session_works(world, world.owner.session)
+
+
+def owner_security_log(world: World, call: Call, response: httpx.Response) -> None:
+    kinds = {event["kind"] for event in data(response)}
+    assert {"account_created", "login", "token_created"} <= kinds
+
+
+def other_security_log(world: World, call: Call, response: httpx.Response) -> None:
+    seen = {event["id"] for event in data(response)}
+    owners = {event["id"] for event in data(world.owner_get("/api/v1/me/security-log?limit=200"))}
+    assert seen and owners and not seen & owners
+
+
+def lists_owner_token(world: World, call: Call, response: httpx.Response) -> None:
+    assert world.extra["owner_token_id"] in [t["id"] for t in data(response)]
+
+
+def lists_no_owner_token(world: World, call: Call, response: httpx.Response) -> None:
+    assert world.extra["owner_token_id"] not in [t["id"] for t in data(response)]
+
+
+def create_token_call(world: World) -> Call:
+    return Call("POST", "/api/v1/me/tokens", {"name": unique("matrix"), "scopes": ["system:read"]})
+
+
+def token_for(account_of: Callable[[World], Account]) -> Check:
+    def check(world: World, call: Call, response: httpx.Response) -> None:
+        token = data(response, 201)["token"]
+        assert data(world.api.get("/api/v1/systems/@me", token))["id"] == account_of(world).system_id
+
+    return check
+
+
+def other_token_created(world: World, call: Call, response: httpx.Response) -> None:
+    token_for(lambda w: w.other)(world, call, response)
+    owner_has_no_token_named(world, call)
+
+
+def revoke_token_call(world: World) -> Call:
+    created = data(world.api.post("/api/v1/me/tokens", world.owner.session,
+                                  json={"name": unique("doomed"), "scopes": ["system:read"]}), 201)
+    return Call("DELETE", f"/api/v1/me/tokens/{created['id']}", keep={"token": created["token"]})
+
+
+def token_revoked(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 204, response.text
+    error(world.api.get("/api/v1/systems/@me", call.keep["token"]), 401, "UNAUTHENTICATED")
+
+
+def other_cannot_revoke(world: World, call: Call, response: httpx.Response) -> None:
+    error(response, 404, "NOT_FOUND")
+    kept_token_still_works(world, call)
+
+
+# --- systems -----------------------------------------------------------------------------------------------------
+
+def is_owner_system(world: World, call: Call, response: httpx.Response) -> None:
+    body = data(response)
+    assert body["id"] == world.owner.system_id and body["privacy"] is not None
+    assert body["description"] == OWNER_DESCRIPTION
+
+
+def is_other_system(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["id"] == world.other.system_id
+
+
+def public_view_of_owner_system(world: World, call: Call, response: httpx.Response) -> None:
+    body = data(response)
+    owners = data(world.owner_get("/api/v1/systems/@me"))
+    assert body["id"] == world.owner.system_id and body["name"] == owners["name"] and body["tag"] == owners["tag"]
+    assert body["privacy"] is None and body["description"] is None
+
+
+def rename_system_call(world: World) -> Call:
+    return Call("PATCH", "/api/v1/systems/@me", {"name": unique("renamed")})
+
+
+def owner_system_renamed(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["name"] == call.json["name"]
+    assert data(world.owner_get("/api/v1/systems/@me"))["name"] == call.json["name"]
+
+
+def only_other_system_renamed(world: World, call: Call, response: httpx.Response) -> None:
+    body = data(response)
+    assert body["id"] == world.other.system_id and body["name"] == call.json["name"]
+    owner_system_not_named(world, call)
+
+
+# --- resources inside a system: one factory for their five operations ---------------------------------------------
+
+@dataclass(frozen=True)
+class Resource:
+    """A collection under /systems/{sid}/ with the usual list, create, get, change and delete.
+
+    `create` builds the body of a new item of the owner's (making what it refers to); `key` is the field a change
+    sets and that tells items apart. What a public viewer gets from the list and from the seeded item (private, in a
+    system whose areas are private except those `setup_owner_data` opens) is stated per resource.
+    """
+
+    collection: str
+    item: str
+    family: str
+    create: Callable[[World], dict]
+    key: str
+    public_list: Check
+    public_get: Check
+
+    def path(self, world: World) -> str:
+        return f"/api/v1/systems/{world.owner.system_id}/{self.collection}"
+
+    def seed(self, world: World) -> dict:
+        return world.extra[self.collection]
+
+    def item_path(self, world: World, item: dict) -> str:
+        return f"{self.path(world)}/{item['id']}"
+
+    def owner_items(self, world: World) -> list[dict]:
+        return data(world.owner_get(self.path(world) + "?limit=200"))
+
+    def new_item(self, world: World) -> dict:
+        return data(world.api.post(self.path(world), world.owner.session, json=self.create(world)), 201)
+
+    def rows(self) -> list[Row]:
+        template = f"/api/v1/systems/{{sid}}/{self.collection}"
+        read, write = f"{self.family}:read", f"{self.family}:write"
+
+        def list_call(world: World) -> Call:
+            return Call("GET", self.path(world) + "?limit=200")
+
+        def lists_seed(world: World, call: Call, response: httpx.Response) -> None:
+            assert self.seed(world)["id"] in [item["id"] for item in data(response)]
+
+        def create_call(world: World) -> Call:
+            return Call("POST", self.path(world), {**self.create(world), self.key: unique("new")})
+
+        def created(world: World, call: Call, response: httpx.Response) -> None:
+            item = data(response, 201)
+            assert item[self.key] == call.json[self.key]
+            assert item["id"] in [i["id"] for i in self.owner_items(world)]
+
+        def not_created(world: World, call: Call) -> None:
+            assert call.json[self.key] not in [item[self.key] for item in self.owner_items(world)]
+
+        def refused_and_not_created(world: World, call: Call, response: httpx.Response) -> None:
+            error(response, 403, "FORBIDDEN")
+            not_created(world, call)
+
+        def get_call(world: World) -> Call:
+            return Call("GET", self.item_path(world, self.seed(world)))
+
+        def got_seed(world: World, call: Call, response: httpx.Response) -> None:
+            assert data(response)["id"] == self.seed(world)["id"]
+
+        def item_call(method: str) -> Callable[[World], Call]:
+            def build(world: World) -> Call:
+                item = self.new_item(world)
+                return Call(method, self.item_path(world, item),
+                            {self.key: unique("changed")} if method == "PATCH" else None, keep={"item": item})
+
+            return build
+
+        def unchanged(world: World, call: Call) -> None:
+            assert data(world.owner_get(call.path))[self.key] == call.keep["item"][self.key]
+
+        def changed(world: World, call: Call, response: httpx.Response) -> None:
+            assert data(response)[self.key] == call.json[self.key]
+            assert data(world.owner_get(call.path))[self.key] == call.json[self.key]
+
+        def deleted(world: World, call: Call, response: httpx.Response) -> None:
+            assert response.status_code == 204, response.text
+            error(world.owner_get(call.path), 404, "NOT_FOUND")
+
+        def refused_and_unchanged(world: World, call: Call, response: httpx.Response) -> None:
+            error(response, 403, "FORBIDDEN")
+            unchanged(world, call)
+
+        return [
+            Row("GET", template, read, True, list_call, check=lists_seed, as_other=self.public_list,
+                as_public=self.public_list),
+            Row("POST", template, write, False, create_call, 201, check=created, as_other=refused_and_not_created,
+                unchanged=not_created),
+            Row("GET", f"{template}/{self.item}", read, True, get_call, check=got_seed, as_other=self.public_get,
+                as_public=self.public_get),
+            Row("PATCH", f"{template}/{self.item}", write, False, item_call("PATCH"), check=changed,
+                as_other=refused_and_unchanged, unchanged=unchanged),
+            Row("DELETE", f"{template}/{self.item}", write, False, item_call("DELETE"), 204, check=deleted,
+                as_other=refused_and_unchanged, unchanged=unchanged),
+        ]
+
+
+def is_404(world: World, call: Call, response: httpx.Response) -> None:
+    error(response, 404, "NOT_FOUND")
+
+
+def public_members_only(world: World, call: Call, response: httpx.Response) -> None:
+    members = data(response)
+    assert [m["id"] for m in members] == [world.extra["public_member"]["id"]]
+    assert members[0]["name"] == "Open" and members[0]["description"] is None and members[0]["privacy"] is None
+
+
+def member_body(world: World) -> dict:
+    return {"name": unique("member")}
+
+
+def new_member_id(world: World) -> str:
+    return data(world.api.post("/api/v1/systems/@me/members", world.owner.session, json=member_body(world)),
+                201)["id"]
+
+
+def relationship_body(world: World) -> dict:
+    return {"type_id": world.extra["relationship-types"]["id"], "source_member_id": new_member_id(world),
+            "target_member_id": new_member_id(world), "note": unique("note")}
+
+
+def past_front(world: World, **extra: Any) -> dict:
+    return {"member_id": new_member_id(world), "started_at": "2020-01-01T00:00:00Z",
+            "ended_at": "2020-01-01T01:00:00Z", **extra}
+
+
+def poll_body(world: World) -> dict:
+    return {"title": unique("poll"), "options": [{"label": "yes"}, {"label": "no"}]}
+
+
+# What a public viewer sees: the owner opened the member list only, and the seeded items are private.
+MEMBERS = Resource("members", "{mid}", "members", member_body, "name", public_list=public_members_only,
+                   public_get=is_404)
+FIELDS = Resource("fields", "{field_id}", "fields", lambda w: {"name": unique("field"), "type": "text"}, "name",
+                  public_list=is_forbidden, public_get=is_forbidden)
+GROUPS = Resource("groups", "{gid}", "groups", lambda w: {"name": unique("group")}, "name",
+                  public_list=is_forbidden, public_get=is_404)
+RELATIONSHIP_TYPES = Resource("relationship-types", "{type_id}", "relationships",
+                              lambda w: {"name": unique("type"), "inverse_name": "reverse"}, "name",
+                              public_list=is_forbidden, public_get=is_forbidden)
+RELATIONSHIPS = Resource("relationships", "{relationship_id}", "relationships", relationship_body, "note",
+                         public_list=is_forbidden, public_get=is_forbidden)
+FRONTS = Resource("fronts", "{front_id}", "fronts", lambda w: past_front(w, comment=unique("front")), "comment",
+                  public_list=is_forbidden, public_get=is_forbidden)
+POLLS = Resource("polls", "{poll_id}", "polls", poll_body, "title", public_list=is_forbidden,
+                 public_get=is_forbidden)
+JOURNAL = Resource("journal", "{entry_id}", "journal", lambda w: {"title": unique("entry"), "body": "Dear diary"},
+                   "title", public_list=is_forbidden, public_get=is_forbidden)
+RESOURCES = [MEMBERS, FIELDS, GROUPS, RELATIONSHIP_TYPES, RELATIONSHIPS, FRONTS, POLLS, JOURNAL]  # seeded in order
+
+
+def read_call(suffix: str) -> Callable[[World], Call]:
+    return lambda world: Call("GET", f"/api/v1/systems/{world.owner.system_id}/{suffix}")
+
+
+def answers_a_list(world: World, call: Call, response: httpx.Response) -> None:
+    assert isinstance(data(response), list)
+
+
+def system_read_row(suffix: str, family: str, check: Check = answers_a_list) -> Row:
+    """A read of an area the owner keeps private: 403 FORBIDDEN for anyone else."""
+    return Row("GET", f"/api/v1/systems/{{sid}}/{suffix}", f"{family}:read", True, read_call(suffix), check=check,
+               as_other=is_forbidden, as_public=is_forbidden)
+
+
+def owner_state(world: World, path: str) -> Any:
+    return data(world.owner_get(path))
+
+
+def write_row(method: str, path: str, family: str, build: Callable[[World], Call], status: int,
+              done: Callable[[World, Call], None], not_done: Callable[[World, Call], None]) -> Row:
+    """A change inside the owner's system: `done` and `not_done` look at the owner's data afterwards."""
+
+    def check(world: World, call: Call, response: httpx.Response) -> None:
+        assert response.status_code == status, response.text
+        done(world, call)
+
+    def as_other(world: World, call: Call, response: httpx.Response) -> None:
+        error(response, 403, "FORBIDDEN")
+        not_done(world, call)
+
+    return Row(method, path, f"{family}:write", False, build, status, check=check, as_other=as_other,
+               unchanged=not_done)
+
+
+# Fronts beyond their collection.
+def end_front_call(world: World) -> Call:
+    front = data(world.api.post(
+        FRONTS.path(world), world.owner.session,
+        json={"member_id": new_member_id(world), "started_at": "2020-01-01T00:00:00Z"}), 201)
+    path = FRONTS.item_path(world, front)
+    return Call("POST", f"{path}/end", {}, keep={"path": path})
+
+
+def front_ended(world: World, call: Call) -> None:
+    assert owner_state(world, call.keep["path"])["ended_at"] is not None
+
+
+def front_open(world: World, call: Call) -> None:
+    assert owner_state(world, call.keep["path"])["ended_at"] is None
+
+
+def fronters_call(world: World) -> Call:
+    return Call("PUT", f"/api/v1/systems/{world.owner.system_id}/fronters", {"member_ids": [new_member_id(world)]})
+
+
+def current_fronters(world: World) -> list[str]:
+    return [front["member_id"] for front in owner_state(world, "/api/v1/systems/@me/fronters")]
+
+
+def fronting(world: World, call: Call) -> None:
+    assert current_fronters(world) == call.json["member_ids"]
+
+
+def not_fronting(world: World, call: Call) -> None:
+    assert call.json["member_ids"][0] not in current_fronters(world)
+
+
+# Polls beyond their collection.
+def poll_call(suffix: str, method: str, voted: bool = False) -> Callable[[World], Call]:
+    def build(world: World) -> Call:
+        poll = POLLS.new_item(world)
+        path = POLLS.item_path(world, poll)
+        member_id = new_member_id(world)
+        vote = {"member_id": member_id, "option_ids": [poll["options"][0]["id"]]}
+        if voted:
+            data(world.api.post(f"{path}/votes", world.owner.session, json=vote), 201)
+        url = f"{path}/{suffix}".replace("{member_id}", member_id)
+        return Call(method, url, vote if method == "POST" and suffix == "votes" else None, keep={"path": path})
+
+    return build
+
+
+def one_vote_listed(world: World, call: Call, response: httpx.Response) -> None:
+    assert len(data(response)) == 1
+
+
+def poll_closed(world: World, call: Call) -> None:
+    assert owner_state(world, call.keep["path"])["closed"] is True
+
+
+def poll_open(world: World, call: Call) -> None:
+    assert owner_state(world, call.keep["path"])["closed"] is False
+
+
+def one_vote(world: World, call: Call) -> None:
+    assert owner_state(world, call.keep["path"])["vote_count"] == 1
+
+
+def no_vote(world: World, call: Call) -> None:
+    assert owner_state(world, call.keep["path"])["vote_count"] == 0
+
+
+# Thoughts.
+def set_thought_call(world: World) -> Call:
+    return Call("PUT", f"/api/v1/systems/{world.owner.system_id}/thought", {"text": unique("thought")})
+
+
+def thought_set(world: World, call: Call) -> None:
+    assert owner_state(world, "/api/v1/systems/@me/thought")["text"] == call.json["text"]
+
+
+def thought_not_set(world: World, call: Call) -> None:
+    current = owner_state(world, "/api/v1/systems/@me/thought")
+    assert current is None or current["text"] != call.json["text"]
+
+
+def delete_thought_call(world: World) -> Call:
+    thought = data(world.api.put("/api/v1/systems/@me/thought", world.owner.session, json={"text": unique("t")}))
+    return Call("DELETE", f"/api/v1/systems/{world.owner.system_id}/thoughts/{thought['id']}",
+                keep={"id": thought["id"]})
+
+
+def thought_ids(world: World) -> list[str]:
+    return [t["id"] for t in owner_state(world, "/api/v1/systems/@me/thoughts?limit=200")]
+
+
+def thought_gone(world: World, call: Call) -> None:
+    assert call.keep["id"] not in thought_ids(world)
+
+
+def thought_kept(world: World, call: Call) -> None:
+    assert call.keep["id"] in thought_ids(world)
+
+
+def thought_or_nothing(world: World, call: Call, response: httpx.Response) -> None:
+    today = data(response)
+    assert today is None or set(today) >= {"id", "text", "date"}
+
+
+SYSTEM = "/api/v1/systems/{sid}"
+MORE_ROWS = [
+    write_row("POST", f"{SYSTEM}/fronts/{{front_id}}/end", "fronts", end_front_call, 200, front_ended, front_open),
+    system_read_row("fronters", "fronts"),
+    write_row("PUT", f"{SYSTEM}/fronters", "fronts", fronters_call, 200, fronting, not_fronting),
+    system_read_row("switches", "fronts"),
+    write_row("POST", f"{SYSTEM}/polls/{{poll_id}}/close", "polls", poll_call("close", "POST"), 200, poll_closed,
+              poll_open),
+    Row("GET", f"{SYSTEM}/polls/{{poll_id}}/votes", "polls:read", True, poll_call("votes", "GET", voted=True),
+        check=one_vote_listed, as_other=is_forbidden, as_public=is_forbidden),
+    write_row("POST", f"{SYSTEM}/polls/{{poll_id}}/votes", "polls", poll_call("votes", "POST"), 201, one_vote,
+              no_vote),
+    write_row("DELETE", f"{SYSTEM}/polls/{{poll_id}}/votes/{{member_id}}", "polls",
+              poll_call("votes/{member_id}", "DELETE", voted=True), 204, no_vote, one_vote),
+    system_read_row("thought", "thoughts", check=thought_or_nothing),
+    write_row("PUT", f"{SYSTEM}/thought", "thoughts", set_thought_call, 200, thought_set, thought_not_set),
+    system_read_row("thoughts", "thoughts"),
+    write_row("DELETE", f"{SYSTEM}/thoughts/{{thought_id}}", "thoughts", delete_thought_call, 204, thought_gone,
+              thought_kept),
+]
+
+
+# --- a group's member list ---------------------------------------------------------------------------------------
+
+GROUP_MEMBERS = "/api/v1/systems/{sid}/groups/{gid}/members"
+
+
+def group_members_call(method: str) -> Callable[[World], Call]:
+    """A new group of the owner's and a new member, already in the group when the call removes it."""
+
+    def build(world: World) -> Call:
+        member_id = new_member_id(world)
+        body = {"name": unique("group")} | ({"member_ids": [member_id]} if method == "DELETE" else {})
+        group = data(world.api.post(GROUPS.path(world), world.owner.session, json=body), 201)
+        path = GROUPS.item_path(world, group)
+        return Call(method, f"{path}/members", None if method == "GET" else {"member_ids": [member_id]},
+                    keep={"group_path": path, "member_id": member_id, "before": group["member_ids"]})
+
+    return build
+
+
+def group_member_ids(world: World, call: Call) -> list[str]:
+    return data(world.owner_get(call.keep["group_path"]))["member_ids"]
+
+
+def group_list_unchanged(world: World, call: Call) -> None:
+    assert group_member_ids(world, call) == call.keep["before"]
+
+
+def group_members_listed(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response) == []
+
+
+def group_now_holds_member(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["member_ids"] == [call.keep["member_id"]] == group_member_ids(world, call)
+
+
+def group_lost_member(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["member_ids"] == [] == group_member_ids(world, call)
+
+
+def refused_and_group_unchanged(world: World, call: Call, response: httpx.Response) -> None:
+    error(response, 403, "FORBIDDEN")
+    group_list_unchanged(world, call)
+
+def simple(method: str, path: str) -> Callable[[World], Call]:
+    return lambda world: Call(method, path)
+
+
+# --- developer apps and authorized apps (session only) ---------------------------------------------------------
+
+def new_app(world: World) -> dict:
+    return data(world.api.post("/api/v1/me/apps", world.owner.session, json={
+        "name": unique("app"), "redirect_uris": ["https://app.example/callback"], "client_type": "confidential"}),
+        201)
+
+
+def list_apps_call(world: World) -> Call:
+    if "app" not in world.extra:
+        world.extra["app"] = new_app(world)
+    return Call("GET", "/api/v1/me/apps?limit=200")
+
+
+def lists_owner_app(world: World, call: Call, response: httpx.Response) -> None:
+    assert world.extra["app"]["client_id"] in [a["client_id"] for a in data(response)]
+
+
+def lists_no_owner_app(world: World, call: Call, response: httpx.Response) -> None:
+    assert world.extra["app"]["client_id"] not in [a["client_id"] for a in data(response)]
+
+
+def create_app_call(world: World) -> Call:
+    return Call("POST", "/api/v1/me/apps", {"name": unique("app"), "redirect_uris": ["https://app.example/cb"],
+                                            "client_type": "confidential"})
+
+
+def owner_app_names(world: World) -> list[str]:
+    return [a["name"] for a in data(world.owner_get("/api/v1/me/apps?limit=200"))]
+
+
+def app_created(world: World, call: Call, response: httpx.Response) -> None:
+    created = data(response, 201)
+    assert created["client_secret"] and call.json["name"] in owner_app_names(world)
+
+
+def no_owner_app_named(world: World, call: Call) -> None:
+    assert call.json["name"] not in owner_app_names(world)
+
+
+def other_app_created(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response, 201)["name"] == call.json["name"]
+    assert call.json["name"] in [a["name"] for a in data(world.other_get("/api/v1/me/apps?limit=200"))]
+    no_owner_app_named(world, call)
+
+
+def app_call(method: str, suffix: str = "") -> Callable[[World], Call]:
+    def build(world: World) -> Call:
+        app = new_app(world)
+        path = f"/api/v1/me/apps/{app['client_id']}"
+        return Call(method, path + suffix, {"name": unique("renamed")} if method == "PATCH" else None,
+                    keep={"app": app, "path": path})
+
+    return build
+
+
+def secret_works(world: World, app: dict) -> bool:
+    """Whether the token endpoints accept the app's client secret (introspection answers 401 otherwise)."""
+    response = httpx.post(f"{world.api.client.base_url}/oauth/introspect", data={"token": "unknown"},
+                          auth=(app["client_id"], app["client_secret"]), timeout=30)
+    assert response.status_code in (200, 401), response.text
+    return response.status_code == 200
+
+
+def app_unchanged(world: World, call: Call) -> None:
+    app = data(world.owner_get(call.keep["path"]))
+    assert app["name"] == call.keep["app"]["name"] and secret_works(world, call.keep["app"])
+
+
+def app_got(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["client_id"] == call.keep["app"]["client_id"]
+
+
+def app_renamed(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["name"] == call.json["name"] == data(world.owner_get(call.keep["path"]))["name"]
+
+
+def app_deleted(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 204, response.text
+    error(world.owner_get(call.keep["path"]), 404, "NOT_FOUND")
+
+
+def secret_rotated(world: World, call: Call, response: httpx.Response) -> None:
+    rotated = data(response)
+    assert rotated["client_secret"] != call.keep["app"]["client_secret"]
+    assert secret_works(world, rotated) and not secret_works(world, call.keep["app"])
+
+
+def not_found_for_other(world: World, call: Call, response: httpx.Response) -> None:
+    error(response, 404, "NOT_FOUND")
+    app_unchanged(world, call)
+
+
+def authorize_app(world: World) -> dict:
+    """A new app of the owner's, authorized through the consent page: its client id and access token."""
+    from .oauth.common import Browser, exchange, get_code, register_app
+
+    url = str(world.api.client.base_url)
+    if "browser" not in world.extra:
+        world.extra["browser"] = Browser(url, world.owner)
+    app = register_app(world.api, world.owner, name=unique("authorized"))
+    code, verifier = get_code(world.extra["browser"], app, "system:read")
+    token = exchange(url, app, code, verifier).json()["access_token"]
+    assert data(world.api.get("/api/v1/systems/@me", token))["id"] == world.owner.system_id
+    return {"client_id": app.client_id, "token": token}
+
+
+def list_authorizations_call(world: World) -> Call:
+    if "authorization" not in world.extra:
+        world.extra["authorization"] = authorize_app(world)
+    return Call("GET", "/api/v1/me/authorizations?limit=200")
+
+
+def lists_owner_authorization(world: World, call: Call, response: httpx.Response) -> None:
+    assert world.extra["authorization"]["client_id"] in [a["client_id"] for a in data(response)]
+
+
+def lists_no_owner_authorization(world: World, call: Call, response: httpx.Response) -> None:
+    assert world.extra["authorization"]["client_id"] not in [a["client_id"] for a in data(response)]
+
+
+def revoke_authorization_call(world: World) -> Call:
+    authorization = authorize_app(world)
+    return Call("DELETE", f"/api/v1/me/authorizations/{authorization['client_id']}", keep=authorization)
+
+
+def authorization_revoked(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 204, response.text
+    error(world.api.get("/api/v1/systems/@me", call.keep["token"]), 401, "UNAUTHENTICATED")
+
+
+def other_cannot_revoke_authorization(world: World, call: Call, response: httpx.Response) -> None:
+    error(response, 404, "NOT_FOUND")
+    kept_token_still_works(world, call)
+
+
+def oauth_metadata(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 200
+    assert {"issuer", "authorization_endpoint", "token_endpoint"} <= set(response.json())
+
+
+ACCOUNT_APP_ROWS = [
+    Row("GET", "/api/v1/me/apps", ACCOUNT, False, list_apps_call, check=lists_owner_app,
+        as_other=lists_no_owner_app),
+    Row("POST", "/api/v1/me/apps", ACCOUNT, False, create_app_call, 201, check=app_created,
+        as_other=other_app_created, unchanged=no_owner_app_named),
+    Row("GET", "/api/v1/me/apps/{client_id}", ACCOUNT, False, app_call("GET"), check=app_got,
+        as_other=not_found_for_other),
+    Row("PATCH", "/api/v1/me/apps/{client_id}", ACCOUNT, False, app_call("PATCH"), check=app_renamed,
+        as_other=not_found_for_other, unchanged=app_unchanged),
+    Row("DELETE", "/api/v1/me/apps/{client_id}", ACCOUNT, False, app_call("DELETE"), 204, check=app_deleted,
+        as_other=not_found_for_other, unchanged=app_unchanged),
+    Row("POST", "/api/v1/me/apps/{client_id}/secret", ACCOUNT, False, app_call("POST", "/secret"),
+        check=secret_rotated, as_other=not_found_for_other, unchanged=app_unchanged),
+    Row("GET", "/api/v1/me/authorizations", ACCOUNT, False, list_authorizations_call,
+        check=lists_owner_authorization, as_other=lists_no_owner_authorization),
+    Row("DELETE", "/api/v1/me/authorizations/{client_id}", ACCOUNT, False, revoke_authorization_call, 204,
+        check=authorization_revoked, as_other=other_cannot_revoke_authorization, unchanged=kept_token_still_works),
+    Row("GET", "/.well-known/oauth-authorization-server", None, True,
+        simple("GET", "/.well-known/oauth-authorization-server"), check=oauth_metadata),
+]
+
+
+ROWS: list[Row] = [
+    # Operations and documentation: public, no token.
+    Row("GET", "/api/v1/health", None, True, simple("GET", "/api/v1/health"), check=envelope_equals({"status": "ok"})),
+    Row("GET", "/api/v1/ready", None, True, simple("GET", "/api/v1/ready"),
+        check=envelope_equals({"status": "ready"})),
+    Row("GET", "/api/v1/version", None, True, simple("GET", "/api/v1/version"), check=version_check),
+    Row("GET", "/api/v1/openapi.json", None, True, simple("GET", "/api/v1/openapi.json"), check=openapi_document),
+    Row("GET", "/api/docs", None, True, simple("GET", "/api/docs"), check=html_page),
+    Row("GET", "/docs/oauth2-redirect", None, True, simple("GET", "/docs/oauth2-redirect"), check=html_page),
+    # Signing in: public.
+    Row("POST", "/api/v1/auth/register", None, True, register_call, 201, check=registered),
+    Row("POST", "/api/v1/auth/login", None, True, login_call, check=signed_in_as_owner),
+    Row("POST", "/api/v1/auth/refresh", None, True, refresh_call, check=signed_in_as_owner),
+    Row("POST", "/api/v1/auth/logout", ACCOUNT, False, simple("POST", "/api/v1/auth/logout"), 204, check=logged_out,
+        as_other=other_logged_out, unchanged=owner_still_signed_in, fresh="session"),
+    # The account and its credentials: session tokens only.
+    Row("GET", "/api/v1/me", ACCOUNT, False, simple("GET", "/api/v1/me"), check=is_owner_account,
+        as_other=is_other_account),
+    Row("PATCH", "/api/v1/me", ACCOUNT, False, patch_me_call, check=owner_email_changed,
+        as_other=only_other_email_changed, unchanged=owner_email_unchanged),
+    Row("DELETE", "/api/v1/me", ACCOUNT, False, simple("DELETE", "/api/v1/me"), 204, check=owner_deleted,
+        as_other=only_other_deleted, unchanged=owner_still_signed_in, fresh="account"),
+    Row("GET", "/api/v1/me/security-log", ACCOUNT, False, simple("GET", "/api/v1/me/security-log?limit=200"),
+        check=owner_security_log, as_other=other_security_log),
+    Row("GET", "/api/v1/me/tokens", ACCOUNT, False, simple("GET", "/api/v1/me/tokens?limit=200"),
+        check=lists_owner_token, as_other=lists_no_owner_token),
+    Row("POST", "/api/v1/me/tokens", ACCOUNT, False, create_token_call, 201, check=token_for(lambda w: w.owner),
+        as_other=other_token_created, unchanged=owner_has_no_token_named),
+    Row("DELETE", "/api/v1/me/tokens/{token_id}", ACCOUNT, False, revoke_token_call, 204, check=token_revoked,
+        as_other=other_cannot_revoke, unchanged=kept_token_still_works),
+    # Systems.
+    Row("GET", "/api/v1/systems/{sid}", "system:read", False, simple("GET", "/api/v1/systems/@me"),
+        check=is_owner_system, as_other=is_other_system, variant="@me"),
+    Row("GET", "/api/v1/systems/{sid}", "system:read", True,
+        lambda w: Call("GET", f"/api/v1/systems/{w.owner.system_id}"), check=is_owner_system,
+        as_other=public_view_of_owner_system, as_public=public_view_of_owner_system, variant="short id"),
+    Row("GET", "/api/v1/systems/{sid}", "system:read", True,
+        lambda w: Call("GET", f"/api/v1/systems/{w.owner.system_uuid}"), check=is_owner_system,
+        as_other=public_view_of_owner_system, as_public=public_view_of_owner_system, variant="uuid"),
+    Row("PATCH", "/api/v1/systems/@me", "system:write", False, rename_system_call, check=owner_system_renamed,
+        as_other=only_other_system_renamed, unchanged=owner_system_not_named),
+    # Everything inside a system.
+    *[row for resource in RESOURCES for row in resource.rows()],
+    Row("GET", GROUP_MEMBERS, "groups:read", True, group_members_call("GET"), check=group_members_listed,
+        as_other=is_forbidden, as_public=is_forbidden),
+    Row("POST", GROUP_MEMBERS, "groups:write", False, group_members_call("POST"), check=group_now_holds_member,
+        as_other=refused_and_group_unchanged, unchanged=group_list_unchanged),
+    Row("PUT", GROUP_MEMBERS, "groups:write", False, group_members_call("PUT"), check=group_now_holds_member,
+        as_other=refused_and_group_unchanged, unchanged=group_list_unchanged),
+    Row("DELETE", GROUP_MEMBERS, "groups:write", False, group_members_call("DELETE"), check=group_lost_member,
+        as_other=refused_and_group_unchanged, unchanged=group_list_unchanged),
+    *MORE_ROWS,
+    *ACCOUNT_APP_ROWS,
+]
+
+# Routes of the app that are deliberately not rows, and why. Anything else without a row fails the coverage test.
+NOT_IN_MATRIX = {
+    ("GET", "/metrics"): "its own PLURALSPACE_METRICS_TOKEN, not a scope: tests/ops/test_ops.py",
+    **{route: "OAuth2 protocol: client authentication and the browser session, not bearer scopes: tests/oauth/"
+       for route in [("POST", "/oauth/token"), ("POST", "/oauth/revoke"), ("POST", "/oauth/introspect"),
+                     ("GET", "/oauth/authorize"), ("POST", "/oauth/authorize")]},
+    **{route: "an HTML page with a cookie session, not the bearer API: tests/oauth/, tests/web/"
+       for route in [("GET", "/login"), ("POST", "/login")]},
+    **{(method, route.path): "PluralKit's surface (its error format, raw tokens, unknown tokens read as the public): "
+                             "tests/pk/test_access.py asks these questions of every /pk route"
+       for router in (pk_v1_router, pk_v2_router) for route in router.routes for method in route.methods
+       if method != "HEAD"},
+}
+
+TOKEN_ROWS = [row for row in ROWS if row.scope is not None]
+
+
+def ids(rows: list[Row]) -> list[str]:
+    return [row.id for row in rows]
+
+
+# --- fixtures ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class DeadTokens:
+    """Tokens of the owner that once worked: revoked ones, and ones that expire EXPIRY_SECONDS after creation."""
+
+    revoked_session: str
+    revoked_pat: str
+    expired_session: str
+    expired_pat: str
+    expire_at: float
+
+    def token(self, state: str, row: Row) -> str:
+        if state == "expired":
+            time.sleep(max(0.0, self.expire_at - time.monotonic()))
+        session, pat = ((self.revoked_session, self.revoked_pat) if state == "revoked"
+                        else (self.expired_session, self.expired_pat))
+        return session if row.scope == ACCOUNT else pat
+
+
+@pytest.fixture(scope="module")
+def client(server: RunningServer):
+    api = server.api()
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="module")
+def world(client: Api, migrated):
+    world = World.create(client)
+    # The tokens that expire are made first, so that their wait overlaps the cases that run before (e).
+    world.extra["dead"] = dead_tokens(world, migrated)
+    setup_owner_data(world)
+    yield world
+    if "browser" in world.extra:
+        world.extra["browser"].close()
+
+
+@pytest.fixture
+def dead(world: World) -> DeadTokens:
+    return world.extra["dead"]
+
+
+def dead_tokens(world: World, migrated) -> DeadTokens:
+    api, owner = world.api, world.owner
+    short_lived = RunningServer(replace(base_settings(migrated), session_ttl_seconds=EXPIRY_SECONDS))
+    try:
+        other_client = short_lived.api()
+        expired_session = other_client.login(owner.email, PASSWORD)["access_token"]
+        other_client.close()
+    finally:
+        short_lived.stop()
+    soon = (datetime.now(UTC) + timedelta(seconds=EXPIRY_SECONDS)).isoformat()
+    expired_pat = api.pat(owner, *GRANTABLE, expires_at=soon)
+    expire_at = time.monotonic() + EXPIRY_SECONDS + 0.2
+    assert session_works(world, expired_session)  # the same secret and database: the session is valid here
+    data(api.get("/api/v1/systems/@me", expired_pat))
+
+    revoked_session = api.login(owner.email, PASSWORD)["access_token"]
+    assert session_works(world, revoked_session)
+    assert api.post("/api/v1/auth/logout", revoked_session).status_code == 204
+    created = data(api.post("/api/v1/me/tokens", owner.session, json={"name": "revoked", "scopes": GRANTABLE}), 201)
+    data(api.get("/api/v1/systems/@me", created["token"]))
+    assert api.delete(f"/api/v1/me/tokens/{created['id']}", owner.session).status_code == 204
+    return DeadTokens(revoked_session, created["token"], expired_session, expired_pat, expire_at)
+
+
+def world_for(row: Row, world: World, caller: str) -> World:
+    """The world with a new session or account for the caller ("owner" or "other") when the row ends it."""
+    if not row.fresh:
+        return world
+    account: Account = getattr(world, caller)
+    if row.fresh == "session":
+        account = replace(account, session=world.api.login(account.email, PASSWORD)["access_token"])
+    else:
+        account = world.api.register()
+    return replace(world, **{caller: account})
+
+
+def refused_call(world: World, row: Row) -> Call:
+    """The request of the cases that must be refused: built once per row, since a refusal leaves it usable."""
+    calls = world.extra.setdefault("refused_calls", {})
+    if row.id not in calls:
+        calls[row.id] = row.build(world)
+    return calls[row.id]
+
+
+def owner_token(world: World, row: Row) -> str:
+    if row.scope in (None, ACCOUNT):
+        return world.owner.session
+    return world.pat(world.owner, row.scope)
+
+
+def assert_unauthenticated(response: httpx.Response) -> None:
+    error(response, 401, "UNAUTHENTICATED")
+    assert response.headers["www-authenticate"].startswith("Bearer"), response.headers
+
+
+# --- the table covers the app --------------------------------------------------------------------------------------
+
+def app_routes(app) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves, included routers flattened (HEAD follows GET)."""
+    from fastapi import routing
+
+    if hasattr(routing, "iter_route_contexts"):  # FastAPI that includes routers lazily
+        routes = list(routing.iter_route_contexts(app.routes))
+    else:
+        routes = list(app.routes)
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        methods = getattr(route, "methods", None)
+        if methods is None:  # a mount or a websocket: a row must name it with method "*"
+            found.add(("*", route.path))
+            continue
+        found |= {(method, route.path) for method in methods if method != "HEAD"}
+    return found
+
+
+def test_the_table_covers_every_endpoint(server, api):
+    rows = {(row.method, row.path) for row in ROWS}
+    spec = api.get("/api/v1/openapi.json").json()
+    documented = {(method.upper(), path) for path, operations in spec["paths"].items() for method in operations}
+    served = app_routes(server.app)
+    assert documented <= served
+    assert sorted(served - rows - set(NOT_IN_MATRIX)) == [], "endpoints without a row in the access matrix"
+    assert sorted(rows - served) == [], "rows for endpoints the app does not serve"
+    assert sorted(set(NOT_IN_MATRIX) - served) == [], "exclusions for endpoints the app does not serve"
+    assert not set(NOT_IN_MATRIX) & rows
+    documented_scopes = spec["components"]["securitySchemes"]["bearer"]["flows"]["authorizationCode"]["scopes"]
+    assert sorted(documented_scopes) == GRANTABLE
+    # Each row's declared scope is the one the OpenAPI document states for the operation.
+    for row in ROWS:
+        if (row.method, row.path) not in documented:
+            continue
+        security = spec["paths"][row.path][row.method.lower()].get("security")
+        declared = sorted({scope for requirement in security or [] for scopes in requirement.values()
+                           for scope in scopes})
+        if row.scope is None:
+            assert declared == [], (row.id, declared)
+        elif row.scope == ACCOUNT:
+            assert declared in ([], [ACCOUNT]), (row.id, declared)  # logout reads its token itself
+        else:
+            assert declared == [row.scope], (row.id, declared)
+
+
+def test_every_token_row_says_what_another_account_sees():
+    assert len(set(ids(ROWS))) == len(ROWS)
+    for row in ROWS:
+        assert row.check is not _unchecked, row.id
+        assert (row.as_other is not None) == (row.scope is not None), row.id
+        assert row.scope is not None or row.public, row.id
+        assert row.scope in (None, ACCOUNT) or row.scope in GRANTABLE, row.id
+
+
+# --- the five questions ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row", ROWS, ids=ids(ROWS))
+def test_a_owner_with_the_scope_succeeds(world, row):
+    world = world_for(row, world, "owner")
+    call = row.build(world)
+    response = call.send(world.api, owner_token(world, row))
+    assert response.status_code == row.status, response.text
+    row.check(world, call, response)
+
+
+@pytest.mark.parametrize("row", TOKEN_ROWS, ids=ids(TOKEN_ROWS))
+def test_b_token_without_the_scope_is_403(world, row):
+    if row.scope == ACCOUNT:
+        held = GRANTABLE  # every scope a token can hold is still not the account
+    else:
+        implied_by = {row.scope, row.scope.replace(":read", ":write")}
+        held = [scope for scope in GRANTABLE if scope not in implied_by]
+    call = refused_call(world, row)
+    failure = error(call.send(world.api, world.pat(world.owner, *held)), 403, "INSUFFICIENT_SCOPE")
+    assert failure["details"] == {"required": [row.scope], "granted": held}
+    row.unchanged(world, call)
+
+
+@pytest.mark.parametrize("row", TOKEN_ROWS, ids=ids(TOKEN_ROWS))
+def test_c_another_accounts_token(world, row):
+    world = world_for(row, world, "other")
+    call = row.build(world)
+    token = world.other.session if row.scope == ACCOUNT else world.pat(world.other, row.scope)
+    row.as_other(world, call, call.send(world.api, token))
+
+
+@pytest.mark.parametrize("row", ROWS, ids=ids(ROWS))
+def test_d_no_token(world, row):
+    if row.public:
+        call = row.build(world)
+        response = call.send(world.api, None)
+        if row.as_public is not None:
+            row.as_public(world, call, response)  # the privacy-limited view, which may be 403 or 404
+        else:
+            assert response.status_code == row.status, response.text
+            row.check(world, call, response)
+        return
+    call = refused_call(world, row)
+    assert_unauthenticated(call.send(world.api, None))
+    row.unchanged(world, call)
+
+
+@pytest.mark.parametrize("row", TOKEN_ROWS, ids=ids(TOKEN_ROWS))
+def test_e_revoked_and_expired_tokens_are_401(world, dead, row):
+    call = refused_call(world, row)
+    for state in ("revoked", "expired"):
+        response = call.send(world.api, dead.token(state, row))
+        assert response.status_code == 401, (state, response.text)
+        assert_unauthenticated(response)
+        row.unchanged(world, call)
