@@ -111,3 +111,20 @@ class QueryCounter:
     @property
     def selects(self) -> int:
         return sum(1 for s in self.statements if s.lstrip().upper().startswith("SELECT"))
+
+
+def unit_of_work(server, fn, *, write: bool = False):
+    """Runs `fn(session)` on the test server's database from the test's thread (what a tool or import would do)."""
+    import asyncio
+
+    from pluralspace.kit.db import Database
+
+    database = Database(server.settings.resolved_database_url, pool_size=1)
+
+    async def run():
+        try:
+            return await (database.write(fn) if write else database.read(fn))
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())

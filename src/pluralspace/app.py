@@ -18,6 +18,7 @@ from .fronts.router import router as fronts_router
 from .groups.router import router as groups_router
 from .journal.router import router as journal_router
 from .kit import handlers
+from .kit.crypto import Passwords
 from .kit.db import Database
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
     limiter = create_limiter(settings.redis_url)
     usage = UsageRecorder(database, settings.usage_flush_seconds)
-    state = AppState(settings=settings, database=database, limiter=limiter, usage=usage)
+    passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+    state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

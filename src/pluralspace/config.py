@@ -38,6 +38,10 @@ class Settings:
     refresh_ttl_seconds: int = 30 * 24 * 3600
     # Worker threads (and pooled connections) that run SQLite units of work.
     db_pool_size: int = 16
+    # argon2id cost; 0 = the library's recommended profile (time 3, 64 MiB, 4 lanes).
+    argon2_time_cost: int = 0
+    argon2_memory_kib: int = 0
+    argon2_parallelism: int = 0
     # How often noted credential uses are written (each credential at most once a minute).
     usage_flush_seconds: float = 5.0
     log_level: str = "info"
@@ -98,5 +102,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         session_ttl_seconds=integer("SESSION_TTL", defaults.session_ttl_seconds),
         refresh_ttl_seconds=integer("REFRESH_TTL", defaults.refresh_ttl_seconds),
         db_pool_size=integer("DB_POOL_SIZE", defaults.db_pool_size),
+        argon2_time_cost=integer("ARGON2_TIME_COST", 0),
+        argon2_memory_kib=integer("ARGON2_MEMORY_KIB", 0),
+        argon2_parallelism=integer("ARGON2_PARALLELISM", 0),
         log_level=get("LOG_LEVEL", "info"),
     )

@@ -15,7 +15,6 @@ from .systems.models import System
 from .thoughts.models import Thought
 from .tokens.models import Credential
 
-__all__ = ["Account", "Base", "Credential", "Field", "FieldValue", "Group", "GroupMember", "JournalAuthor",
+__all__ = ["Account", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember", "JournalAuthor",
            "JournalEntry", "JournalTag", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PkAccount", "PkMessage",
-           "Relationship", "RelationshipType", "SecurityEvent", "System",
-           "Poll", "Vote", "Thought"]
+           "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote"]

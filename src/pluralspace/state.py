@@ -8,6 +8,7 @@ from fastapi import Request
 
 from .auth.usage import UsageRecorder
 from .config import Settings
+from .kit.crypto import Passwords
 from .kit.db import Database
 from .kit.ratelimit import Limiter
 
@@ -18,6 +19,7 @@ class AppState:
     database: Database
     limiter: Limiter
     usage: UsageRecorder
+    passwords: Passwords
 
 
 def app_state(request: Request) -> AppState:

@@ -57,7 +57,7 @@ def test_the_read_budget_is_shared_by_servers_on_one_redis(make_server):
 
 
 def test_without_redis_each_server_counts_alone(make_server):
-    """The control for the test above: separate processes without Redis do not share a budget."""
+    """The control for the test above: servers without Redis do not share a budget."""
     first, second = limited_servers(make_server, 2)
     account = first.register()
     token = first.pat(account, "system:read")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from pluralspace.kit.db import Database
 from pluralspace.pk.models import PkAccount, PkMessage
 
-from ..helpers import Account, Api
+from ..helpers import Account, Api, unit_of_work
 
 ALL_SCOPES = ("system:write", "members:write", "groups:write", "fronts:write")
 
@@ -49,16 +47,8 @@ def owner_token(api: Api, account: Account) -> str:
 
 
 def write_rows(server, fn: Callable) -> None:
-    """Runs a unit of work on the test server's database (what an import would write), from the test's thread."""
-    database = Database(server.settings.resolved_database_url, pool_size=1)
-
-    async def run() -> None:
-        try:
-            await database.write(fn)
-        finally:
-            await database.dispose()
-
-    asyncio.run(run())
+    """Writes rows on the test server's database as an import would."""
+    unit_of_work(server, fn, write=True)
 
 
 def link_account(server, account: Account, discord_id: str) -> None:

@@ -12,7 +12,6 @@ from ..auth.dependencies import Requires
 from ..auth.principal import Principal
 from ..auth.schemas import AccountOut, AccountPatch, SecurityEventOut
 from ..auth.scopes import ACCOUNT_SCOPE
-from ..kit import crypto
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
@@ -34,9 +33,9 @@ async def get_me(principal: SessionOnly, request: Request) -> Envelope:
 async def update_me(body: AccountPatch, principal: SessionOnly, request: Request) -> Envelope:
     state = app_state(request)
     stored = await state.database.read(service.stored_password_hash, principal.account_id)
-    if not await run_in_threadpool(crypto.verify_password, stored, body.current_password):
+    if not await run_in_threadpool(state.passwords.verify, stored, body.current_password):
         raise service.wrong_current_password()
-    new_hash = await run_in_threadpool(crypto.hash_password, body.password) if body.password else None
+    new_hash = await run_in_threadpool(state.passwords.hash, body.password) if body.password else None
     account = await state.database.write(service.update_account, principal.account_id, principal.family_id,
                                          body.email, new_hash, client_of(request))
     return ok(account)

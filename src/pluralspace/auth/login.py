@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 
 from ..accounts.security_log import Client
-from ..kit import crypto
 from ..kit.errors import RateLimited, Unauthenticated
 from ..state import AppState
 from . import service
@@ -32,11 +31,11 @@ async def login(state: AppState, policy: service.SessionPolicy, email: str, pass
 
     stored = await state.database.read(service.find_login, email)
     if stored is None:
-        await run_in_threadpool(crypto.burn_password_check, password)
-    elif await run_in_threadpool(crypto.verify_password, stored.password_hash, password):
+        await run_in_threadpool(state.passwords.burn, password)
+    elif await run_in_threadpool(state.passwords.verify, stored.password_hash, password):
         rehash = None
-        if crypto.password_needs_rehash(stored.password_hash):
-            rehash = await run_in_threadpool(crypto.hash_password, password)
+        if state.passwords.needs_rehash(stored.password_hash):
+            rehash = await run_in_threadpool(state.passwords.hash, password)
         for _, key in keys[:1]:
             await state.limiter.reset(key)
         return await state.database.write(service.start_session, policy, stored.account_id, client, rehash)

@@ -31,7 +31,7 @@ async def register(body: RegisterIn, request: Request) -> Envelope:
     state = app_state(request)
     if not state.settings.registration_open:
         raise Forbidden("Registration is closed on this server.")
-    password_hash = await run_in_threadpool(crypto.hash_password, body.password)
+    password_hash = await run_in_threadpool(state.passwords.hash, body.password)
     account = await state.database.write(service.register, body.email, password_hash, body.system_name,
                                          client_of(request))
     return ok(account)

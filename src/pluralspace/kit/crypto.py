@@ -61,27 +61,36 @@ def token_hash(secret_key: str, token: str) -> str:
     return hmac.new(secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-_password_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
+class Passwords:
+    """argon2id password hashing. The cost is a setting (0 = the library's recommended profile), so a small
+    self-hosting device can lower it and a test suite can make it cheap; hashes made at another cost are
+    upgraded at the next login (`needs_rehash`)."""
 
+    def __init__(self, time_cost: int = 0, memory_kib: int = 0, parallelism: int = 0) -> None:
+        recommended = PasswordHasher()
+        self._hasher = PasswordHasher(time_cost=time_cost or recommended.time_cost,
+                                      memory_cost=memory_kib or recommended.memory_cost,
+                                      parallelism=parallelism or recommended.parallelism)
+        self._dummy_hash: str | None = None
 
-def hash_password(password: str) -> str:
-    return _password_hasher.hash(password)
+    @property
+    def parameters(self) -> tuple[int, int, int]:
+        return self._hasher.time_cost, self._hasher.memory_cost, self._hasher.parallelism
 
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
 
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _password_hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
 
-def password_needs_rehash(password_hash: str) -> bool:
-    return _password_hasher.check_needs_rehash(password_hash)
-
-
-_DUMMY_HASH = _password_hasher.hash(secrets.token_urlsafe(16))
-
-
-def burn_password_check(password: str) -> None:
-    """Spends the time of a real check, so unknown emails cannot be told apart by timing."""
-    verify_password(_DUMMY_HASH, password)
+    def burn(self, password: str) -> None:
+        """Spends the time of a real check, so unknown emails cannot be told apart by timing."""
+        if self._dummy_hash is None:
+            self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        self.verify(self._dummy_hash, password)

@@ -22,7 +22,7 @@ def check_redirect_uri(uri: str) -> str:
         raise ValueError(f"must be a URI of at most {MAX_LENGTH} characters without spaces")
     try:
         parts = urlsplit(uri)
-        port = parts.port  # noqa: F841 - parsing it refuses a malformed port
+        _ = parts.port  # reading the port is what refuses a malformed one
     except ValueError:
         raise ValueError("is not a valid URI") from None
     if parts.fragment or "#" in uri:
