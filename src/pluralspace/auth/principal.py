@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..kit.timeutil import utcnow
@@ -27,6 +27,9 @@ class Principal:
     family_id: uuid.UUID
     client_id: str | None
     last_used_at: datetime | None
+    # The caller's system as it was when the token was resolved, for the owner's own reads (never for writes,
+    # which load the row inside their transaction). Left out of comparisons.
+    system: System | None = field(default=None, compare=False, repr=False)
 
     def holds(self, scope: str) -> bool:
         return scope in self.scopes
@@ -35,22 +38,32 @@ class Principal:
         return self.system_uuid == system_uuid
 
 
+_CREDENTIAL, _SYSTEM = Credential.__table__, System.__table__
+_SYSTEM_COLUMNS = [column.key for column in _SYSTEM.columns]
+
+# Built once: every request runs it, so neither statement construction nor the ORM layer is paid per call.
+RESOLVE_TOKEN = (
+    select(_CREDENTIAL.c.id, _CREDENTIAL.c.kind, _CREDENTIAL.c.account_id, _CREDENTIAL.c.scopes,
+           _CREDENTIAL.c.expires_at, _CREDENTIAL.c.revoked_at, _CREDENTIAL.c.family_id, _CREDENTIAL.c.client_id,
+           _CREDENTIAL.c.last_used_at, *[column.label(f"system_{column.key}") for column in _SYSTEM.columns])
+    .join(_SYSTEM, _SYSTEM.c.account_id == _CREDENTIAL.c.account_id)
+    .where(_CREDENTIAL.c.access_hash == bindparam("access_hash"))
+)
+
+
 def resolve_access_token(session: Session, access_hash: str) -> Principal | None:
-    row = session.execute(
-        select(Credential.id, Credential.kind, Credential.account_id, Credential.scopes, Credential.expires_at,
-               Credential.revoked_at, Credential.family_id, Credential.client_id, Credential.last_used_at,
-               System.uuid, System.hid)
-        .join(System, System.account_id == Credential.account_id)
-        .where(Credential.access_hash == access_hash)
-    ).one_or_none()
+    """The token's principal and the caller's system, in one indexed query."""
+    row = session.connection().execute(RESOLVE_TOKEN, {"access_hash": access_hash}).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():
         return None
+    mapping = row._mapping
+    system = System(**{key: mapping[f"system_{key}"] for key in _SYSTEM_COLUMNS})
     granted = scope_set.parse(row.scopes)
     effective = scope_set.SESSION_SCOPES if row.kind == SESSION else scope_set.expand(granted)
     return Principal(
-        credential_id=row.id, kind=row.kind, account_id=row.account_id, system_uuid=row.uuid,
-        system_hid=row.hid, scopes=effective, granted=tuple(sorted(effective if row.kind == SESSION else granted)),
-        family_id=row.family_id, client_id=row.client_id, last_used_at=row.last_used_at,
+        credential_id=row.id, kind=row.kind, account_id=row.account_id, system_uuid=system.uuid,
+        system_hid=system.hid, scopes=effective, granted=tuple(sorted(effective if row.kind == SESSION else granted)),
+        family_id=row.family_id, client_id=row.client_id, last_used_at=row.last_used_at, system=system,
     )

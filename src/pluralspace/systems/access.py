@@ -40,7 +40,7 @@ class Access:
 
 
 def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:
-    system = find_system(session, sid, viewer)
+    system = find_system(session, sid, viewer, snapshot=True)
     return Access(system, is_owner(system, viewer))
 
 

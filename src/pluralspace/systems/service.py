@@ -16,11 +16,17 @@ from .schemas import SystemOut, SystemPatch
 ME = "@me"
 
 
-def find_system(session: Session, sid: str, principal: Principal | None) -> System:
-    """The system `sid` names (short id, uuid or @me); 404 when there is none."""
-    if sid == ME:
-        if principal is None:
-            raise Unauthenticated("@me needs a token.")
+def find_system(session: Session, sid: str, principal: Principal | None, *, snapshot: bool = False) -> System:
+    """The system `sid` names (short id, uuid or @me); 404 when there is none.
+
+    With `snapshot`, for reads only, the caller's own system is the row that came with the token, which saves
+    every owner read a look-up; writes load it inside their own transaction.
+    """
+    if sid == ME and principal is None:
+        raise Unauthenticated("@me needs a token.")
+    if principal is not None and sid in (ME, principal.system_hid, str(principal.system_uuid)):
+        if snapshot and principal.system is not None:
+            return principal.system
         return session.get(System, principal.system_uuid)
     hid = normalize_short_id(sid)
     if hid is not None:
@@ -70,7 +76,7 @@ def system_out(system: System, owner: bool) -> SystemOut:
 
 
 def get_system(session: Session, sid: str, principal: Principal | None) -> SystemOut:
-    system = find_system(session, sid, principal)
+    system = find_system(session, sid, principal, snapshot=True)
     return system_out(system, is_owner(system, principal))
 
 
