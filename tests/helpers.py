@@ -128,3 +128,26 @@ def unit_of_work(server, fn, *, write: bool = False):
             await database.dispose()
 
     return asyncio.run(run())
+
+
+def at_once(*calls) -> None:
+    """Runs the calls in threads released together, so their requests race; re-raises the first failure."""
+    import threading
+
+    barrier = threading.Barrier(len(calls))
+    failures: list[BaseException] = []
+
+    def run(call) -> None:
+        try:
+            barrier.wait()
+            call()
+        except BaseException as exc:  # surfaced in the test's thread below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]

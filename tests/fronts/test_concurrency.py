@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import threading
 
-from ..helpers import data
+from ..helpers import at_once, data
 from .common import FRONTERS, FRONTS, at, member
 
 
 def _race(servers, token, member_id, count=10) -> list[int]:
-    barrier = threading.Barrier(count)
     results: list[int] = []
     lock = threading.Lock()
 
     def post(index: int) -> None:
         client = servers[index % len(servers)].api()
         try:
-            barrier.wait()
             status = client.post(FRONTS, token, json={"member_id": member_id, "started_at": at(index)}).status_code
             with lock:
                 results.append(status)
         finally:
             client.close()
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[lambda i=i: post(i) for i in range(count)])
     return sorted(results)
 
 
@@ -51,23 +45,17 @@ def test_racing_replacements_leave_one_consistent_set(server, make_server, api):
     second = make_server()
     account = api.register()
     members = [member(api, account.session, f"m{i}")["id"] for i in range(3)]
-    barrier = threading.Barrier(8)
     results: list[int] = []
 
     def replace(index: int) -> None:
         client = (server, second)[index % 2].api()
         try:
-            barrier.wait()
             body = {"member_ids": [members[index % 3]], "at": at(index)}
             results.append(client.put(FRONTERS, account.session, json=body).status_code)
         finally:
             client.close()
 
-    threads = [threading.Thread(target=replace, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[lambda i=i: replace(i) for i in range(8)])
     assert 200 in results and set(results) <= {200, 409, 422}
     fronts = data(api.get(FRONTS, account.session, params={"limit": 200}))
     by_member: dict[str, list] = {}

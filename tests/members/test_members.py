@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from ..helpers import QueryCounter, data, error
+from ..helpers import QueryCounter, at_once, data, error
 
 MEMBERS = "/api/v1/systems/@me/members"
 
@@ -203,11 +201,7 @@ def test_concurrent_creates_get_distinct_ids(server, api):
         finally:
             client.close()
 
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[lambda i=i: create(i) for i in range(16)])
     assert results == [201] * 16
     ids = [m["id"] for m in data(api.get(MEMBERS, account.session, params={"limit": 50}))]
     assert len(ids) == len(set(ids)) == 16

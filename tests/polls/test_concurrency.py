@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 
-from ..helpers import data
+from ..helpers import at_once, data
 from .test_polls import POLLS, aggregate, all_votes, make_member, make_poll
 
 THREADS, MEMBERS, ROUNDS = 20, 10, 3
@@ -18,7 +18,6 @@ def test_racing_votes_and_revotes_keep_results_exact(server, make_server, api):
     poll = make_poll(api, account.session, allow_multiple=True, allow_abstain=True, allow_veto=True,
                      options=[{"label": f"o{i}"} for i in range(4)])
     option_ids = [o["id"] for o in poll["options"]]
-    barrier = threading.Barrier(THREADS)
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -26,7 +25,6 @@ def test_racing_votes_and_revotes_keep_results_exact(server, make_server, api):
         rng = random.Random(index)
         client = (server, second)[index % 2].api()
         try:
-            barrier.wait()
             # Two threads per member, each voting several times: first votes race, and so do re-votes.
             for _ in range(ROUNDS):
                 kind = rng.choice(["choice", "choice", "abstain", "veto"])
@@ -39,11 +37,7 @@ def test_racing_votes_and_revotes_keep_results_exact(server, make_server, api):
         finally:
             client.close()
 
-    threads = [threading.Thread(target=voter, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[lambda i=i: voter(i) for i in range(THREADS)])
     assert len(statuses) == THREADS * ROUNDS and set(statuses) <= {200, 201}, statuses
     assert statuses.count(201) == MEMBERS  # each member's first vote is the only one that creates
     votes = all_votes(api, account.session, poll)
@@ -61,14 +55,12 @@ def test_votes_racing_a_close_either_count_or_are_refused(server, make_server, a
     members = [make_member(api, account.session, f"m{i}")["id"] for i in range(MEMBERS)]
     poll = make_poll(api, account.session)
     first_option = poll["options"][0]["id"]
-    barrier = threading.Barrier(MEMBERS + 1)
     statuses: dict[str, int] = {}
     lock = threading.Lock()
 
     def voter(index: int) -> None:
         client = (server, second)[index % 2].api()
         try:
-            barrier.wait()
             body = {"member_id": members[index], "kind": "choice", "option_ids": [first_option]}
             status = client.post(f"{POLLS}/{poll['id']}/votes", account.session, json=body).status_code
             with lock:
@@ -79,16 +71,11 @@ def test_votes_racing_a_close_either_count_or_are_refused(server, make_server, a
     def closer() -> None:
         client = second.api()
         try:
-            barrier.wait()
             assert client.post(f"{POLLS}/{poll['id']}/close", account.session).status_code == 200
         finally:
             client.close()
 
-    threads = [threading.Thread(target=voter, args=(i,)) for i in range(MEMBERS)] + [threading.Thread(target=closer)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[lambda i=i: voter(i) for i in range(MEMBERS)], closer)
     assert set(statuses.values()) <= {201, 409}, statuses
     counted = sorted(member for member, status in statuses.items() if status == 201)
     final = data(api.get(f"{POLLS}/{poll['id']}", account.session))

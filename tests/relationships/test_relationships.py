@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ..helpers import Account, QueryCounter, data, error
+from ..helpers import Account, QueryCounter, at_once, data, error
 
 TYPES = "/api/v1/systems/@me/relationship-types"
 EDGES = "/api/v1/systems/@me/relationships"
@@ -397,8 +397,6 @@ def test_writes_to_another_system_are_forbidden(api):
 
 
 def test_concurrent_symmetric_creates_keep_one_edge(server, api):
-    import threading
-
     account = api.register()
     kind = data(api.post("/api/v1/systems/@me/relationship-types", account.session, json={"name": "sibling"}), 201)
     first = data(api.post("/api/v1/systems/@me/members", account.session, json={"name": "A"}), 201)
@@ -414,10 +412,6 @@ def test_concurrent_symmetric_creates_keep_one_edge(server, api):
             client.close()
 
     pairs = [(first["id"], second["id"]), (second["id"], first["id"])] * 4
-    threads = [threading.Thread(target=link, args=pair) for pair in pairs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[lambda pair=pair: link(*pair) for pair in pairs])
     assert sorted(statuses) == [201] + [409] * 7
     assert len(data(api.get("/api/v1/systems/@me/relationships", account.session))) == 1
