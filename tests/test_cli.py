@@ -17,6 +17,7 @@ def test_migrate_then_openapi(tmp_path, monkeypatch):
     migrated = runner.invoke(app, ["migrate"])
     assert migrated.exit_code == 0, migrated.output
     assert (tmp_path / "data" / "pluralspace.db").exists()
+    assert stat.S_IMODE(os.stat(tmp_path / "data").st_mode) == 0o700  # every system's data lives here
     printed = runner.invoke(app, ["openapi"])
     assert printed.exit_code == 0, printed.output
     spec = json.loads(printed.output)

@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from .config import settings_from_env
+from .config import ensure_data_dir, settings_from_env
 
 app = typer.Typer(help="pluralspace: a self-hostable server for plural systems.", no_args_is_help=True)
 
 
 def _prepare():
     settings = settings_from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_data_dir(settings.data_dir)
     return settings
 
 

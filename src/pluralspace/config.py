@@ -57,8 +57,13 @@ class Settings:
         return replace(self, secret_key=load_or_create_secret(self.data_dir))
 
 
+def ensure_data_dir(data_dir: Path) -> None:
+    """Creates the data dir readable by the server's user only: it holds every system's data and the key."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def load_or_create_secret(data_dir: Path) -> str:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_data_dir(data_dir)
     path = data_dir / SECRET_KEY_FILE
     try:
         # O_EXCL makes concurrent first starts agree on one key; 0600 keeps it private to the server's user.
