@@ -190,3 +190,14 @@ def test_revocation_of_another_clients_token_does_nothing(server, api, owner, br
     assert post_form(server, "/oauth/revoke", app, token=tokens["access_token"]).status_code == 200
     error(api.get("/api/v1/systems/@me", tokens["access_token"]), 401, "UNAUTHENTICATED")
     oauth_error(refresh(server.url, app, tokens["refresh_token"]), "invalid_grant")
+
+
+def test_oauth_tokens_work_on_the_pluralkit_api_within_their_scopes(server, api, owner, browser, app):
+    tokens = issue_tokens(server, browser, app, "system:read")
+    for header in (tokens["access_token"], f"Bearer {tokens['access_token']}"):
+        response = api.get("/pk/v2/systems/@me", headers={"Authorization": header})
+        assert response.status_code == 200, response.text
+        assert response.json()["id"] == owner.system_id
+    # Outside the granted scopes the PluralKit surface refuses, in its own error format.
+    refused = api.get("/pk/v2/systems/@me/members", headers={"Authorization": tokens["access_token"]})
+    assert refused.status_code == 403 and isinstance(refused.json()["code"], int)
