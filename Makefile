@@ -27,5 +27,8 @@ migrate: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/pluralspace openapi
 
+bench: $(STAMP)
+	PYTHON=$(BIN)/python bash bench/run_all.sh
+
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info

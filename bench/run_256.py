@@ -77,7 +77,7 @@ def main() -> None:
             sample = [tokens[0], tokens[args.clients // 2], tokens[args.clients - 1]]
             limits = [headers_after(server.url, entry["token"]) for entry in sample]
         finally:
-            code = server.stop()
+            exit_code = server.stop()
         report["rate_limit_headers"] = [{k: h.get(k) for k in ("x-ratelimit-limit", "x-ratelimit-remaining")}
                                         for h in limits]
         # The headers exist only when rate limiting is on. The window is a fixed 60 s one, so a run that crosses
@@ -87,7 +87,7 @@ def main() -> None:
             h.get("x-ratelimit-limit") == "1200" and h.get("x-ratelimit-remaining") is not None
             and floor <= int(h["x-ratelimit-remaining"]) < 1200 for h in limits)
         report["log_problems"] = log_problems(log_path)
-        report["server_exit_code"] = code
+        report["server_exit_code"] = exit_code
         report["round"] = round_no
         ok = (report["errors"] == 0 and report["ok"] == args.clients * args.requests and report["rate_limit_on"]
               and not report["log_problems"])

@@ -194,3 +194,30 @@ def test_redis_limiters_share_a_window(clock):
             await second.close()
 
     run(scenario())
+
+
+def test_many_concurrent_hits_wait_for_a_pooled_connection():
+    url = service_url(REDIS_ENV)
+    key = f"test:{secrets.token_hex(8)}"
+
+    async def scenario():
+        limiter = RedisLimiter(url, max_connections=4)
+        try:
+            windows = await asyncio.gather(*[limiter.hit(key, 1000, 3600) for _ in range(300)])
+            assert sorted(w.count for w in windows) == list(range(1, 301))  # every hit counted, none failed
+        finally:
+            await limiter.reset(key)
+            await limiter.close()
+
+    run(scenario())
+
+
+def test_an_unreachable_redis_lets_requests_through(make_server):
+    server = make_server(redis_url="redis://127.0.0.1:1/0", rate_limit_read=5).api()
+    for _ in range(3):
+        assert data(server.get("/api/v1/version"))["api_version"] == "v1"
+        response = server.get("/api/v1/systems/zzzzzz")
+        error(response, 404, "NOT_FOUND")  # the request ran; the budget store being away is not the caller's fault
+    account = server.register()  # logins reset and count failures in the same store
+    error(server.post("/api/v1/auth/login", json={"email": account.email, "password": "wrong password"}),
+          401, "UNAUTHENTICATED")

@@ -68,27 +68,40 @@ class MemoryLimiter:
 
 
 class RedisLimiter:
-    def __init__(self, url: str) -> None:
+    """Counters shared by every worker. A request waits for a pooled connection rather than failing when many
+    arrive at once, and when Redis cannot answer the request is let through (and logged): a budget outage must
+    not become an API outage."""
+
+    def __init__(self, url: str, max_connections: int = 64) -> None:
         import redis.asyncio as redis
 
-        self._redis = redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=2,
+                                                     socket_timeout=2, socket_connect_timeout=2)
+        self._redis = redis.Redis(connection_pool=pool)
 
     async def hit(self, key: str, limit: int, window: int, amount: int = 1) -> Window:
         now = time.time()
         start = _window_start(window, now)
         redis_key = f"pluralspace:rl:{key}:{start}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incrby(redis_key, amount)
-            pipe.expire(redis_key, window + 1)
-            count, _ = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incrby(redis_key, amount)
+                pipe.expire(redis_key, window + 1)
+                count, _ = await pipe.execute()
+        except Exception:  # any Redis failure: count nothing, let the request through
+            log.warning("rate limit store unavailable; request not counted", exc_info=True)
+            count = amount
         return Window(int(count), limit, int(start + window - now) + 1)
 
     async def peek(self, key: str, limit: int, window: int) -> Window:
         return await self.hit(key, limit, window, amount=0)
 
     async def reset(self, key: str) -> None:
-        async for redis_key in self._redis.scan_iter(match=f"pluralspace:rl:{key}:*"):
-            await self._redis.delete(redis_key)
+        try:
+            async for redis_key in self._redis.scan_iter(match=f"pluralspace:rl:{key}:*"):
+                await self._redis.delete(redis_key)
+        except Exception:  # as in `hit`: the store being away must not fail the request
+            log.warning("rate limit store unavailable; %s not reset", key, exc_info=True)
 
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
