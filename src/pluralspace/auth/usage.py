@@ -59,8 +59,8 @@ class UsageRecorder:
                 log.exception("could not record credential usage; will retry")
 
     async def flush(self) -> None:
+        self._forget_old()
         if not self._pending:
-            self._forget_old()
             return
         batch, self._pending = self._pending, {}
         try:
