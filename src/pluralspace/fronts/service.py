@@ -22,12 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.principal import Principal
-from ..kit.errors import Conflict, NotFound, ValidationFailed
+from ..kit.errors import Conflict, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import format_timestamp, utcnow
 from ..members.models import Member
 from ..members.service import member_out
-from ..systems.access import Access, find_by_public_id, find_by_uuid, read_access, resolve_public_ids, write_access
+from ..systems.access import (Access, find_by_public_id, find_by_uuid, find_in_body, read_access,
+                              resolve_public_ids, write_access)
 from .models import Front
 from .schemas import FrontCreate, FrontEnd, FrontersReplace, FrontOut, FrontPatch, SwitchOut
 from .switches import Interval, change_points
@@ -60,16 +61,10 @@ def _check_order(start: datetime, end: datetime | None, field: str = "ended_at")
         raise ValidationFailed.field(field, f"{message} ({format_timestamp(start)} .. {format_timestamp(end)})")
 
 
-def _member_in_body(session: Session, access: Access, ident: str) -> Member:
-    try:
-        return find_by_public_id(session, Member, access.system_uuid, ident, "member")
-    except NotFound:
-        raise ValidationFailed.field("member_id", f"{ident!r} is not a member of this system") from None
-
 
 def create_front(session: Session, sid: str, principal: Principal, spec: FrontCreate) -> FrontOut:
     access = write_access(session, sid, principal, serialize=True)
-    member = _member_in_body(session, access, spec.member_id)
+    member = find_in_body(session, Member, access.system_uuid, spec.member_id, "member_id", "member")
     now = utcnow()
     start = spec.started_at or now
     _check_order(start, spec.ended_at)

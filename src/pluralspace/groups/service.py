@@ -9,15 +9,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
-from ..kit.errors import Forbidden, NotFound, ValidationFailed
+from ..kit.errors import Forbidden, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from ..members.models import Member
 from ..members.schemas import MemberOut
 from ..members.service import member_out
-from ..systems.access import (Access, find_by_public_id, find_visible, read_access, resolve_public_ids,
-                              write_access)
+from ..systems.access import (Access, find_by_public_id, find_in_body, find_visible, read_access,
+                              resolve_public_ids, write_access)
 from ..systems.service import unique_short_id
 from .models import Group, GroupMember, default_group_privacy
 from .schemas import GroupCreate, GroupOut, GroupPatch
@@ -99,10 +99,7 @@ def _parent_uuid(session: Session, access: Access, group: Group, ident: str | No
     """The new parent's uuid, after making sure `group` is not among its ancestors (nor itself)."""
     if ident is None:
         return None
-    try:
-        parent = find_by_public_id(session, Group, access.system_uuid, ident, "group")
-    except NotFound:
-        raise ValidationFailed.field("parent_id", f"{ident!r} is not a group of this system") from None
+    parent = find_in_body(session, Group, access.system_uuid, ident, "parent_id", "group")
     # One query for the system's whole tree, so the walk costs no query per level.
     parents = {key: above for key, above in session.execute(
         select(Group.uuid, Group.parent_uuid).where(Group.system_uuid == access.system_uuid))}

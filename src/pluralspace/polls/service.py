@@ -27,7 +27,7 @@ from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import format_timestamp, utcnow
 from ..kit.validators import color_out
 from ..members.models import Member
-from ..systems.access import Access, find_by_public_id, find_by_uuid, read_access, write_access
+from ..systems.access import Access, find_by_public_id, find_by_uuid, find_in_body, read_access, write_access
 from .models import Poll, Vote
 from .schemas import PollCreate, PollOptionIn, PollOptionOut, PollOut, PollPatch, VoteIn, VoteOut
 
@@ -40,12 +40,6 @@ ABSTAIN, VETO, CHOICE = "abstain", "veto", "choice"
 def is_closed(poll: Poll, now: datetime | None = None) -> bool:
     return poll.closed or (poll.closes_at is not None and poll.closes_at <= (now or utcnow()))
 
-
-def _member_in_body(session: Session, access: Access, ident: str, key: str) -> Member:
-    try:
-        return find_by_public_id(session, Member, access.system_uuid, ident, "member")
-    except NotFound:
-        raise ValidationFailed.field(key, f"{ident!r} is not a member of this system") from None
 
 
 def _options(sent: list[PollOptionIn], current: list[dict]) -> list[dict]:
@@ -206,7 +200,8 @@ def create_poll(session: Session, sid: str, principal: Principal, spec: PollCrea
     for index, option in enumerate(spec.options):
         if option.id is not None:
             raise ValidationFailed.field(f"options.{index}.id", "is assigned by the server; leave it out")
-    creator = _member_in_body(session, access, spec.created_by, "created_by") if spec.created_by else None
+    creator = (find_in_body(session, Member, access.system_uuid, spec.created_by, "created_by", "member")
+               if spec.created_by else None)
     now = utcnow()
     poll = Poll(id=uuid.uuid4(), system_uuid=access.system_uuid, title=spec.title, description=spec.description,
                 options=_options(spec.options, []), allow_multiple=spec.allow_multiple,
@@ -278,7 +273,7 @@ def cast_vote(session: Session, sid: str, principal: Principal, poll_id: uuid.UU
     access = write_access(session, sid, principal, serialize=True)
     poll = _poll(session, access, poll_id)
     _require_open(poll)
-    member = _member_in_body(session, access, spec.member_id, "member_id")
+    member = find_in_body(session, Member, access.system_uuid, spec.member_id, "member_id", "member")
     option_ids = _check_vote(poll, spec)
     now = utcnow()
     vote = session.get(Vote, (poll.id, member.uuid))

@@ -12,7 +12,7 @@ from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from ..members.models import Member
-from ..systems.access import Access, find_by_public_id, find_by_uuid, find_visible, read_access, write_access
+from ..systems.access import Access, find_by_uuid, find_in_body, find_visible, read_access, write_access
 from .models import Relationship, RelationshipType
 from .schemas import (RelationshipCreate, RelationshipOut, RelationshipPatch, RelationshipTypeCreate,
                       RelationshipTypeOut, RelationshipTypePatch)
@@ -143,13 +143,8 @@ def _edge(session: Session, access: Access, ends: dict) -> tuple[RelationshipTyp
         kind = find_by_uuid(session, RelationshipType, access.system_uuid, ends["type_id"], "relationship type")
     except NotFound:
         raise ValidationFailed.field("type_id", "is not a relationship type of this system") from None
-    members = []
-    for key in ("source_member_id", "target_member_id"):
-        try:
-            members.append(find_by_public_id(session, Member, access.system_uuid, ends[key], "member").uuid)
-        except NotFound:
-            raise ValidationFailed.field(key, "is not a member of this system") from None
-    source, target = members
+    source, target = (find_in_body(session, Member, access.system_uuid, ends[key], key, "member").uuid
+                      for key in ("source_member_id", "target_member_id"))
     if source == target:
         raise ValidationFailed.field("target_member_id", "must differ from source_member_id")
     return kind, source, target

@@ -84,6 +84,14 @@ def find_visible(session: Session, access: Access, model: type[M], ident: str, w
     return found
 
 
+def find_in_body(session: Session, model: type[M], system_uuid: uuid.UUID, ident: str, key: str, what: str) -> M:
+    """A member or group named by a body key: anything not in this system is a 422 naming that key."""
+    try:
+        return find_by_public_id(session, model, system_uuid, ident, what)
+    except NotFound:
+        raise ValidationFailed.field(key, f"{ident!r} is not a {what} of this system") from None
+
+
 def find_by_uuid(session: Session, model: type[M], system_uuid: uuid.UUID, ident: uuid.UUID, what: str) -> M:
     found = session.get(model, ident)
     if found is None or found.system_uuid != system_uuid:

@@ -19,11 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
-from ..kit.errors import NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from ..members.models import Member
-from ..systems.access import Access, find_by_public_id, find_by_uuid, read_access, write_access
+from ..systems.access import Access, find_by_uuid, find_in_body, read_access, write_access
 from ..systems.models import System
 from .models import Thought
 from .schemas import ThoughtOut, ThoughtSet
@@ -73,10 +72,7 @@ def set_thought(session: Session, sid: str, principal: Principal, spec: ThoughtS
     access = write_access(session, sid, principal)
     member = None
     if spec.member_id is not None:
-        try:
-            member = find_by_public_id(session, Member, access.system_uuid, spec.member_id, "member")
-        except NotFound:
-            raise ValidationFailed.field("member_id", f"{spec.member_id!r} is not a member of this system") from None
+        member = find_in_body(session, Member, access.system_uuid, spec.member_id, "member_id", "member")
     now = now or utcnow()
     thought = Thought(id=uuid.uuid4(), system_uuid=access.system_uuid, member_uuid=member.uuid if member else None,
                       text=spec.text, date=system_today(access.system, now), created_at=now)
