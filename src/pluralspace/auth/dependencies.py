@@ -18,7 +18,7 @@ from fastapi.security import OAuth2AuthorizationCodeBearer, SecurityScopes
 from ..kit.crypto import token_hash, token_prefix
 from ..kit.errors import InsufficientScope, Unauthenticated
 from ..state import app_state
-from .principal import Principal, resolve_access_token
+from .principal import Principal, find_principal
 from .scopes import SCOPE_DESCRIPTIONS
 
 # Declared for the OpenAPI document (flows and scopes); tokens are parsed by `bearer_token` below.
@@ -47,7 +47,7 @@ async def principal_for_token(request: Request, token: str) -> Principal:
     if token_prefix(token) is None:
         raise Unauthenticated("The token is malformed.")
     state = app_state(request)
-    principal = await state.database.read(resolve_access_token, token_hash(state.settings.secret_key, token))
+    principal = await find_principal(state.database, token_hash(state.settings.secret_key, token))
     if principal is None:
         raise Unauthenticated("The token is expired, revoked or unknown.")
     state.usage.note(principal.credential_id, principal.last_used_at)

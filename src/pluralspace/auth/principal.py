@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
+from ..kit.db import Database
 from ..kit.timeutil import utcnow
 from ..systems.models import System
 from ..tokens.models import SESSION, Credential
@@ -51,9 +51,9 @@ RESOLVE_TOKEN = (
 )
 
 
-def resolve_access_token(session: Session, access_hash: str) -> Principal | None:
-    """The token's principal and the caller's system, in one indexed query."""
-    row = session.connection().execute(RESOLVE_TOKEN, {"access_hash": access_hash}).one_or_none()
+async def find_principal(database: Database, access_hash: str) -> Principal | None:
+    """The token's principal and the caller's system, in one indexed query (see `Database.lookup`)."""
+    row = await database.lookup(RESOLVE_TOKEN, {"access_hash": access_hash})
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():

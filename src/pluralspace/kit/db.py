@@ -8,6 +8,14 @@ as a single unit of work holding a single connection:
   on an in-process lock, so they never deadlock on a lock upgrade and never spin in SQLite's busy handler.
 * PostgreSQL: an asyncpg engine; the same function runs through `AsyncConnection.run_sync`, SQLAlchemy's greenlet
   bridge, so statements await the driver without blocking the event loop or a thread.
+
+`Database.lookup` is the exception, for the one read every authenticated request makes first (its token): a single
+prebuilt statement answered by a unique index. On SQLite it runs on the event loop itself, on a connection kept for
+it: the read takes tens of microseconds, a thread hand-off costs several times that in CPU (the GIL travelling
+between cores), and in WAL mode a reader does not wait for writers. The connection is opened on a worker thread (opening may
+wait for a lock), and should SQLite report the file busy (WAL recovery, a tool holding it exclusively) or fail
+otherwise, the look-up is retried on the thread pool, where waiting does not stall the loop and failures are reported
+as usual.
 """
 
 from __future__ import annotations
@@ -16,17 +24,18 @@ import asyncio
 import contextvars
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, Row, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator, Uuid
 
 from .errors import ServiceUnavailable
@@ -89,7 +98,8 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: every statement is its own transaction (the event loop's look-ups)
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_sqlite_engine(url: str, pool_size: int) -> Engine:
@@ -119,8 +129,10 @@ class Database:
         self._async_engine: AsyncEngine | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._write_lock = asyncio.Lock()
+        self._loop_connection: Connection | None = None
         if self.sqlite:
-            self._sync_engine = create_sqlite_engine(url, pool_size)
+            # One connection more than worker threads: the event loop's own, for `lookup`.
+            self._sync_engine = create_sqlite_engine(url, pool_size + 1)
             self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="sqlite")
         else:
             self._async_engine = create_async_engine(
@@ -141,15 +153,59 @@ class Database:
                 return await self._run(fn, args, write=True)
         return await self._run(fn, args, write=True)
 
-    async def _run(self, fn: Callable[..., R], args: tuple, *, write: bool) -> R:
+    async def lookup(self, statement: Executable, params: dict[str, Any]) -> Row | None:
+        """The one row (or none) a prebuilt, uniquely indexed statement selects; see the module docstring."""
+        if not self.sqlite:
+            return await self._guarded(self._lookup_postgres(statement, params))
+        connection = self._loop_connection or await self._open_loop_connection()
         try:
-            if self.sqlite:
-                return await self._run_sqlite(fn, args, write)
-            return await self._run_postgres(fn, args)
+            row = _one_row(connection, statement, params)
+            connection.commit()  # ends SQLAlchemy's transaction; SQLite's own ended with the statement
+            return row
+        except DBAPIError:
+            # Busy, or broken: a fresh try on a worker thread, which may wait, and which reports what is wrong.
+            self._drop_loop_connection()
+        return await self.read(lambda session: _one_row(session.connection(), statement, params))
+
+    async def _open_loop_connection(self) -> Connection:
+        """Opened on a worker thread: opening may wait for a lock (the pragmas of `_configure_sqlite`)."""
+
+        def open_connection() -> Connection:
+            connection = self._sync_engine.connect().execution_options(sqlite_begin=None)
+            connection.exec_driver_sql("PRAGMA busy_timeout=20")  # on the loop, never wait: retry on a thread
+            connection.commit()
+            return connection
+
+        loop = asyncio.get_running_loop()
+        connection = await self._guarded(loop.run_in_executor(self._executor, open_connection))
+        if self._loop_connection is None:
+            self._loop_connection = connection
+        else:  # another request opened one meanwhile
+            connection.close()
+        return self._loop_connection
+
+    def _drop_loop_connection(self) -> None:
+        if self._loop_connection is not None:
+            self._loop_connection.invalidate()
+            self._loop_connection.close()
+            self._loop_connection = None
+
+    async def _lookup_postgres(self, statement: Executable, params: dict[str, Any]) -> Row | None:
+        async with self._async_engine.connect() as connection:
+            return (await connection.execute(statement, params)).one_or_none()
+
+    async def _guarded(self, work: Awaitable[R]) -> R:
+        try:
+            return await work
         except (OperationalError, OSError, ConnectionError) as exc:
             if _is_unreachable(exc):
                 raise ServiceUnavailable() from exc
             raise
+
+    async def _run(self, fn: Callable[..., R], args: tuple, *, write: bool) -> R:
+        if self.sqlite:
+            return await self._guarded(self._run_sqlite(fn, args, write))
+        return await self._guarded(self._run_postgres(fn, args))
 
     async def _run_sqlite(self, fn: Callable[..., R], args: tuple, write: bool) -> R:
         def work() -> R:
@@ -181,12 +237,19 @@ class Database:
         return self._sync_engine if self.sqlite else self._async_engine.sync_engine
 
     async def dispose(self) -> None:
+        if self._loop_connection is not None:
+            self._loop_connection.close()
+            self._loop_connection = None
         if self._sync_engine is not None:
             self._sync_engine.dispose()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         if self._async_engine is not None:
             await self._async_engine.dispose()
+
+
+def _one_row(connection: Connection, statement: Executable, params: dict[str, Any]) -> Row | None:
+    return connection.execute(statement, params).one_or_none()
 
 
 def _is_unreachable(exc: BaseException) -> bool:

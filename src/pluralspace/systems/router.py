@@ -22,7 +22,8 @@ SystemId = Annotated[str, Path(max_length=64, description="Short id, uuid, or @m
             summary="A system; other viewers see only what its privacy settings allow")
 async def get_system(sid: SystemId, viewer: Annotated[Principal | None, Viewer("system:read")],
                      request: Request) -> Envelope:
-    return ok(await app_state(request).database.read(service.get_system, sid, viewer))
+    own = service.own_system_view(sid, viewer)
+    return ok(own if own is not None else await app_state(request).database.read(service.get_system, sid, viewer))
 
 
 @router.patch("/@me", response_model=Envelope[SystemOut], responses=errors(*WRITE, 403),

@@ -24,7 +24,7 @@ def find_system(session: Session, sid: str, principal: Principal | None, *, snap
     """
     if sid == ME and principal is None:
         raise Unauthenticated("@me needs a token.")
-    if principal is not None and sid in (ME, principal.system_hid, str(principal.system_uuid)):
+    if names_own_system(sid, principal):
         if snapshot and principal.system is not None:
             return principal.system
         return session.get(System, principal.system_uuid)
@@ -37,6 +37,18 @@ def find_system(session: Session, sid: str, principal: Principal | None, *, snap
     if system is None:
         raise NotFound("No such system.")
     return system
+
+
+def names_own_system(sid: str, principal: Principal | None) -> bool:
+    return principal is not None and sid in (ME, principal.system_hid, str(principal.system_uuid))
+
+
+def own_system_view(sid: str, principal: Principal | None) -> SystemOut | None:
+    """The owner's view of their own system when `sid` names it, from the row that came with the token: the
+    commonest read of all needs no unit of work of its own. None when `sid` names another system."""
+    if principal is None or principal.system is None or not names_own_system(sid, principal):
+        return None
+    return system_out(principal.system, owner=True)
 
 
 def is_owner(system: System, principal: Principal | None) -> bool:

@@ -17,7 +17,7 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-from ..auth.principal import Principal, resolve_access_token
+from ..auth.principal import Principal, find_principal
 from ..config import Settings
 from ..kit.crypto import SESSION_PREFIX, token_hash, token_prefix
 from ..state import app_state
@@ -73,7 +73,7 @@ async def signed_in(request: Request) -> tuple[Principal, str] | None:
     if not token or token_prefix(token) != SESSION_PREFIX:
         return None
     state = app_state(request)
-    principal = await state.database.read(resolve_access_token, token_hash(state.settings.secret_key, token))
+    principal = await find_principal(state.database, token_hash(state.settings.secret_key, token))
     if principal is None or principal.kind != SESSION:
         return None
     return principal, token
