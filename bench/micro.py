@@ -1,16 +1,15 @@
 """Where a request's time goes, without HTTP: the real app's pieces timed one by one in this process.
 
-Then whole requests straight into the ASGI apps (real, real with the database stubbed, the baselines), and
-priced alternatives for the data access. Sequential (one call at a time). "wall" is per-call latency (CPU plus thread hand-offs, plus whatever else the
-machine runs); "CPU" is this process's CPU time per call (all its threads), the number to compare on a busy
-machine.
+Then whole requests straight into the ASGI apps (the real app, the baselines). Sequential (one call at a time).
+"wall" is per-call latency (CPU plus thread hand-offs, plus whatever else the machine runs); "CPU" is this process's
+CPU time per call (all its threads), the number to compare on a busy machine.
 
-    token_prefix + token_hash                 the checks before the look-up
-    Database.read(resolve_access_token)       unit of work 1 (thread hop, pool checkout, BEGIN, Core select, COMMIT)
-    Database.read(get_system)                 unit of work 2 (thread hop, BEGIN, ORM Session.get, COMMIT)
-    ok(...) + Envelope[SystemOut] dump        response model validation + JSON
-    resolve_access_token / get_system run directly on one sync connection (no thread hop), to split the hop
-    plain sqlite3: the baseline's single SELECT
+    token_prefix + token_hash              the checks before the look-up
+    find_principal                         the token look-up (Database.lookup: on the event loop on SQLite)
+    own_system_view + envelope dump        GET /systems/@me for its owner: built from the token's row
+    Database.read(get_system, <hid>)       a read that needs a unit of work (another system's public view)
+    empty unit of work, bare thread hop    what every other read pays on top of its queries
+    plain sqlite3                          the baseline's single SELECT + json.dumps
 
     python bench/micro.py [--data-dir bench/.data] [--n 3000]
 """
@@ -38,10 +37,10 @@ if __name__ == "__main__":
         _code = sys.argv[sys.argv.index("--code") + 1]
     CODE = use_code(_code)
 
-from pluralspace.auth.principal import resolve_access_token  # noqa: E402
+from pluralspace.auth.principal import find_principal  # noqa: E402
 from pluralspace.config import load_or_create_secret  # noqa: E402
 from pluralspace.kit.crypto import token_hash, token_prefix  # noqa: E402
-from pluralspace.kit.db import Database, _unit_of_work  # noqa: E402
+from pluralspace.kit.db import Database  # noqa: E402
 from pluralspace.kit.envelope import Envelope, ok  # noqa: E402
 from pluralspace.systems import service  # noqa: E402
 from pluralspace.systems.schemas import SystemOut  # noqa: E402
@@ -95,80 +94,41 @@ def asgi_get(app, path: str, token: str):
     return call
 
 
-class StubDatabase:
-    """Answers the two units of work of GET /systems/@me instantly, to price everything around them."""
-
-    def __init__(self, principal, system) -> None:
-        self.principal, self.system = principal, system
-
-    async def read(self, fn, *args):
-        return self.principal if fn is resolve_access_token else self.system
-
-
-# The proposal, priced: one statement built once at import, credential joined to every column the response needs.
-def proposed_statement():
-    from sqlalchemy import bindparam, select
-
-    from pluralspace.systems.models import System
-    from pluralspace.tokens.models import Credential
-
-    return (select(Credential.id, Credential.kind, Credential.account_id, Credential.scopes, Credential.expires_at,
-                   Credential.revoked_at, Credential.family_id, Credential.client_id, Credential.last_used_at,
-                   System.__table__)
-            .join(System, System.account_id == Credential.account_id)
-            .where(Credential.access_hash == bindparam("access_hash")))
-
-
 async def main_async(data_dir: Path, n: int) -> None:
     from pluralspace.app import create_app
     from pluralspace.config import Settings
 
     secret = load_or_create_secret(data_dir)
-    token = load_tokens(data_dir / "tokens.json")["clients"][0]["token"]
+    clients = load_tokens(data_dir / "tokens.json")["clients"]
+    token = clients[0]["token"]
     access_hash = token_hash(secret, token)
     database = Database(f"sqlite:///{data_dir / 'pluralspace.db'}")
-    principal = await database.read(resolve_access_token, access_hash)
+    principal = await find_principal(database, access_hash)
     assert principal is not None
+    other_hid = next(c["system_id"] for c in clients if c["system_id"] != principal.system_hid)
     loop = asyncio.get_running_loop()
+    adapter_model = Envelope[SystemOut]
 
     print("-- the real app's pieces")
     timed("token_prefix + token_hash", n, lambda: (token_prefix(token), token_hash(secret, token)))
-    await timed_async("Database.read(resolve_access_token)  [unit of work 1]", n,
-                      lambda: database.read(resolve_access_token, access_hash))
-    await timed_async("Database.read(get_system, '@me')      [unit of work 2]", n,
-                      lambda: database.read(service.get_system, "@me", principal))
-
-    engine = database._sync_engine
-
-    def direct(fn, *args):
-        with engine.connect() as connection, connection.begin():
-            return _unit_of_work(connection, fn, args)
-
-    timed("  unit of work 1 without the thread hop", n, lambda: direct(resolve_access_token, access_hash))
-    timed("  unit of work 2 without the thread hop", n, lambda: direct(service.get_system, "@me", principal))
-    timed("  empty unit of work (checkout, BEGIN, Session, COMMIT)", n, lambda: direct(lambda session: None))
+    await timed_async("find_principal (Database.lookup on the loop)", n, lambda: find_principal(database, access_hash))
+    timed("own_system_view + Envelope[SystemOut] validate + dump_json", n, lambda: adapter_model.model_validate(
+        ok(service.own_system_view("@me", principal)), from_attributes=True).model_dump_json())
+    await timed_async("Database.read(get_system, <another system>) [a unit of work]", n,
+                      lambda: database.read(service.get_system, other_hid, principal))
+    await timed_async("  empty unit of work (hop, checkout, BEGIN, Session, COMMIT)", n,
+                      lambda: database.read(lambda session: None))
     await timed_async("  bare thread hop (run_in_executor of a no-op)", n,
                       lambda: loop.run_in_executor(database._executor, int))
-
-    system = await database.read(service.get_system, "@me", principal)
-    adapter_model = Envelope[SystemOut]
-
-    def respond():
-        envelope = ok(system)
-        return adapter_model.model_validate(envelope, from_attributes=True).model_dump_json()
-
-    timed("ok(...) + Envelope[SystemOut] validate + dump_json", n, respond)
+    await database.dispose()
 
     print("-- whole requests, in process (ASGI call, no socket/uvicorn)")
     settings = Settings(data_dir=data_dir, rate_limit_enabled=False).with_secret()
     app = create_app(settings)
     await timed_async("real app, GET /api/v1/systems/@me", n, asgi_get(app, "/api/v1/systems/@me", token))
-    real_db = app.state.pluralspace.database
-    app.state.pluralspace.database = StubDatabase(principal, system)
-    await timed_async("real app with the database stubbed out (framework only)", n,
-                      asgi_get(app, "/api/v1/systems/@me", token))
-    app.state.pluralspace.database = real_db
-    await real_db.dispose()
+    await timed_async("real app, GET /api/v1/systems/<another system>", n,
+                      asgi_get(app, f"/api/v1/systems/{other_hid}", token))
+    await app.state.pluralspace.database.dispose()
 
     import os
 
@@ -188,35 +148,6 @@ async def main_async(data_dir: Path, n: int) -> None:
         return json.dumps({"data": row})
 
     timed("plain sqlite3: hmac + one SELECT + json.dumps (no HTTP)", n, plain)
-
-    print("-- alternatives for the data access (same rows: credential + its system)")
-    statement = proposed_statement()
-
-    def one_uow(session, digest):
-        return session.connection().execute(statement, {"access_hash": digest}).one_or_none()
-
-    await timed_async("A: Database.read, ONE unit of work, prebuilt Core join", n,
-                      lambda: database.read(one_uow, access_hash))
-
-    def bare_connection():
-        with engine.connect() as conn:  # pooled connection, no Session (autobegin still emits BEGIN)
-            row = conn.execute(statement, {"access_hash": access_hash}).one_or_none()
-            conn.rollback()
-            return row
-
-    await timed_async("B: one hop, pooled Connection (BEGIN/ROLLBACK), prebuilt Core, no Session", n,
-                      lambda: loop.run_in_executor(database._executor, bare_connection))
-    compiled_sql = str(statement.compile(dialect=engine.dialect))
-
-    def driver_sql():
-        with engine.connect() as conn:
-            row = conn.exec_driver_sql(compiled_sql, (access_hash,)).fetchone()
-            conn.rollback()
-            return row
-
-    await timed_async("C: one thread hop, exec_driver_sql of the compiled SQL", n,
-                      lambda: loop.run_in_executor(database._executor, driver_sql))
-    await database.dispose()
 
 
 def main() -> None:

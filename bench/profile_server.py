@@ -7,10 +7,10 @@ holding the GIL, i.e. Python work; waiting is not counted) and writes bench/resu
 
     python bench/profile_server.py --server real --clients 32 --seconds 8
 
-Caveat, measured here: on this app the --gil attribution UNDER-reports the SQLite worker threads (about 15 % of
-samples land in units of work, while switching the data access off, run_ratio.py's `stub` server, removes about
-85 % of the CPU per request). Use the stacks to see what runs, and CPU accounting (run_ratio.py us/req, micro.py,
-the stub/proto servers) to say how much.
+Since the token look-up runs on the event loop and GET /systems/@me needs no unit of work of its own, this
+request runs entirely on the loop thread, so --gil sees all of it. Requests that do run a unit of work on a worker
+thread are under-reported by --gil (the worker's time is partly spent waiting for the GIL); use CPU accounting
+(run_ratio.py us/req, micro.py) to say how much they cost.
 """
 
 from __future__ import annotations

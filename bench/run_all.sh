@@ -15,7 +15,7 @@ PY="${PYTHON:-python}"
 # 3. real vs plain sqlite3 vs naive async: 3 rounds x 2 concurrencies x 4 servers x 12 s (5-8 min).
 "$PY" bench/run_ratio.py --rounds 3 --concurrency 32 64 --duration 10 --warmup 2 --max-wait 30
 
-# 4. Where the time goes: pieces timed in process, then the what-if servers over HTTP.
+# 4. Where the time goes: pieces timed in process, then the limiter's cost over HTTP.
 "$PY" bench/micro.py --n 2000
-"$PY" bench/run_ratio.py --servers real,real-rl,proto,stub,plain,plain-tp --rounds 2 --concurrency 32 64 \
+"$PY" bench/run_ratio.py --servers real,real-rl,plain-tp --rounds 2 --concurrency 32 64 \
     --duration 10 --warmup 2 --max-wait 30

@@ -9,10 +9,6 @@ Servers (each its own process, one uvicorn worker, 127.0.0.1, on the same bench 
     naive       bench/naive_async.py (AsyncSession + aiosqlite, two ORM queries)
     real-rl     `pluralspace serve` with its default configuration (rate limiting on, in-memory budgets); only
                 when asked for with --servers, for the limiter's cost
-    proto       bench/prototype_core.py: the real app with its two hot-path look-ups as prebuilt Core statements (a
-                what-if for the recommendations, not the app); only when asked for with --servers
-    stub        bench/prototype_core.py:create_stub_app: the real app whose two hot-path reads are answered from
-                memory (resolved once at start-up): the ceiling of its non-database layers; only with --servers
 
 For each round, each concurrency, each server (order rotated every round): start, wait for /api/v1/health, load
 GET /api/v1/systems/@me with C clients (own token and connection each) for --warmup + --duration seconds, stop.
@@ -39,7 +35,8 @@ from common import (BENCH_DIR, DEFAULT_DATA_DIR, code_env, code_snapshot, exit_o
 from load import drive, summary_line  # noqa: E402
 from machine import CpuMeter, describe, wait_quiet  # noqa: E402
 
-SERVERS = ("real", "plain", "plain-tp", "naive", "real-rl", "proto", "stub")
+SERVERS = ("real", "plain", "plain-tp", "naive", "real-rl")
+ME_PATH = "/api/v1/systems/@me"
 BAD_LOG_MARKERS = ("Traceback", "database is locked", "ERROR", "Exception")
 
 
@@ -60,14 +57,6 @@ def start(name: str, data_dir: Path, port: int, cpus: str | None, log_path: Path
     if name == "naive":
         return uvicorn_server(name, "bench.naive_async:create_app", data_dir, port, cpus=cpus, log_path=log_path,
                               extra_env=env)
-    if name == "stub":
-        return uvicorn_server(name, "bench.prototype_core:create_stub_app", data_dir, port, cpus=cpus,
-                              log_path=log_path, extra_env={**env, "PLURALSPACE_DATA_DIR": str(data_dir),
-                                                            "PLURALSPACE_RATE_LIMIT_ENABLED": "false"})
-    if name == "proto":
-        return uvicorn_server(name, "bench.prototype_core:create_app", data_dir, port, cpus=cpus, log_path=log_path,
-                              extra_env={**env, "PLURALSPACE_DATA_DIR": str(data_dir),
-                                         "PLURALSPACE_RATE_LIMIT_ENABLED": "false"})
     raise SystemExit(f"unknown server {name}")
 
 
@@ -100,8 +89,14 @@ def main() -> None:
                         help="extra environment for the real servers (e.g. PLURALSPACE_DB_POOL_SIZE=4); repeatable")
     parser.add_argument("--code", default="HEAD",
                         help="git ref of the app code to run (exported to bench/.data), or `worktree`")
+    parser.add_argument("--path", default=ME_PATH,
+                        help="what every client GETs; the baselines serve only the default (e.g. "
+                             "/api/v1/systems/<another system's id> prices a read that needs a unit of work)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    baselines = {"plain", "plain-tp", "naive"} & set(args.servers.split(","))
+    if args.path != ME_PATH and baselines:
+        parser.error(f"{', '.join(sorted(baselines))} serve only {ME_PATH}")
     exit_on_sigterm()
     code, src = code_snapshot(args.code)
     env = code_env(src)
@@ -136,7 +131,7 @@ def main() -> None:
                     server.wait_ready()
                     meter = CpuMeter(server.pid).start()
                     report = drive(server.url, tokens, clients, duration=args.duration, warmup=args.warmup,
-                                   max_time=args.duration + args.warmup + 30)
+                                   max_time=args.duration + args.warmup + 30, path=args.path)
                     report.update(meter.stop())
                     # Server CPU per request (warm-up included on both sides): robust to other load on the machine.
                     report["server_cpu_us_per_req"] = round(report["server_cpu_s"] / max(1, report["sent"]) * 1e6, 1)
