@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, event, text
 
 from pluralspace.kit.db import Database
 
@@ -35,6 +35,24 @@ def test_lookup_answers_rows_and_none(tmp_path) -> None:
             assert (await database.lookup(LOOKUP, {"key": "a"})).value == "first"
             assert (await database.lookup(LOOKUP, {"key": "b"})).value == "second"
             assert await database.lookup(LOOKUP, {"key": "missing"}) is None
+        finally:
+            await database.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_requests_arriving_together_open_one_loop_connection(tmp_path) -> None:
+    """Hundreds of first requests at once must not each open (and queue for) a connection of their own."""
+
+    async def scenario() -> None:
+        database = _database(tmp_path)
+        try:
+            await _seed(database)  # leaves one pooled connection behind
+            opened = []
+            event.listen(database.engine, "connect", lambda *_: opened.append(1))
+            rows = await asyncio.gather(*[database.lookup(LOOKUP, {"key": "a"}) for _ in range(200)])
+            assert {row.value for row in rows} == {"first"}
+            assert len(opened) <= 1
         finally:
             await database.dispose()
 

@@ -196,15 +196,25 @@ def test_redis_limiters_share_a_window(clock):
     run(scenario())
 
 
-def test_many_concurrent_hits_wait_for_a_pooled_connection():
+def test_concurrent_hits_go_to_redis_together_and_are_all_counted():
     url = service_url(REDIS_ENV)
     key = f"test:{secrets.token_hex(8)}"
 
     async def scenario():
-        limiter = RedisLimiter(url, max_connections=4)
+        limiter = RedisLimiter(url, max_connections=1)
+        round_trips = []
+        send = limiter._counts
+
+        async def counted_send(batch):
+            round_trips.append(len(batch))
+            return await send(batch)
+
+        limiter._counts = counted_send
         try:
             windows = await asyncio.gather(*[limiter.hit(key, 1000, 3600) for _ in range(300)])
             assert sorted(w.count for w in windows) == list(range(1, 301))  # every hit counted, none failed
+            assert sum(round_trips) == 300 and len(round_trips) <= 3, round_trips
+            assert (await limiter.hit(key, 1000, 3600)).count == 301  # and later hits still go out
         finally:
             await limiter.reset(key)
             await limiter.close()
