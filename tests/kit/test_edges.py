@@ -100,6 +100,22 @@ def test_rate_limit_headers_are_on_every_response_and_429_when_spent(make_server
     assert limited.get("/api/v1/health").status_code == 200
 
 
+def test_made_up_tokens_spend_their_address_budget(make_server):
+    """Every well-formed token has a budget of its own, so a made-up one must not bring a fresh budget with it."""
+    from pluralspace.kit.crypto import PAT_PREFIX, generate_token
+
+    limited = make_server(rate_limit_read=3).api()
+    account = limited.register()
+    token = limited.pat(account, "system:read")
+    for _ in range(3):
+        error(limited.get("/api/v1/systems/@me", generate_token(PAT_PREFIX)), 401, "UNAUTHENTICATED")
+    spent = limited.get("/api/v1/systems/@me", generate_token(PAT_PREFIX))
+    error(spent, 429, "RATE_LIMITED")
+    assert int(spent.headers["retry-after"]) >= 1
+    error(limited.get("/api/v1/systems/zzzzzz"), 429, "RATE_LIMITED")  # the address's own budget is the one spent
+    assert limited.get("/api/v1/systems/@me", token).status_code == 200  # a real token keeps its own
+
+
 def test_rate_limits_can_be_switched_off(make_server):
     unlimited = make_server(rate_limit_enabled=False, rate_limit_read=1).api()
     for _ in range(3):

@@ -17,6 +17,7 @@ from fastapi.security import OAuth2AuthorizationCodeBearer, SecurityScopes
 
 from ..kit.crypto import token_hash, token_prefix
 from ..kit.errors import InsufficientScope, Unauthenticated
+from ..kit.middleware import charge_unknown_token
 from ..state import app_state
 from .principal import Principal, find_principal
 from .scopes import SCOPE_DESCRIPTIONS
@@ -49,6 +50,7 @@ async def principal_for_token(request: Request, token: str) -> Principal:
     state = app_state(request)
     principal = await find_principal(state.database, token_hash(state.settings.secret_key, token))
     if principal is None:
+        await charge_unknown_token(request.scope, state.settings, state.limiter)
         raise Unauthenticated("The token is expired, revoked or unknown.")
     state.usage.note(principal.credential_id, principal.last_used_at)
     request.state.principal = principal

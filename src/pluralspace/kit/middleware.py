@@ -143,8 +143,22 @@ def _client_key(scope: Scope) -> str:
     token = authorization.split(" ", 1)[-1].strip()
     if token and token_prefix(token):
         return "t:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    return _address_key(scope)
+
+
+def _address_key(scope: Scope) -> str:
     client = scope.get("client")
     return "a:" + (client[0] if client else "unknown")
+
+
+async def charge_unknown_token(scope: Scope, settings: Settings, limiter: Limiter) -> None:
+    """A well-formed token that turns out to be unknown, expired or revoked is also counted against its address's
+    read budget: otherwise every made-up token would bring a fresh budget with it. Over budget, 429."""
+    if not settings.rate_limit_enabled:
+        return
+    window = await limiter.hit(f"r:{_address_key(scope)}", settings.rate_limit_read, settings.rate_limit_window)
+    if not window.allowed:
+        raise RateLimited(window.reset_in, "Too many requests with tokens that are not valid; retry later.")
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
