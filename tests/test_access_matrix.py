@@ -183,6 +183,10 @@ def html_page(world: World, call: Call, response: httpx.Response) -> None:
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
 
 
+def stylesheet(world: World, call: Call, response: httpx.Response) -> None:
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+
+
 def openapi_document(world: World, call: Call, response: httpx.Response) -> None:
     assert response.status_code == 200 and response.json()["openapi"].startswith("3.1")
 
@@ -891,7 +895,9 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/version", None, True, simple("GET", "/api/v1/version"), check=version_check),
     Row("GET", "/api/v1/openapi.json", None, True, simple("GET", "/api/v1/openapi.json"), check=openapi_document),
     Row("GET", "/api/docs", None, True, simple("GET", "/api/docs"), check=html_page),
-    Row("GET", "/docs/oauth2-redirect", None, True, simple("GET", "/docs/oauth2-redirect"), check=html_page),
+    Row("GET", "/api/docs/oauth2-redirect", None, True, simple("GET", "/api/docs/oauth2-redirect"), check=html_page),
+    Row("GET", "/api/docs/assets/{name}", None, True, simple("GET", "/api/docs/assets/swagger-ui.css"),
+        check=stylesheet),
     # Signing in: public.
     Row("POST", "/api/v1/auth/register", None, True, register_call, 201, check=registered),
     Row("POST", "/api/v1/auth/login", None, True, login_call, check=signed_in_as_owner),
@@ -945,7 +951,9 @@ NOT_IN_MATRIX = {
        for route in [("POST", "/oauth/token"), ("POST", "/oauth/revoke"), ("POST", "/oauth/introspect"),
                      ("GET", "/oauth/authorize"), ("POST", "/oauth/authorize")]},
     **{route: "an HTML page with a cookie session, not the bearer API: tests/oauth/, tests/web/"
-       for route in [("GET", "/login"), ("POST", "/login")]},
+       for route in [("GET", "/login"), ("POST", "/login"), ("GET", "/register"), ("POST", "/register"),
+                     ("POST", "/logout"), ("GET", "/"), ("GET", "/settings"), ("POST", "/settings/tokens"),
+                     ("POST", "/settings/tokens/{token_id}/revoke"), ("POST", "/settings/apps/{client_id}/revoke")]},
     **{(method, route.path): "PluralKit's surface (its error format, raw tokens, unknown tokens read as the public): "
                              "tests/pk/test_access.py asks these questions of every /pk route"
        for router in (pk_v1_router, pk_v2_router) for route in router.routes for method in route.methods

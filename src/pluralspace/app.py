@@ -25,6 +25,7 @@ from .kit.ratelimit import create_limiter
 from .members.router import router as members_router
 from .oauth.apps_router import apps_router, authorizations_router
 from .oauth.router import router as oauth_router
+from .ops.docs import router as docs_router
 from .ops.router import router as ops_router
 from .pk.errors import SURFACE as PLURALKIT_SURFACE
 from .pk.errors import install_pluralkit_errors
@@ -37,12 +38,14 @@ from .state import AppState
 from .systems.router import router as systems_router
 from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
+from .web.account import router as account_pages_router
 from .web.router import router as web_router
 
 ROUTERS = (
-    ops_router, auth_router, account_router, tokens_router, apps_router, authorizations_router, systems_router,
+    ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router, systems_router,
     members_router, fields_router, groups_router, relationship_types_router, relationships_router, fronts_router,
     journal_router, polls_router, thoughts_router, oauth_router, pk_v2_router, pk_v1_router, web_router,
+    account_pages_router,
 )
 
 DESCRIPTION = """
@@ -79,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="pluralspace", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-        openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None,
+        openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
         generate_unique_id_function=operation_id,
     )
     app.state.pluralspace = state

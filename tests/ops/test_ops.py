@@ -52,3 +52,21 @@ def test_openapi_documents_every_operation(api):
     scheme = spec["components"]["securitySchemes"]["bearer"]
     assert "members:write" in scheme["flows"]["authorizationCode"]["scopes"]
     assert api.get("/api/docs").status_code == 200
+
+
+def test_the_docs_ui_is_served_from_here_not_a_cdn(api):
+    import re
+
+    page = api.get("/api/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(source.startswith("/api/docs/assets/") for source in sources), sources
+    assert "cdn" not in page.text.lower()
+    for source in sources:
+        asset = api.get(source)
+        assert asset.status_code == 200 and len(asset.content) > 500, source
+    script = api.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    error(api.get("/api/docs/assets/..%2Fmain.py"), 404, "NOT_FOUND")
+    error(api.get("/api/docs/assets/__init__.py"), 404, "NOT_FOUND")
+    assert api.get("/api/docs/oauth2-redirect").status_code == 200

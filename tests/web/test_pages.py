@@ -1,4 +1,4 @@
-"""The sign-in and consent pages in a real browser: headless Chromium driven by Playwright.
+"""The web pages (sign-in, consent, register, settings) in a real browser: headless Chromium driven by Playwright.
 
 The app's redirect URI (https://app.example/callback) is served by nobody: the browser's request to it is
 intercepted and answered locally, and the test reads the code from the URL the browser landed on.
@@ -8,6 +8,7 @@ Without /usr/bin/chromium (or the playwright package) the tests are skipped, exc
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from ..helpers import data
+from ..helpers import PASSWORD, data
 from ..oauth.common import REDIRECT, exchange, pkce, register_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -143,3 +144,32 @@ def test_consent_page_cannot_be_framed(server, api, page):
         # The browser refused to render it: an error document instead of the consent form.
         assert framed[0].url.startswith("chrome-error://"), framed[0].url
         assert framed[0].get_by_role("button", name="Allow").count() == 0
+
+
+def test_register_then_make_and_revoke_a_token_in_the_browser(server, api, page):
+    email = f"browser-{secrets.token_hex(6)}@example.org"
+    page.goto(server.url + "/login")
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("System name").fill("Starling Collective")
+    page.get_by_label("Password", exact=False).first.fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(server.url + "/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Starling Collective"
+
+    page.get_by_role("navigation").get_by_role("link", name="Settings").click()
+    page.get_by_label("Name").fill("fronting bot")
+    page.get_by_label("See who is fronting and your front history").check()
+    page.get_by_role("button", name="Create token").click()
+    token = page.locator("#new-token").inner_text()
+    assert token.startswith("ps_pat_")
+    assert api.get("/api/v1/systems/@me/fronters", token).status_code == 200
+
+    page.get_by_role("button", name="Revoke fronting bot").click()
+    page.wait_for_url(server.url + "/settings")
+    assert page.get_by_text("No tokens yet.").is_visible()
+    assert api.get("/api/v1/systems/@me/fronters", token).status_code == 401
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(server.url + "/login")

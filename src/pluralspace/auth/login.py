@@ -1,14 +1,23 @@
-"""Login with failed-attempt throttling per account and per address, and constant-time answers."""
+"""Registration, and login with failed-attempt throttling per account and per address and constant-time answers.
+
+Shared by the API (`auth/router.py`) and the web pages (`web/router.py`)."""
 
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 
 from ..accounts.security_log import Client
-from ..kit.errors import RateLimited, Unauthenticated
+from ..kit.errors import Forbidden, RateLimited, Unauthenticated
 from ..state import AppState
 from . import service
-from .schemas import TokenPair, normalize_email
+from .schemas import RegisteredOut, RegisterIn, TokenPair, normalize_email
+
+
+async def register(state: AppState, spec: RegisterIn, client: Client) -> RegisteredOut:
+    if not state.settings.registration_open:
+        raise Forbidden("Registration is closed on this server.")
+    password_hash = await run_in_threadpool(state.passwords.hash, spec.password)
+    return await state.database.write(service.register, spec.email, password_hash, spec.system_name, client)
 
 
 def _throttle_keys(email: str, client: Client) -> list[tuple[str, str]]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from ..accounts.security_log import client_of
 from ..kit import crypto
 from ..kit.envelope import Envelope, ok
-from ..kit.errors import Forbidden, InsufficientScope, Unauthenticated
+from ..kit.errors import InsufficientScope, Unauthenticated
 from ..kit.openapi import WRITE, errors
 from ..state import AppState, app_state
 from . import login as login_flow
@@ -28,13 +27,7 @@ def session_policy(state: AppState) -> service.SessionPolicy:
 @router.post("/register", status_code=201, response_model=Envelope[RegisteredOut],
              responses=errors(*WRITE, 403, 409), summary="Create an account and its system")
 async def register(body: RegisterIn, request: Request) -> Envelope:
-    state = app_state(request)
-    if not state.settings.registration_open:
-        raise Forbidden("Registration is closed on this server.")
-    password_hash = await run_in_threadpool(state.passwords.hash, body.password)
-    account = await state.database.write(service.register, body.email, password_hash, body.system_name,
-                                         client_of(request))
-    return ok(account)
+    return ok(await login_flow.register(app_state(request), body, client_of(request)))
 
 
 @router.post("/login", response_model=Envelope[TokenPair], responses=errors(*WRITE),

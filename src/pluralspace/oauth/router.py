@@ -9,16 +9,15 @@ the OpenAPI document of the native API.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from ..accounts.security_log import client_of
 from ..auth.scopes import SCOPE_DESCRIPTIONS
 from ..state import app_state
-from ..web.session import consent_csrf, csrf_matches, error_page, protect, render, signed_in
+from ..web.session import csrf_matches, error_page, protect, render, session_csrf, signed_in, signed_in_page
 from . import service
 from .requests import PlainRequest
 from .server import AuthServer, Context, metadata
@@ -69,10 +68,9 @@ async def server_metadata(request: Request) -> Response:
 
 @router.get("/oauth/authorize")
 async def authorize(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return protect(RedirectResponse("/login?" + urlencode({"next": here}), status_code=303))
+    session = await signed_in_page(request)
+    if isinstance(session, Response):
+        return session
     return await _authorization_step(request, session, decision=None)
 
 
@@ -88,7 +86,7 @@ async def _authorization_step(request: Request, session, decision: str | None) -
     principal, session_token = session
     state = app_state(request)
     plain = await PlainRequest.read(request)
-    csrf = consent_csrf(state.settings.secret_key, session_token)
+    csrf = session_csrf(state.settings.secret_key, session_token)
     if decision is not None:  # the consent form: it must come from our page, for this session
         if not csrf_matches(csrf, plain.first("csrf_token")):
             return error_page("Please try again", "This form expired or did not come from this site. Start "

@@ -1,28 +1,43 @@
-"""Web pages: signing in. The consent page is served by the authorization endpoint (`oauth/router.py`)."""
+"""Web pages for signing in, registering and signing out. The consent page is served by the authorization endpoint
+(`oauth/router.py`); the signed-in pages are in `web/account.py`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from ..accounts.security_log import client_of
 from ..auth import login as login_flow
+from ..auth import service as auth_service
 from ..auth.router import session_policy
+from ..auth.schemas import RegisterIn
 from ..kit.errors import ApiError
 from ..state import app_state
-from .session import (LOGIN_CSRF_COOKIE, csrf_matches, error_page, login_csrf, new_login_nonce, protect, render,
-                      safe_next, set_login_nonce, set_session_cookie)
+from .session import (SESSION_COOKIE, error_page, forget_form_nonce, form_problem, protect, safe_next, set_session_cookie,
+                      signed_in_form, signed_out_form, signed_out_form_came_from_us)
 
 router = APIRouter(include_in_schema=False)
+
+FORM_EXPIRED = "This form expired. Go back, reload the page and try again."
 
 
 def _login_page(request: Request, next_path: str, status: int = 200, error: str | None = None,
                 email: str = "") -> Response:
-    settings = app_state(request).settings
-    nonce = new_login_nonce()
-    response = render("login.html", status, next=next_path, error=error, email=email,
-                      csrf_token=login_csrf(settings.secret_key, nonce))
-    set_login_nonce(response, settings, nonce)
+    return signed_out_form("login.html", app_state(request).settings, "/login", status, next=next_path, error=error,
+                           email=email, registration_open=app_state(request).settings.registration_open)
+
+
+def _register_page(request: Request, status: int = 200, error: str | None = None, email: str = "",
+                   system_name: str = "") -> Response:
+    return signed_out_form("register.html", app_state(request).settings, "/register", status, error=error,
+                           email=email, system_name=system_name)
+
+
+async def _signed_in_as(request: Request, form_path: str, session_token: str, next_path: str) -> Response:
+    response = protect(RedirectResponse(next_path, status_code=303))
+    set_session_cookie(response, app_state(request).settings, session_token)
+    forget_form_nonce(response, form_path)
     return response
 
 
@@ -37,17 +52,53 @@ async def login_submit(request: Request) -> Response:
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")))
-    nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not nonce or not csrf_matches(login_csrf(state.settings.secret_key, nonce), str(form.get("csrf_token", ""))):
-        return error_page("Please try again", "This sign-in form expired. Go back, reload the page and sign in.",
-                          403)
+    if not signed_out_form_came_from_us(request, state.settings, "/login", str(form.get("csrf_token", ""))):
+        return error_page("Please try again", FORM_EXPIRED, 403)
     try:
         pair = await login_flow.login(state, session_policy(state), email, password, client_of(request))
     except ApiError as error:  # wrong password (401) or throttled (429): the form again, with the reason
         response = _login_page(request, next_path, error.status, error.message, email)
         response.headers.update(error.headers)
         return response
-    response = protect(RedirectResponse(next_path, status_code=303))
-    set_session_cookie(response, state.settings, pair.access_token)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return await _signed_in_as(request, "/login", pair.access_token, next_path)
+
+
+@router.get("/register")
+async def register_page(request: Request) -> Response:
+    if not app_state(request).settings.registration_open:
+        return error_page("Registration is closed", "This server does not take new accounts.", 403)
+    return _register_page(request)
+
+
+@router.post("/register")
+async def register_submit(request: Request) -> Response:
+    state = app_state(request)
+    form = await request.form()
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    system_name = str(form.get("system_name", "")).strip()
+    if not signed_out_form_came_from_us(request, state.settings, "/register", str(form.get("csrf_token", ""))):
+        return error_page("Please try again", FORM_EXPIRED, 403)
+    if password != str(form.get("password_again", "")):
+        return _register_page(request, 422, "The two passwords are not the same.", email, system_name)
+    try:
+        spec = RegisterIn(email=email, password=password, system_name=system_name or None)
+        await login_flow.register(state, spec, client_of(request))
+        pair = await login_flow.login(state, session_policy(state), spec.email, password, client_of(request))
+    except ValidationError as invalid:
+        return _register_page(request, 422, form_problem(invalid), email, system_name)
+    except ApiError as error:  # taken email (409), registration closed (403), throttled (429)
+        return _register_page(request, error.status, error.message, email, system_name)
+    return await _signed_in_as(request, "/register", pair.access_token, "/")
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    form = await signed_in_form(request)
+    if isinstance(form, Response):
+        return form
+    principal, _token, _fields = form
+    await app_state(request).database.write(auth_service.end_session_by_access, principal.family_id,
+                                            principal.account_id, client_of(request))
+    response = protect(RedirectResponse("/login", status_code=303))
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -2,8 +2,9 @@
 
 The cookie holds the same kind of session token as `POST /api/v1/auth/login` returns (made by the same login flow,
 so throttling and the security log apply); it is HttpOnly, SameSite=Lax, and Secure when the server's base URL is
-https. Forms are protected by CSRF tokens that are HMACs of the server's secret key: the consent form's is bound
-to the session token, the login form's to a random value in a cookie of its own (double submit).
+https. Forms are protected by CSRF tokens that are HMACs of the server's secret key: a signed-in page's forms (consent,
+settings) are bound to the session token; a signed-out form's (login, register) to a random value in a cookie of its
+own, scoped to the form's path (double submit).
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import hashlib
 import hmac
 import secrets
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..auth.principal import Principal, find_principal
 from ..config import Settings
@@ -24,7 +28,7 @@ from ..state import app_state
 from ..tokens.models import SESSION
 
 SESSION_COOKIE = "ps_session"
-LOGIN_CSRF_COOKIE = "ps_login_csrf"
+FORM_NONCE_COOKIE = "ps_form_csrf"
 
 # Pages are never framed (clickjacking, RFC 9700 §4.16), load nothing from elsewhere, leak nothing in Referer
 # (authorization requests carry state and codes) and are never cached.
@@ -39,7 +43,8 @@ PAGE_HEADERS = {
 
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                          autoescape=select_autoescape(default=True), auto_reload=False)
-for _name in ("login.html", "consent.html", "error.html"):
+_templates.filters["when"] = lambda moment: moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+for _name in ("login.html", "register.html", "consent.html", "error.html", "dashboard.html", "settings.html"):
     _templates.get_template(_name)  # read and compiled now, so serving a page never reads a file on the event loop
 
 
@@ -54,6 +59,13 @@ def render(template: str, status: int = 200, **context) -> HTMLResponse:
 
 def error_page(title: str, message: str, status: int) -> HTMLResponse:
     return render("error.html", status, title=title, message=message)
+
+
+def form_problem(invalid: ValidationError) -> str:
+    """The first thing wrong with a form, in words for the person filling it in."""
+    problem = invalid.errors()[0]
+    field = str(problem["loc"][0]).replace("_", " ") if problem["loc"] else "form"
+    return f"{field.capitalize()}: {problem['msg'].removeprefix('Value error, ')}."
 
 
 # --- the session cookie -------------------------------------------------------------------------------------------
@@ -79,27 +91,56 @@ async def signed_in(request: Request) -> tuple[Principal, str] | None:
     return principal, token
 
 
+async def signed_in_page(request: Request) -> tuple[Principal, str] | Response:
+    """The session for a signed-in page, or the way to the login page (and back here)."""
+    session = await signed_in(request)
+    if session is not None:
+        return session
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return protect(RedirectResponse("/login?" + urlencode({"next": here}), status_code=303))
+
+
+async def signed_in_form(request: Request) -> tuple[Principal, str, FormData] | Response:
+    """A form posted from a signed-in page: the session must be live and the form's CSRF token that session's.
+    Returns the principal, the session token and the form's fields."""
+    session = await signed_in(request)
+    if session is None:
+        return error_page("Signed out", "Your session ended. Sign in again.", 401)
+    principal, token = session
+    form = await request.form()
+    if not csrf_matches(session_csrf(app_state(request).settings.secret_key, token), str(form.get("csrf_token", ""))):
+        return error_page("Please try again", "This form expired or did not come from this site. Reload the page "
+                          "and try again.", 403)
+    return principal, token, form
+
+
 # --- CSRF ----------------------------------------------------------------------------------------------------------
 
 def _mac(secret_key: str, purpose: str, value: str) -> str:
     return hmac.new(secret_key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def consent_csrf(secret_key: str, session_token: str) -> str:
-    return _mac(secret_key, "consent", token_hash(secret_key, session_token))
+def session_csrf(secret_key: str, session_token: str) -> str:
+    """The CSRF token of every form on a signed-in page."""
+    return _mac(secret_key, "session", token_hash(secret_key, session_token))
 
 
-def login_csrf(secret_key: str, nonce: str) -> str:
-    return _mac(secret_key, "login", nonce)
-
-
-def new_login_nonce() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def set_login_nonce(response: Response, settings: Settings, nonce: str) -> None:
-    response.set_cookie(LOGIN_CSRF_COOKIE, nonce, max_age=3600, path="/login", secure=_secure(settings),
+def signed_out_form(template: str, settings: Settings, form_path: str, status: int = 200, **context) -> HTMLResponse:
+    """A page with a form for someone not signed in (login, register), with its CSRF nonce cookie set."""
+    nonce = secrets.token_urlsafe(24)
+    response = render(template, status, csrf_token=_mac(settings.secret_key, f"form:{form_path}", nonce), **context)
+    response.set_cookie(FORM_NONCE_COOKIE, nonce, max_age=3600, path=form_path, secure=_secure(settings),
                         httponly=True, samesite="lax")
+    return response
+
+
+def signed_out_form_came_from_us(request: Request, settings: Settings, form_path: str, sent: str | None) -> bool:
+    nonce = request.cookies.get(FORM_NONCE_COOKIE, "")
+    return bool(nonce) and csrf_matches(_mac(settings.secret_key, f"form:{form_path}", nonce), sent)
+
+
+def forget_form_nonce(response: Response, form_path: str) -> None:
+    response.delete_cookie(FORM_NONCE_COOKIE, path=form_path)
 
 
 def csrf_matches(expected: str, sent: str | None) -> bool:

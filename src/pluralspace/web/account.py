@@ -1,0 +1,106 @@
+"""Signed-in web pages: the dashboard at `/`, and settings, where the account's personal access tokens and
+authorized apps are reviewed, created and revoked. Each page calls the same services as the API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from ..accounts.security_log import client_of
+from ..auth.principal import Principal
+from ..auth.scopes import SCOPE_DESCRIPTIONS
+from ..fronts import service as fronts_service
+from ..kit.errors import ApiError
+from ..kit.pagination import MAX_LIMIT, PageRequest
+from ..kit.timeutil import utcnow
+from ..oauth import service as oauth_service
+from ..state import app_state
+from ..systems.service import own_system_view
+from ..tokens import service as tokens_service
+from ..tokens.schemas import TokenCreate, TokenCreated
+from .session import error_page, form_problem, protect, render, session_csrf, signed_in_form, signed_in_page
+
+router = APIRouter(include_in_schema=False)
+
+EXPIRY_CHOICES = {"": None, "30": 30, "90": 90, "365": 365}
+LISTED = PageRequest(limit=MAX_LIMIT, cursor=None)
+
+
+@router.get("/")
+async def dashboard(request: Request) -> Response:
+    session = await signed_in_page(request)
+    if isinstance(session, Response):
+        return session
+    principal, token = session
+    fronters = await app_state(request).database.read(fronts_service.current_fronters, "@me", principal)
+    return render("dashboard.html", system=own_system_view("@me", principal), fronters=fronters,
+                  csrf_token=session_csrf(app_state(request).settings.secret_key, token))
+
+
+@router.get("/settings")
+async def settings_page(request: Request) -> Response:
+    session = await signed_in_page(request)
+    if isinstance(session, Response):
+        return session
+    principal, token = session
+    return await _settings(request, principal, token)
+
+
+@router.post("/settings/tokens")
+async def create_token(request: Request) -> Response:
+    form = await signed_in_form(request)
+    if isinstance(form, Response):
+        return form
+    principal, token, fields = form
+    days = EXPIRY_CHOICES.get(str(fields.get("expires_in_days", "")), None)
+    try:
+        spec = TokenCreate(name=str(fields.get("name", "")).strip(), scopes=[str(s) for s in fields.getlist("scopes")],
+                           expires_at=utcnow() + timedelta(days=days) if days else None)
+    except ValidationError as invalid:
+        return await _settings(request, principal, token, 422, error=form_problem(invalid))
+    state = app_state(request)
+    created = await state.database.write(tokens_service.create_token, state.settings.secret_key,
+                                         principal.account_id, spec, client_of(request))
+    return await _settings(request, principal, token, created=created)
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+async def revoke_token(token_id: str, request: Request) -> Response:
+    form = await signed_in_form(request)
+    if isinstance(form, Response):
+        return form
+    principal, _token, _fields = form
+    try:
+        await app_state(request).database.write(tokens_service.revoke_token, principal.account_id,
+                                                uuid.UUID(token_id), client_of(request))
+    except (ValueError, ApiError):
+        return error_page("No such token", "This token does not exist or was already revoked.", 404)
+    return protect(RedirectResponse("/settings", status_code=303))
+
+
+@router.post("/settings/apps/{client_id}/revoke")
+async def revoke_app(client_id: str, request: Request) -> Response:
+    form = await signed_in_form(request)
+    if isinstance(form, Response):
+        return form
+    principal, _token, _fields = form
+    try:
+        await app_state(request).database.write(oauth_service.revoke_authorization, principal.account_id,
+                                                client_id[:200], client_of(request))
+    except ApiError:
+        return error_page("No such app", "This app has no access to your account.", 404)
+    return protect(RedirectResponse("/settings", status_code=303))
+
+
+async def _settings(request: Request, principal: Principal, token: str, status: int = 200,
+                    error: str | None = None, created: TokenCreated | None = None) -> Response:
+    database = app_state(request).database
+    tokens, _ = await database.read(tokens_service.list_tokens, principal.account_id, LISTED)
+    apps, _ = await database.read(oauth_service.list_authorizations, principal.account_id, LISTED)
+    return render("settings.html", status, tokens=tokens, apps=apps, error=error, created=created,
+                  scopes=SCOPE_DESCRIPTIONS, expiry_choices=[key for key in EXPIRY_CHOICES if key],
+                  csrf_token=session_csrf(app_state(request).settings.secret_key, token))
