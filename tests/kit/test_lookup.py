@@ -41,8 +41,9 @@ def test_lookup_answers_rows_and_none(tmp_path) -> None:
     asyncio.run(scenario())
 
 
-def test_requests_arriving_together_open_one_loop_connection(tmp_path) -> None:
-    """Hundreds of first requests at once must not each open (and queue for) a connection of their own."""
+def test_requests_arriving_together_open_one_loop_connection_and_go_on_together(tmp_path) -> None:
+    """Hundreds of first requests at once must neither each open (and queue for) a connection of their own, nor
+    be let through one per step of the loop once it is open."""
 
     async def scenario() -> None:
         database = _database(tmp_path)
@@ -50,9 +51,25 @@ def test_requests_arriving_together_open_one_loop_connection(tmp_path) -> None:
             await _seed(database)  # leaves one pooled connection behind
             opened = []
             event.listen(database.engine, "connect", lambda *_: opened.append(1))
-            rows = await asyncio.gather(*[database.lookup(LOOKUP, {"key": "a"}) for _ in range(200)])
+            steps, finished_at = 0, []
+
+            async def count_steps() -> None:
+                nonlocal steps
+                while True:
+                    await asyncio.sleep(0)
+                    steps += 1
+
+            async def first_request():
+                row = await database.lookup(LOOKUP, {"key": "a"})
+                finished_at.append(steps)
+                return row
+
+            counter = asyncio.create_task(count_steps())
+            rows = await asyncio.gather(*[first_request() for _ in range(200)])
+            counter.cancel()
             assert {row.value for row in rows} == {"first"}
             assert len(opened) <= 1
+            assert max(finished_at) - min(finished_at) <= 5, (min(finished_at), max(finished_at))
         finally:
             await database.dispose()
 

@@ -130,7 +130,7 @@ class Database:
         self._executor: ThreadPoolExecutor | None = None
         self._write_lock = asyncio.Lock()
         self._loop_connection: Connection | None = None
-        self._loop_connection_lock = asyncio.Lock()
+        self._loop_connection_opening: asyncio.Future[Connection] | None = None
         if self.sqlite:
             # One connection more than worker threads: the event loop's own, for `lookup`.
             self._sync_engine = create_sqlite_engine(url, pool_size + 1)
@@ -166,28 +166,35 @@ class Database:
             # Busy, or broken: a fresh try on a worker thread, which may wait, and which reports what is wrong.
             self._drop_loop_connection()
         else:
-            # A request that never waits would run from start to end in one step of the loop, and under load the
-            # loop then kept serving the connections it had while new ones waited (256 clients: first responses
-            # after up to 7 s). Giving way here, once per request, keeps it fair at no measurable cost.
+            # A request that never waits runs from start to end in one step of the loop. Giving way here, once per
+            # request, lets the loop take in new connections between requests: without it, with 256 clients, a few
+            # new connections waited 3-5 s for their first response (bench/run_256.py), with it at most about 1 s.
             await asyncio.sleep(0)
             return row
         return await self.read(lambda session: _one_row(session.connection(), statement, params))
 
     async def _open_loop_connection(self) -> Connection:
-        """Opened once however many requests ask at the same moment, on a worker thread: opening may wait for a
-        lock (the pragmas of `_configure_sqlite`)."""
+        """Opened once however many requests ask at the same moment, and on a worker thread (opening may wait for a
+        lock: the pragmas of `_configure_sqlite`). Every request waits on the same future, so all of them go on in
+        the same step of the loop once it is open; a lock would hand over to one waiter per step, which kept the
+        last of 256 first requests waiting for seconds."""
+        if self._loop_connection_opening is None:
+            self._loop_connection_opening = asyncio.ensure_future(self._open_loop_connection_once())
+        return await asyncio.shield(self._loop_connection_opening)  # a request that goes away cancels only itself
 
+    async def _open_loop_connection_once(self) -> Connection:
         def open_connection() -> Connection:
             connection = self._sync_engine.connect().execution_options(sqlite_begin=None)
             connection.exec_driver_sql("PRAGMA busy_timeout=20")  # on the loop, never wait: retry on a thread
             connection.commit()
             return connection
 
-        async with self._loop_connection_lock:
-            if self._loop_connection is None:
-                loop = asyncio.get_running_loop()
-                self._loop_connection = await self._guarded(loop.run_in_executor(self._executor, open_connection))
+        try:
+            loop = asyncio.get_running_loop()
+            self._loop_connection = await self._guarded(loop.run_in_executor(self._executor, open_connection))
             return self._loop_connection
+        finally:
+            self._loop_connection_opening = None
 
     def _drop_loop_connection(self) -> None:
         if self._loop_connection is not None:
