@@ -40,12 +40,13 @@ from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
 from .web.account import router as account_pages_router
 from .web.router import router as web_router
+from .web.session import install as install_pages
 
 ROUTERS = (
-    ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router, systems_router,
-    members_router, fields_router, groups_router, relationship_types_router, relationships_router, fronts_router,
-    journal_router, polls_router, thoughts_router, oauth_router, pk_v2_router, pk_v1_router, web_router,
-    account_pages_router,
+    ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
+    systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
+    fronts_router, journal_router, polls_router, thoughts_router, oauth_router, pk_v2_router, pk_v1_router,
+    web_router, account_pages_router,
 )
 
 DESCRIPTION = """
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pluralspace = state
     handlers.install(app)
     install_pluralkit_errors(app)  # /pk/* answers in PluralKit's format, not the envelope
+    install_pages(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter, surfaces=(PLURALKIT_SURFACE,))

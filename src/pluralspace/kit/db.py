@@ -12,10 +12,10 @@ as a single unit of work holding a single connection:
 `Database.lookup` is the exception, for the one read every authenticated request makes first (its token): a single
 prebuilt statement answered by a unique index. On SQLite it runs on the event loop itself, on a connection kept for
 it: the read takes tens of microseconds, a thread hand-off costs several times that in CPU (the GIL travelling
-between cores), and in WAL mode a reader does not wait for writers. The connection is opened on a worker thread (opening may
-wait for a lock), and should SQLite report the file busy (WAL recovery, a tool holding it exclusively) or fail
-otherwise, the look-up is retried on the thread pool, where waiting does not stall the loop and failures are reported
-as usual.
+between cores), and in WAL mode a reader does not wait for writers. The connection is opened on a worker thread
+(opening may wait for a lock), and should SQLite report the file busy (WAL recovery, a tool holding it exclusively)
+or fail otherwise, the look-up is retried on the thread pool, where waiting does not stall the loop and failures
+are reported as usual.
 """
 
 from __future__ import annotations

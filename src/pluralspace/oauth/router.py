@@ -68,10 +68,7 @@ async def server_metadata(request: Request) -> Response:
 
 @router.get("/oauth/authorize")
 async def authorize(request: Request) -> Response:
-    session = await signed_in_page(request)
-    if isinstance(session, Response):
-        return session
-    return await _authorization_step(request, session, decision=None)
+    return await _authorization_step(request, await signed_in_page(request), decision=None)
 
 
 @router.post("/oauth/authorize")

@@ -4,6 +4,7 @@ authorized apps are reviewed, created and revoked. Each page calls the same serv
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
@@ -14,7 +15,7 @@ from ..accounts.security_log import client_of
 from ..auth.principal import Principal
 from ..auth.scopes import SCOPE_DESCRIPTIONS
 from ..fronts import service as fronts_service
-from ..kit.errors import ApiError
+from ..kit.errors import NotFound
 from ..kit.pagination import MAX_LIMIT, PageRequest
 from ..kit.timeutil import utcnow
 from ..oauth import service as oauth_service
@@ -32,10 +33,7 @@ LISTED = PageRequest(limit=MAX_LIMIT, cursor=None)
 
 @router.get("/")
 async def dashboard(request: Request) -> Response:
-    session = await signed_in_page(request)
-    if isinstance(session, Response):
-        return session
-    principal, token = session
+    principal, token = await signed_in_page(request)
     fronters = await app_state(request).database.read(fronts_service.current_fronters, "@me", principal)
     return render("dashboard.html", system=own_system_view("@me", principal), fronters=fronters,
                   csrf_token=session_csrf(app_state(request).settings.secret_key, token))
@@ -43,19 +41,13 @@ async def dashboard(request: Request) -> Response:
 
 @router.get("/settings")
 async def settings_page(request: Request) -> Response:
-    session = await signed_in_page(request)
-    if isinstance(session, Response):
-        return session
-    principal, token = session
+    principal, token = await signed_in_page(request)
     return await _settings(request, principal, token)
 
 
 @router.post("/settings/tokens")
 async def create_token(request: Request) -> Response:
-    form = await signed_in_form(request)
-    if isinstance(form, Response):
-        return form
-    principal, token, fields = form
+    principal, token, fields = await signed_in_form(request)
     days = EXPIRY_CHOICES.get(str(fields.get("expires_in_days", "")), None)
     try:
         spec = TokenCreate(name=str(fields.get("name", "")).strip(), scopes=[str(s) for s in fields.getlist("scopes")],
@@ -70,30 +62,30 @@ async def create_token(request: Request) -> Response:
 
 @router.post("/settings/tokens/{token_id}/revoke")
 async def revoke_token(token_id: str, request: Request) -> Response:
-    form = await signed_in_form(request)
-    if isinstance(form, Response):
-        return form
-    principal, _token, _fields = form
     try:
-        await app_state(request).database.write(tokens_service.revoke_token, principal.account_id,
-                                                uuid.UUID(token_id), client_of(request))
-    except (ValueError, ApiError):
-        return error_page("No such token", "This token does not exist or was already revoked.", 404)
-    return protect(RedirectResponse("/settings", status_code=303))
+        target = uuid.UUID(token_id)
+    except ValueError:
+        target = None
+    return await _revoke(request, tokens_service.revoke_token, target,
+                         "No such token", "This token does not exist or was already revoked.")
 
 
 @router.post("/settings/apps/{client_id}/revoke")
 async def revoke_app(client_id: str, request: Request) -> Response:
-    form = await signed_in_form(request)
-    if isinstance(form, Response):
-        return form
-    principal, _token, _fields = form
-    try:
-        await app_state(request).database.write(oauth_service.revoke_authorization, principal.account_id,
-                                                client_id[:200], client_of(request))
-    except ApiError:
-        return error_page("No such app", "This app has no access to your account.", 404)
-    return protect(RedirectResponse("/settings", status_code=303))
+    return await _revoke(request, oauth_service.revoke_authorization, client_id[:200],
+                         "No such app", "This app has no access to your account.")
+
+
+async def _revoke(request: Request, revoke: Callable, target: object, missing: str, missing_detail: str) -> Response:
+    """A revoke button of the settings page: `revoke(session, account_id, target, client)`, then back there."""
+    principal, _token, _fields = await signed_in_form(request)
+    if target is not None:
+        try:
+            await app_state(request).database.write(revoke, principal.account_id, target, client_of(request))
+            return protect(RedirectResponse("/settings", status_code=303))
+        except NotFound:
+            pass
+    return error_page(missing, missing_detail, 404)
 
 
 async def _settings(request: Request, principal: Principal, token: str, status: int = 200,

@@ -14,8 +14,8 @@ from ..auth.router import session_policy
 from ..auth.schemas import RegisterIn
 from ..kit.errors import ApiError
 from ..state import app_state
-from .session import (SESSION_COOKIE, error_page, forget_form_nonce, form_problem, protect, safe_next, set_session_cookie,
-                      signed_in_form, signed_out_form, signed_out_form_came_from_us)
+from .session import (SESSION_COOKIE, error_page, forget_form_nonce, form_problem, protect, safe_next,
+                      set_session_cookie, signed_in_form, signed_out_form, signed_out_form_came_from_us)
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,10 +93,7 @@ async def register_submit(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    form = await signed_in_form(request)
-    if isinstance(form, Response):
-        return form
-    principal, _token, _fields = form
+    principal, _token, _fields = await signed_in_form(request)
     await app_state(request).database.write(auth_service.end_session_by_access, principal.family_id,
                                             principal.account_id, client_of(request))
     response = protect(RedirectResponse("/login", status_code=303))

@@ -91,26 +91,42 @@ async def signed_in(request: Request) -> tuple[Principal, str] | None:
     return principal, token
 
 
-async def signed_in_page(request: Request) -> tuple[Principal, str] | Response:
-    """The session for a signed-in page, or the way to the login page (and back here)."""
+class PageAnswer(Exception):  # noqa: N818 - not an error: the page's answer, given early
+    """Raised with the response a page gives instead of its own (the login page, a refusal); see `install`."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__()
+        self.response = response
+
+
+def install(app) -> None:
+    async def answer(_request: Request, exc: PageAnswer) -> Response:
+        return exc.response
+
+    app.add_exception_handler(PageAnswer, answer)
+
+
+async def signed_in_page(request: Request) -> tuple[Principal, str]:
+    """The session for a signed-in page (its principal and token); else the page answers with the way to the login
+    page and back here."""
     session = await signed_in(request)
     if session is not None:
         return session
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return protect(RedirectResponse("/login?" + urlencode({"next": here}), status_code=303))
+    raise PageAnswer(protect(RedirectResponse("/login?" + urlencode({"next": here}), status_code=303)))
 
 
-async def signed_in_form(request: Request) -> tuple[Principal, str, FormData] | Response:
+async def signed_in_form(request: Request) -> tuple[Principal, str, FormData]:
     """A form posted from a signed-in page: the session must be live and the form's CSRF token that session's.
     Returns the principal, the session token and the form's fields."""
     session = await signed_in(request)
     if session is None:
-        return error_page("Signed out", "Your session ended. Sign in again.", 401)
+        raise PageAnswer(error_page("Signed out", "Your session ended. Sign in again.", 401))
     principal, token = session
     form = await request.form()
     if not csrf_matches(session_csrf(app_state(request).settings.secret_key, token), str(form.get("csrf_token", ""))):
-        return error_page("Please try again", "This form expired or did not come from this site. Reload the page "
-                          "and try again.", 403)
+        raise PageAnswer(error_page("Please try again", "This form expired or did not come from this site. Reload "
+                                    "the page and try again.", 403))
     return principal, token, form
 
 
