@@ -93,7 +93,7 @@ class RunningServer:
         self.settings = settings.with_secret()
         self.app = create_app(self.settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-                                lifespan="on")
+                                lifespan="on", **self.settings.server_options())
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()

@@ -48,7 +48,7 @@ def serve(
         logging.getLogger("pluralspace").warning(
             "several workers on SQLite contend for one file; use PostgreSQL to scale out")
     uvicorn.run("pluralspace.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level=settings.log_level, access_log=False)
+                log_level=settings.log_level, access_log=False, **settings.server_options())
 
 
 @app.command()

@@ -45,6 +45,14 @@ class Settings:
     # How often noted credential uses are written (each credential at most once a minute).
     usage_flush_seconds: float = 5.0
     log_level: str = "info"
+    # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips): comma-separated addresses
+    # or networks, "*" for any. The client address they give keys login throttling, budgets and the security log.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    def server_options(self) -> dict:
+        """uvicorn options that follow from the settings (for `serve`, and the test servers)."""
+        trusted = self.forwarded_allow_ips
+        return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
     @property
     def resolved_database_url(self) -> str:
@@ -111,4 +119,5 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         argon2_memory_kib=integer("ARGON2_MEMORY_KIB", 0),
         argon2_parallelism=integer("ARGON2_PARALLELISM", 0),
         log_level=get("LOG_LEVEL", "info"),
+        forwarded_allow_ips=get("FORWARDED_ALLOW_IPS", defaults.forwarded_allow_ips).strip(),
     )

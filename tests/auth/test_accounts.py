@@ -184,3 +184,18 @@ def test_security_log_records_logins_and_tokens(api):
     assert kinds[:3] == ["token_revoked", "token_created", "login"]
     assert kinds[-1] == "account_created"
     assert events[0]["ip"] == "127.0.0.1" and events[0]["detail"]["token_id"] == token_id
+
+
+@pytest.mark.parametrize("trusted, seen", [("127.0.0.1", "203.0.113.9"), ("10.0.0.0/8", "127.0.0.1"),
+                                           ("", "127.0.0.1")])
+def test_a_forwarded_client_address_is_believed_only_from_listed_proxies(make_server, trusted, seen):
+    """Login throttling, budgets and the security log key on the client address: a proxy not listed in
+    PLURALSPACE_FORWARDED_ALLOW_IPS cannot choose it."""
+    server = make_server(forwarded_allow_ips=trusted).api()
+    account = server.register()
+    signed_in = server.post("/api/v1/auth/login", json={"email": account.email, "password": account.password},
+                            headers={"X-Forwarded-For": "203.0.113.9"})
+    session = data(signed_in)["access_token"]
+    logins = [event for event in data(server.get("/api/v1/me/security-log", session)) if event["kind"] == "login"]
+    assert logins[0]["ip"] == seen  # the newest login
+    assert {event["ip"] for event in logins[1:]} == {"127.0.0.1"}
