@@ -953,7 +953,8 @@ NOT_IN_MATRIX = {
     **{route: "an HTML page with a cookie session, not the bearer API: tests/oauth/, tests/web/"
        for route in [("GET", "/login"), ("POST", "/login"), ("GET", "/register"), ("POST", "/register"),
                      ("POST", "/logout"), ("GET", "/"), ("GET", "/settings"), ("POST", "/settings/tokens"),
-                     ("POST", "/settings/tokens/{token_id}/revoke"), ("POST", "/settings/apps/{client_id}/revoke")]},
+                     ("POST", "/settings/tokens/{token_id}/revoke"), ("POST", "/settings/apps/{client_id}/revoke"),
+                     ("POST", "/settings/password")]},
     **{(method, route.path): "PluralKit's surface (its error format, raw tokens, unknown tokens read as the public): "
                              "tests/pk/test_access.py asks these questions of every /pk route"
        for router in (pk_v1_router, pk_v2_router) for route in router.routes for method in route.methods

@@ -160,3 +160,32 @@ def test_sign_out_ends_the_session(browser, api):
     assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login"
     error(api.get("/api/v1/me", session_token), 401, "UNAUTHENTICATED")
     assert browser.http.get("/").status_code == 303
+
+
+def test_password_change_on_the_settings_page(browser, api):
+    owner = api.register()
+    browser.sign_in(owner)
+    new_password = "another long passphrase"
+
+    def change(**fields):
+        values = {"current_password": owner.password, "password": new_password, "password_again": new_password}
+        return browser.http.post("/settings/password", data={"csrf_token": _csrf(browser), **{**values, **fields}})
+
+    for fields, words in [({"current_password": "not the password"}, "Current password"),
+                          ({"password_again": "something else entirely"}, "not the same"),
+                          ({"password": "short", "password_again": "short"}, "Password")]:
+        refused = change(**fields)
+        assert refused.status_code == 422 and words in refused.text, (fields, refused.text)
+    assert api.get("/api/v1/me", owner.session).status_code == 200  # nothing changed yet
+    assert browser.http.post("/settings/password", data={"current_password": owner.password,
+                                                          "password": new_password, "password_again": new_password,
+                                                          "csrf_token": "forged"}).status_code == 403
+
+    changed = change()
+    assert changed.status_code == 200 and "Password changed" in changed.text
+    assert "password changed" in changed.text  # the security events table
+    error(api.get("/api/v1/me", owner.session), 401, "UNAUTHENTICATED")  # the other session ended
+    assert browser.http.get("/settings").status_code == 200  # this one goes on
+    error(api.post("/api/v1/auth/login", json={"email": owner.email, "password": owner.password}), 401,
+          "UNAUTHENTICATED")
+    assert api.login(owner.email, new_password)["token_type"] == "Bearer"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from starlette.concurrency import run_in_threadpool
 
+from ..auth import login as login_flow
 from ..auth import service
 from ..auth.dependencies import Requires
 from ..auth.principal import Principal
@@ -31,14 +31,7 @@ async def get_me(principal: SessionOnly, request: Request) -> Envelope:
 @router.patch("", response_model=Envelope[AccountOut], responses=errors(*WRITE, 403, 409),
               summary="Change email or password (needs current_password)")
 async def update_me(body: AccountPatch, principal: SessionOnly, request: Request) -> Envelope:
-    state = app_state(request)
-    stored = await state.database.read(service.stored_password_hash, principal.account_id)
-    if not await run_in_threadpool(state.passwords.verify, stored, body.current_password):
-        raise service.wrong_current_password()
-    new_hash = await run_in_threadpool(state.passwords.hash, body.password) if body.password else None
-    account = await state.database.write(service.update_account, principal.account_id, principal.family_id,
-                                         body.email, new_hash, client_of(request))
-    return ok(account)
+    return ok(await login_flow.update_account(app_state(request), principal, body, client_of(request)))
 
 
 @router.delete("", status_code=204, response_class=Response, responses=errors(403),

@@ -1,4 +1,5 @@
-"""Registration, and login with failed-attempt throttling per account and per address and constant-time answers.
+"""Registration, account changes, and login with failed-attempt throttling per account and per address and
+constant-time answers.
 
 Shared by the API (`auth/router.py`) and the web pages (`web/router.py`)."""
 
@@ -10,7 +11,8 @@ from ..accounts.security_log import Client
 from ..kit.errors import Forbidden, RateLimited, Unauthenticated
 from ..state import AppState
 from . import service
-from .schemas import RegisteredOut, RegisterIn, TokenPair, normalize_email
+from .principal import Principal
+from .schemas import AccountOut, AccountPatch, RegisteredOut, RegisterIn, TokenPair, normalize_email
 
 
 async def register(state: AppState, spec: RegisterIn, client: Client) -> RegisteredOut:
@@ -18,6 +20,16 @@ async def register(state: AppState, spec: RegisterIn, client: Client) -> Registe
         raise Forbidden("Registration is closed on this server.")
     password_hash = await run_in_threadpool(state.passwords.hash, spec.password)
     return await state.database.write(service.register, spec.email, password_hash, spec.system_name, client)
+
+
+async def update_account(state: AppState, principal: Principal, patch: AccountPatch, client: Client) -> AccountOut:
+    """A new email or password, given the current password; a new password ends every other login session."""
+    stored = await state.database.read(service.stored_password_hash, principal.account_id)
+    if not await run_in_threadpool(state.passwords.verify, stored, patch.current_password):
+        raise service.wrong_current_password()
+    new_hash = await run_in_threadpool(state.passwords.hash, patch.password) if patch.password else None
+    return await state.database.write(service.update_account, principal.account_id, principal.family_id,
+                                      patch.email, new_hash, client)
 
 
 def _throttle_keys(email: str, client: Client) -> list[tuple[str, str]]:

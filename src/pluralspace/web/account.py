@@ -11,11 +11,14 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from ..accounts import security_log
 from ..accounts.security_log import client_of
+from ..auth import login as login_flow
 from ..auth.principal import Principal
+from ..auth.schemas import AccountPatch
 from ..auth.scopes import SCOPE_DESCRIPTIONS
 from ..fronts import service as fronts_service
-from ..kit.errors import NotFound
+from ..kit.errors import ApiError, NotFound
 from ..kit.pagination import MAX_LIMIT, PageRequest
 from ..kit.timeutil import utcnow
 from ..oauth import service as oauth_service
@@ -29,6 +32,7 @@ router = APIRouter(include_in_schema=False)
 
 EXPIRY_CHOICES = {"": None, "30": 30, "90": 90, "365": 365}
 LISTED = PageRequest(limit=MAX_LIMIT, cursor=None)
+RECENT_EVENTS = PageRequest(limit=20, cursor=None)
 
 
 @router.get("/")
@@ -60,6 +64,23 @@ async def create_token(request: Request) -> Response:
     return await _settings(request, principal, token, created=created)
 
 
+@router.post("/settings/password")
+async def change_password(request: Request) -> Response:
+    principal, token, fields = await signed_in_form(request)
+    if str(fields.get("password", "")) != str(fields.get("password_again", "")):
+        return await _settings(request, principal, token, 422, error="The two new passwords are not the same.")
+    try:
+        patch = AccountPatch(current_password=str(fields.get("current_password", "")),
+                             password=str(fields.get("password", "")))
+        await login_flow.update_account(app_state(request), principal, patch, client_of(request))
+    except ValidationError as invalid:
+        return await _settings(request, principal, token, 422, error=form_problem(invalid))
+    except ApiError as refused:  # the current password is wrong
+        return await _settings(request, principal, token, refused.status, error=_field_message(refused))
+    return await _settings(request, principal, token,
+                           notice="Password changed. Every other sign-in of this account has ended.")
+
+
 @router.post("/settings/tokens/{token_id}/revoke")
 async def revoke_token(token_id: str, request: Request) -> Response:
     try:
@@ -88,11 +109,19 @@ async def _revoke(request: Request, revoke: Callable, target: object, missing: s
     return error_page(missing, missing_detail, 404)
 
 
-async def _settings(request: Request, principal: Principal, token: str, status: int = 200,
-                    error: str | None = None, created: TokenCreated | None = None) -> Response:
+async def _settings(request: Request, principal: Principal, token: str, status: int = 200, error: str | None = None,
+                    created: TokenCreated | None = None, notice: str | None = None) -> Response:
     database = app_state(request).database
     tokens, _ = await database.read(tokens_service.list_tokens, principal.account_id, LISTED)
     apps, _ = await database.read(oauth_service.list_authorizations, principal.account_id, LISTED)
-    return render("settings.html", status, tokens=tokens, apps=apps, error=error, created=created,
+    events, _ = await database.read(security_log.list_events, principal.account_id, RECENT_EVENTS)
+    return render("settings.html", status, tokens=tokens, apps=apps, events=events, error=error, created=created,
+                  notice=notice,
                   scopes=SCOPE_DESCRIPTIONS, expiry_choices=[key for key in EXPIRY_CHOICES if key],
                   csrf_token=session_csrf(app_state(request).settings.secret_key, token))
+
+
+def _field_message(refused: ApiError) -> str:
+    fields = (refused.details or {}).get("fields") or {}
+    return "; ".join(f"{name.replace('_', ' ').capitalize()}: {why}." for name, why in fields.items()) \
+        or refused.message
