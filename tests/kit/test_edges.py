@@ -116,6 +116,39 @@ def test_made_up_tokens_spend_their_address_budget(make_server):
     assert limited.get("/api/v1/systems/@me", token).status_code == 200  # a real token keeps its own
 
 
+ORIGIN = {"Origin": "https://app.example"}
+
+
+def test_browser_apps_on_other_origins_may_call_the_api(api):
+    for path in ("/api/v1/systems/@me", "/pk/v2/systems/@me", "/oauth/token", "/oauth/revoke"):
+        preflight = api.client.options(path, headers={**ORIGIN, "Access-Control-Request-Method": "POST",
+                                                      "Access-Control-Request-Headers": "authorization,content-type"})
+        assert preflight.status_code == 204, path
+        assert preflight.headers["access-control-allow-origin"] == "*"
+        assert "Authorization" in preflight.headers["access-control-allow-headers"]
+        assert "x-ratelimit-limit" not in preflight.headers  # not metered
+    owner = api.register()
+    token = api.pat(owner, "system:read")
+    for response in (api.get("/api/v1/systems/@me", token, headers=ORIGIN),
+                     api.get("/pk/v2/systems/@me", token, headers=ORIGIN)):
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert "X-Request-Id" in response.headers["access-control-expose-headers"]
+    refused = api.get("/api/v1/systems/@me", headers=ORIGIN)  # errors are readable too
+    error(refused, 401, "UNAUTHENTICATED")
+    assert refused.headers["access-control-allow-origin"] == "*"
+    same_origin = api.get("/api/v1/systems/@me", token)
+    assert "access-control-allow-origin" not in same_origin.headers
+
+
+def test_cookie_pages_are_not_open_to_other_origins(api):
+    for path in ("/login", "/settings", "/oauth/authorize"):
+        response = api.get(path, headers=ORIGIN)
+        assert "access-control-allow-origin" not in response.headers, path
+        preflight = api.client.options(path, headers={**ORIGIN, "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code != 204 and "access-control-allow-origin" not in preflight.headers, path
+
+
 def test_rate_limits_can_be_switched_off(make_server):
     unlimited = make_server(rate_limit_enabled=False, rate_limit_read=1).api()
     for _ in range(3):

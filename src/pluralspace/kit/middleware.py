@@ -1,4 +1,4 @@
-"""The edge of every request: request id, body size and media type, request budgets, metrics.
+"""The edge of every request: request id, CORS, body size and media type, request budgets, metrics.
 
 Pure ASGI (no BaseHTTPMiddleware), so it adds no task or stream copy to the hot path.
 """
@@ -34,6 +34,24 @@ class Surface:
 
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+# Cross-origin use, for browser apps: the API surfaces authenticate with bearer tokens, never cookies, so any origin
+# may call them (as PluralKit's API allows). The cookie-session pages (/login, /settings, /oauth/authorize) are not
+# among them: no other origin may read those.
+CORS_PREFIXES = ("/api/v1/", "/pk/", "/oauth/token", "/oauth/revoke", "/oauth/introspect",
+                 "/.well-known/oauth-authorization-server")
+CORS_PREFLIGHT_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE"),
+    (b"access-control-allow-headers", b"Authorization, Content-Type, X-Request-Id"),
+    (b"access-control-max-age", b"600"),
+    (b"content-length", b"0"),
+]
+CORS_RESPONSE_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers",
+     b"X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, X-RateLimit-Scope, Retry-After"),
+]
 UNMETERED_PATHS = {"/api/v1/health", "/api/v1/ready", "/api/v1/version", "/metrics"}
 JSON_API_PREFIX = "/api/v1/"
 
@@ -68,10 +86,17 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cross_origin = _header(scope, b"origin") is not None and scope["path"].startswith(CORS_PREFIXES)
+        if cross_origin and scope["method"] == "OPTIONS":  # a preflight: answered here, not routed nor metered
+            await send({"type": "http.response.start", "status": 204, "headers": CORS_PREFLIGHT_HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            return
         request_id = accept_request_id(_header(scope, b"x-request-id"))
         request_id_var.set(request_id)
         started = time.perf_counter()
         extra_headers = [(b"x-request-id", request_id.encode())]
+        if cross_origin:
+            extra_headers += CORS_RESPONSE_HEADERS
         status_holder: dict[str, int | None] = {"status": None}
 
         async def send_with_headers(message: Message) -> None:
