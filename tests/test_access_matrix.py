@@ -187,6 +187,18 @@ def stylesheet(world: World, call: Call, response: httpx.Response) -> None:
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
 
 
+def export_of(account_of: Callable[[World], Account]) -> Check:
+    """The caller's own system, whoever calls: an export never holds another account's data."""
+    def check(world: World, call: Call, response: httpx.Response) -> None:
+        assert response.status_code == 200, response.text
+        exported = response.json()
+        assert exported["format"] == "pluralspace" and exported["system"]["id"] == account_of(world).system_id
+        others = {world.owner.system_id, world.other.system_id} - {account_of(world).system_id}
+        assert not any(system_id in response.text for system_id in others)
+
+    return check
+
+
 def openapi_document(world: World, call: Call, response: httpx.Response) -> None:
     assert response.status_code == 200 and response.json()["openapi"].startswith("3.1")
 
@@ -922,6 +934,8 @@ ROWS: list[Row] = [
     # Systems.
     Row("GET", "/api/v1/systems/{sid}", "system:read", False, simple("GET", "/api/v1/systems/@me"),
         check=is_owner_system, as_other=is_other_system, variant="@me"),
+    Row("GET", "/api/v1/systems/@me/export", "system:read", False, simple("GET", "/api/v1/systems/@me/export"),
+        check=export_of(lambda w: w.owner), as_other=export_of(lambda w: w.other)),
     Row("GET", "/api/v1/systems/{sid}", "system:read", True,
         lambda w: Call("GET", f"/api/v1/systems/{w.owner.system_id}"), check=is_owner_system,
         as_other=public_view_of_owner_system, as_public=public_view_of_owner_system, variant="short id"),

@@ -26,6 +26,8 @@ SEED = 20240917
 MAX_EXAMPLES = 25
 OPENAPI = "/api/v1/openapi.json"
 NATIVE = "/api/v1/"
+# Downloads: their 200 body is the file itself (PluralKit's importers read the pluralkit one), not the data envelope.
+FILES = {"/api/v1/systems/@me/export"}
 # Operations that end the credentials they are called with, and how many examples they get (each may cost a login).
 CONSUMING = {("DELETE", "/api/v1/me"): "account", ("POST", "/api/v1/auth/logout"): "session"}
 CONSUMING_EXAMPLES = 8
@@ -194,6 +196,8 @@ def check_contract(case, response) -> None:
         raise AssertionError(f"not JSON\n{where}") from None
     assert isinstance(body, dict), f"not an envelope\n{where}"
     if 200 <= response.status_code < 300:
+        if case.path in FILES:
+            return
         assert "data" in body and body.get("request_id") == request_id, f"not the data envelope\n{where}"
         return
     failure = body.get("error")

@@ -13,6 +13,7 @@ from .accounts.router import router as account_router
 from .auth.router import router as auth_router
 from .auth.usage import UsageRecorder
 from .config import Settings, settings_from_env
+from .exports.router import router as exports_router
 from .fields.router import router as fields_router
 from .fronts.router import router as fronts_router
 from .groups.router import router as groups_router
@@ -45,8 +46,8 @@ from .web.session import install as install_pages
 ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
-    fronts_router, journal_router, polls_router, thoughts_router, oauth_router, pk_v2_router, pk_v1_router,
-    web_router, account_pages_router,
+    fronts_router, journal_router, polls_router, thoughts_router, exports_router, oauth_router, pk_v2_router,
+    pk_v1_router, web_router, account_pages_router,
 )
 
 DESCRIPTION = """

@@ -1,0 +1,1 @@
+"""Exporting a system: the whole of it, as a file."""
