@@ -43,3 +43,25 @@ def test_settings_from_environment():
     assert not settings.registration_open and not settings.rate_limit_enabled and settings.metrics_enabled
     assert settings.rate_limit_read == 7 and settings.base_url == "https://plural.example"
     assert settings_from_env({}).resolved_database_url.startswith("sqlite:///")
+
+
+def test_export_writes_the_same_file_as_the_api(server, api, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLURALSPACE_DATABASE_URL", server.settings.resolved_database_url)
+    monkeypatch.setenv("PLURALSPACE_DATA_DIR", str(tmp_path / "data"))
+    owner = api.register(system_name="Exported")
+    member = api.post("/api/v1/systems/@me/members", owner.session, json={"name": "Wren"}).json()["data"]
+    runner = CliRunner()
+    for export_format in ("pluralspace", "pluralkit"):
+        target = tmp_path / f"{export_format}.json"
+        done = runner.invoke(app, ["export", "--account", owner.email.upper(), "-o", str(target),
+                                   "--format", export_format])
+        assert done.exit_code == 0, done.output
+        assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+        from_cli = json.loads(target.read_text())
+        from_api = api.get("/api/v1/systems/@me/export", owner.session, params={"format": export_format}).json()
+        from_cli.pop("exported_at", None), from_api.pop("exported_at", None)
+        assert from_cli == from_api and member["id"] in target.read_text()
+    unknown = runner.invoke(app, ["export", "--account", "nobody@example.org", "-o", str(tmp_path / "x.json")])
+    assert unknown.exit_code == 1 and not (tmp_path / "x.json").exists()
+    bad = runner.invoke(app, ["export", "--account", owner.email, "-o", str(tmp_path / "y.json"), "--format", "csv"])
+    assert bad.exit_code == 2

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -49,6 +52,44 @@ def serve(
             "several workers on SQLite contend for one file; use PostgreSQL to scale out")
     uvicorn.run("pluralspace.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level, access_log=False, **settings.server_options())
+
+
+@app.command()
+def export(
+    account: Annotated[str, typer.Option(help="The account's email.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (made readable by you only).")],
+    export_format: Annotated[str, typer.Option("--format", help="pluralspace or pluralkit.")] = "pluralspace",
+) -> None:
+    """Export an account's system to a file, as GET /api/v1/systems/@me/export does."""
+    from .auth.principal import account_owner
+    from .auth.schemas import normalize_email
+    from .exports import service
+    from .kit.db import Database
+
+    writers = {"pluralspace": service.pluralspace_file, "pluralkit": service.pluralkit_file}
+    if export_format not in writers:
+        raise typer.BadParameter("must be pluralspace or pluralkit", param_hint="--format")
+    settings = _prepare()
+
+    async def write() -> bool:
+        database = Database(settings.resolved_database_url, pool_size=2)
+        try:
+            owner = await database.read(account_owner, normalize_email(account))
+            if owner is None:
+                return False
+            partial = output.with_name(output.name + ".partial")
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+                async for chunk in writers[export_format](database, owner):
+                    file.write(chunk)
+            partial.replace(output)
+            return True
+        finally:
+            await database.dispose()
+
+    if not asyncio.run(write()):
+        typer.echo(f"no account with the email {account}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"written {output}")
 
 
 @app.command()

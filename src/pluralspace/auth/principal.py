@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
+from ..accounts.models import Account
 from ..kit.db import Database
 from ..kit.timeutil import utcnow
 from ..systems.models import System
@@ -67,3 +69,19 @@ async def find_principal(database: Database, access_hash: str) -> Principal | No
         system_hid=system.hid, scopes=effective, granted=tuple(sorted(effective if row.kind == SESSION else granted)),
         family_id=row.family_id, client_id=row.client_id, last_used_at=row.last_used_at, system=system,
     )
+
+
+NO_CREDENTIAL = uuid.UUID(int=0)
+
+
+def account_owner(session: Session, email: str) -> Principal | None:
+    """The owner of the account with this email, holding every grantable scope, with no token: for the command
+    line, which runs with the database's own authority (`pluralspace export`)."""
+    system = session.execute(select(System).join(Account, Account.id == System.account_id)
+                             .where(Account.email == email)).scalar_one_or_none()
+    if system is None:
+        return None
+    scopes = scope_set.GRANTABLE_SCOPES
+    return Principal(credential_id=NO_CREDENTIAL, kind="tool", account_id=system.account_id, system_uuid=system.uuid,
+                     system_hid=system.hid, scopes=scopes, granted=tuple(sorted(scopes)), family_id=NO_CREDENTIAL,
+                     client_id=None, last_used_at=None, system=system)
