@@ -156,6 +156,7 @@ def test_metadata(server, api):
     assert "none" in document["revocation_endpoint_auth_methods_supported"]
     assert "none" not in document["introspection_endpoint_auth_methods_supported"]
     assert "members:read" in document["scopes_supported"] and "account" not in document["scopes_supported"]
+    assert document["authorization_response_iss_parameter_supported"] is True
 
 
 def test_token_endpoint_errors_are_rfc6749_json(server):

@@ -180,3 +180,15 @@ def test_only_the_code_response_type(browser, app):
     _, challenge = pkce()
     params = redirect_params(browser.authorize(app, challenge=challenge, response_type="token"), app.redirect_uri)
     assert params["error"] == "unsupported_response_type"
+
+
+def test_every_authorization_response_names_the_issuer(server, browser, app):
+    """RFC 9207: success and error redirects carry iss, the issuer of the metadata document."""
+    issuer = server.settings.base_url
+    code, _verifier = get_code(browser, app)
+    _, challenge = pkce()
+    granted = redirect_params(browser.authorize(app, challenge=challenge), app.redirect_uri)  # remembered consent
+    refused = redirect_params(browser.authorize(app, scope="nonsense", challenge=challenge), app.redirect_uri)
+    assert code.startswith("ps_ac_")
+    assert granted["iss"] == issuer and "code" in granted
+    assert refused["iss"] == issuer and refused["error"] == "invalid_scope"

@@ -26,7 +26,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def _context(request: Request) -> Context:
-    return Context(app_state(request).settings.secret_key, client_of(request))
+    settings = app_state(request).settings
+    return Context(settings.secret_key, client_of(request), settings.base_url)
 
 
 async def _protocol_step(request: Request, step: Callable[[AuthServer, PlainRequest], Response],

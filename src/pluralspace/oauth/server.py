@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, TokenMixin
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
@@ -50,10 +51,12 @@ ACCESS, REFRESH = "access_token", "refresh_token"
 
 @dataclass(frozen=True)
 class Context:
-    """What a server needs besides the session: the key of the token hashes and who is calling (for the log)."""
+    """What a server needs besides the session: the key of the token hashes, who is calling (for the log) and the
+    issuer it names in authorization responses."""
 
     secret_key: str
     caller: Client
+    issuer: str
 
 
 @dataclass
@@ -168,10 +171,15 @@ class AuthServer(AuthorizationServer):
         return PlainJsonRequest(request)
 
     def handle_response(self, status: int, body, headers) -> Response:
+        headers = dict(headers)
         if status == 302:
             status = 303  # after the consent POST the browser must GET the redirect URI (RFC 9700 §4.12)
+            # Every authorization response, success or error, names its issuer (RFC 9207), so a client that talks
+            # to several servers can tell which one answered (mix-up attacks, RFC 9700 §4.4). Authlib's
+            # IssuerParameter cannot set it on this adapter's responses.
+            headers["Location"] = add_params_to_uri(headers["Location"], {"iss": self.context.issuer})
         content = json.dumps(body) if isinstance(body, (dict, list)) else (body or "")
-        return Response(content, status_code=status, headers=dict(headers))
+        return Response(content, status_code=status, headers=headers)
 
     def send_signal(self, name: str, *args, **kwargs) -> None:
         log.debug("oauth signal %s", name)
@@ -260,4 +268,5 @@ def metadata(base_url: str) -> dict:
         "token_endpoint_auth_methods_supported": list(CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS),
         "revocation_endpoint_auth_methods_supported": list(Revocation.CLIENT_AUTH_METHODS),
         "introspection_endpoint_auth_methods_supported": list(Introspection.CLIENT_AUTH_METHODS),
+        "authorization_response_iss_parameter_supported": True,
     }
