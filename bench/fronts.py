@@ -9,8 +9,11 @@ real server (`pluralspace serve`, one worker, rate limits off), the median laten
 * GET /fronts (first page, limit 50)
 * GET /switches (first page, limit 50)
 * PUT /fronters (alternating between two sets, so every call ends one front and starts one)
+* GET /fronts?since=<a day ago>, every page until the cursor runs out: the last page is where a scan with no lower
+  bound would walk the whole older history
 
 Run:  python -m bench.fronts [--sizes 10000 1000000] [--requests 50] [--postgres postgresql://user@host/db]
+      [--code <git ref>]
 With --postgres, each size gets a scratch database next to the one named (created, then dropped) and the rows go
 in with COPY (asyncpg) instead of Core inserts.
 The issue's budget: each 1M latency within 1.5x of the 10k one.
@@ -24,6 +27,7 @@ import json
 import random
 import statistics
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -37,7 +41,7 @@ from pluralspace.kit.db import null_pool_engine
 from pluralspace.members.models import Member
 from pluralspace.migrate import upgrade
 
-from .common import DEFAULT_DATA_DIR, free_port, real_server
+from .common import DEFAULT_DATA_DIR, code_env, code_snapshot, free_port, real_server
 
 MEMBERS = 12
 BATCH = 20_000
@@ -117,8 +121,12 @@ def populate(data_dir: Path, size: int, database_url: str) -> dict:
     return {"email": email, "hids": [row.hid for row in rows]}
 
 
+APP_CODE_ENV: dict[str, str] = {}  # set from --code: which app code the servers run (see common.code_snapshot)
+
+
 def server_env(database_url: str) -> dict[str, str]:
-    return {} if database_url.startswith("sqlite") else {"PLURALSPACE_DATABASE_URL": database_url}
+    database = {} if database_url.startswith("sqlite") else {"PLURALSPACE_DATABASE_URL": database_url}
+    return {**APP_CODE_ENV, **database}
 
 
 def _plain(url: str) -> str:
@@ -186,7 +194,18 @@ def measure(data_dir: Path, account: dict, requests: int, database_url: str) -> 
             turn[0] += 1
             call(base, "PUT", "/api/v1/systems/@me/fronters", token, {"member_ids": sets[turn[0] % 2]})
 
+        since = (datetime.now(UTC) - timedelta(days=1)).isoformat().replace("+00:00", "Z")
+
+        def since_all_pages() -> None:
+            cursor = None
+            while True:
+                query = urllib.parse.urlencode({"since": since, "limit": 200, **({"cursor": cursor} if cursor else {})})
+                cursor = call(base, "GET", f"/api/v1/systems/@me/fronts?{query}", token)["pagination"]["cursor"]
+                if cursor is None:
+                    return
+
         return {
+            "GET /fronts?since= (all pages)": timed(since_all_pages, requests),
             "GET /fronters": timed(lambda: call(base, "GET", "/api/v1/systems/@me/fronters", token), requests),
             "GET /fronts": timed(lambda: call(base, "GET", "/api/v1/systems/@me/fronts", token), requests),
             "GET /switches": timed(lambda: call(base, "GET", "/api/v1/systems/@me/switches", token), requests),
@@ -200,7 +219,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "fronts")
     parser.add_argument("--postgres", help="PostgreSQL server URL (a scratch database per size is made there)")
+    parser.add_argument("--code", default="worktree", help="git ref of the app code the servers run, or `worktree`")
     args = parser.parse_args()
+    code, src = code_snapshot(args.code)
+    APP_CODE_ENV.update(code_env(src))
+    print(f"app code: {code}")
     results: dict[int, dict[str, float]] = {}
     for size in args.sizes:
         data_dir = args.data_dir / str(size)

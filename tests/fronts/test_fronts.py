@@ -319,3 +319,33 @@ def test_openapi_documents_the_switch_cursor(api):
     operation = spec["paths"]["/api/v1/systems/{sid}/switches"]["get"]
     assert "before" in operation["description"]
     assert {p["name"] for p in operation["parameters"]} >= {"before", "limit", "cursor"}
+
+
+def test_since_finds_long_and_open_fronts_on_every_page(api):
+    """?since= without ?until= stops its walk at the earliest front still going at `since` (bench/fronts.py has the
+    cost): the fronts that began long before must still be found, on any page size."""
+    account = api.register()
+    token = account.session
+    a, b, c = (member(api, token, name)["id"] for name in ("Long", "Short", "Open"))
+    long_one = front(api, token, a, 0, 1000)
+    shorts = [front(api, token, b, start, start + 10) for start in (100, 500, 700)]
+    late = front(api, token, b, 990, 1010)
+    still_open = front(api, token, c, 5)
+
+    def walk(limit: int, **params) -> list[str]:
+        seen, cursor = [], None
+        while True:
+            page = {"since": at(995), "limit": limit, **params, **({"cursor": cursor} if cursor else {})}
+            body = api.get(FRONTS, token, params=page).json()
+            seen += [f["id"] for f in body["data"]]
+            cursor = body["pagination"]["cursor"]
+            if cursor is None:
+                return seen
+
+    expected = [late["id"], still_open["id"], long_one["id"]]  # newest start first
+    for limit in (1, 2, 50):
+        assert walk(limit) == expected
+    assert walk(1, member=a) == [long_one["id"]]
+    assert walk(1, member=b) == [late["id"]]
+    assert not {f["id"] for f in shorts} & set(walk(50))
+    assert [f["id"] for f in data(api.get(FRONTS, token, params={"since": at(2000)}))] == [still_open["id"]]

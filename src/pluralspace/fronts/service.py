@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.principal import Principal
@@ -174,13 +174,22 @@ def list_fronts(session: Session, sid: str, viewer: Principal | None, paging: Pa
     if filters.member is not None:
         # The member is this system's, so its index alone bounds the scan (no system condition to mislead).
         member = find_by_public_id(session, Member, access.system_uuid, filters.member, "member")
-        query = query.where(Front.member_uuid == member.uuid)
+        whose = Front.member_uuid == member.uuid
     else:
-        query = query.where(Front.system_uuid == access.system_uuid)
+        whose = Front.system_uuid == access.system_uuid
+    query = query.where(whose)
     if filters.until is not None:
         query = query.where(Front.started_at < filters.until)
     if filters.since is not None:
-        query = query.where((Front.ended_at.is_(None)) | (Front.ended_at > filters.since))
+        still_going = (Front.ended_at.is_(None)) | (Front.ended_at > filters.since)
+        query = query.where(still_going)
+        # Walking starts newest first, and nothing tells the walk where to stop: without a floor, the last page
+        # would read the whole older history. No matching front started before the earliest start among those
+        # still going at `since`, which the (system, ended_at) index finds among the matches alone.
+        earliest = session.execute(select(func.min(Front.started_at))
+                                   .where(Front.system_uuid == access.system_uuid, whose, still_going)).scalar()
+        if earliest is not None:
+            query = query.where(Front.started_at >= earliest)
     if filters.active is not None:
         query = query.where(Front.ended_at.is_(None) if filters.active else Front.ended_at.is_not(None))
     rows, cursor = keyset_page(query, [Front.started_at, Front.id], paging, descending=True, session=session,
