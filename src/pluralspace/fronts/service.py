@@ -171,30 +171,40 @@ def list_fronts(session: Session, sid: str, viewer: Principal | None, paging: Pa
     access = read_access(session, sid, viewer)
     access.require_area("front_history")
     query = select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
+    member_uuid = None
     if filters.member is not None:
         # The member is this system's, so its index alone bounds the scan (no system condition to mislead).
-        member = find_by_public_id(session, Member, access.system_uuid, filters.member, "member")
-        whose = Front.member_uuid == member.uuid
+        member_uuid = find_by_public_id(session, Member, access.system_uuid, filters.member, "member").uuid
+        query = query.where(Front.member_uuid == member_uuid)
     else:
-        whose = Front.system_uuid == access.system_uuid
-    query = query.where(whose)
+        query = query.where(Front.system_uuid == access.system_uuid)
     if filters.until is not None:
         query = query.where(Front.started_at < filters.until)
     if filters.since is not None:
-        still_going = (Front.ended_at.is_(None)) | (Front.ended_at > filters.since)
-        query = query.where(still_going)
-        # Walking starts newest first, and nothing tells the walk where to stop: without a floor, the last page
-        # would read the whole older history. No matching front started before the earliest start among those
-        # still going at `since`, which the (system, ended_at) index finds among the matches alone.
-        earliest = session.execute(select(func.min(Front.started_at))
-                                   .where(Front.system_uuid == access.system_uuid, whose, still_going)).scalar()
-        if earliest is not None:
-            query = query.where(Front.started_at >= earliest)
+        query = query.where((Front.ended_at.is_(None)) | (Front.ended_at > filters.since))
+        query = query.where(Front.started_at >= _earliest_start_going_on_at(session, access.system_uuid, member_uuid,
+                                                                           filters.since))
     if filters.active is not None:
         query = query.where(Front.ended_at.is_(None) if filters.active else Front.ended_at.is_not(None))
     rows, cursor = keyset_page(query, [Front.started_at, Front.id], paging, descending=True, session=session,
                                row_key=lambda row: (row[0].started_at, row[0].id))
     return [front_out(front, member, access, with_member=include_member) for front, member in rows], cursor
+
+
+def _earliest_start_going_on_at(session: Session, system_uuid: uuid.UUID, member_uuid: uuid.UUID | None,
+                                moment: datetime) -> datetime:
+    """The floor of a `?since=` walk. The walk goes newest first and nothing else tells it where to stop, so without
+    a floor its last page reads the whole older history. Fronts that started at `moment` or later all match; an
+    earlier one matches only if it is still going at `moment`, and each member has at most one such front: its
+    latest start before `moment`, one index probe per member."""
+    latest_before = (select(Front.id).where(Front.member_uuid == Member.uuid, Front.started_at < moment)
+                     .order_by(Front.started_at.desc(), Front.id.desc()).limit(1).correlate(Member).scalar_subquery())
+    probe = (select(func.min(Front.started_at)).select_from(Member).join(Front, Front.id == latest_before)
+             .where(Member.system_uuid == system_uuid, (Front.ended_at.is_(None)) | (Front.ended_at > moment)))
+    if member_uuid is not None:
+        probe = probe.where(Member.uuid == member_uuid)
+    earliest = session.execute(probe).scalar()
+    return moment if earliest is None else min(earliest, moment)
 
 
 def get_front(session: Session, sid: str, viewer: Principal | None, front_id: uuid.UUID,
