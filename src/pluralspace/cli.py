@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,7 @@ def serve(
     import uvicorn
 
     from .kit.db import is_sqlite
+    from .kit.metrics import MULTIPROCESS_DIR_ENV
     from .migrate import upgrade
 
     settings = _prepare()
@@ -50,8 +52,12 @@ def serve(
     if workers > 1 and is_sqlite(settings.resolved_database_url):
         logging.getLogger("pluralspace").warning(
             "several workers on SQLite contend for one file; use PostgreSQL to scale out")
-    uvicorn.run("pluralspace.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level, access_log=False, **settings.server_options())
+    with tempfile.TemporaryDirectory(prefix="pluralspace-metrics-") as metrics_dir:
+        if workers > 1 and not os.environ.get(MULTIPROCESS_DIR_ENV):
+            # Each worker counts into files there, and /metrics adds them up (kit/metrics.py).
+            os.environ[MULTIPROCESS_DIR_ENV] = metrics_dir
+        uvicorn.run("pluralspace.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level, access_log=False, **settings.server_options())
 
 
 @app.command()

@@ -1,8 +1,15 @@
-"""Prometheus metrics: request counts and latencies by route template (never by raw path, which holds ids)."""
+"""Prometheus metrics: request counts and latencies by route template (never by raw path, which holds ids).
+
+With several worker processes (`pluralspace serve --workers N`), each process counts into files in
+PROMETHEUS_MULTIPROC_DIR (set by `serve` before the workers start) and /metrics adds up every worker's, whichever
+worker answers; one process counts in memory.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from starlette.types import Scope
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -24,5 +31,12 @@ def observe(scope: Scope, status: int, seconds: float) -> None:
     LATENCY.labels(scope["method"], route).observe(seconds)
 
 
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
 def render() -> bytes:
-    return generate_latest(REGISTRY)
+    if not os.environ.get(MULTIPROCESS_DIR_ENV):
+        return generate_latest(REGISTRY)
+    every_worker = CollectorRegistry()
+    multiprocess.MultiProcessCollector(every_worker)
+    return generate_latest(every_worker)
