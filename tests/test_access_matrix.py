@@ -532,6 +532,21 @@ def read_call(suffix: str) -> Callable[[World], Call]:
     return lambda world: Call("GET", f"/api/v1/systems/{world.owner.system_id}/{suffix}")
 
 
+NOW = datetime.now(UTC)
+
+
+def wrapped_index(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["periods"][0]["period"] == f"{NOW.year:04d}-{NOW.month:02d}"
+
+
+def wrapped_recap(kind: str) -> Check:
+    def check(world: World, call: Call, response: httpx.Response) -> None:
+        recap = data(response)
+        assert recap["kind"] == kind and recap["final"] is False and recap["members"] is not None  # the owner's
+
+    return check
+
+
 def answers_a_list(world: World, call: Call, response: httpx.Response) -> None:
     assert isinstance(data(response), list)
 
@@ -684,6 +699,13 @@ MORE_ROWS = [
     system_read_row("thought", "thoughts", check=thought_or_nothing),
     write_row("PUT", f"{SYSTEM}/thought", "thoughts", set_thought_call, 200, thought_set, thought_not_set),
     system_read_row("thoughts", "thoughts"),
+    Row("GET", "/api/v1/systems/{sid}/wrapped", "wrapped:read", True, read_call("wrapped"), check=wrapped_index,
+        as_other=is_forbidden, as_public=is_forbidden),
+    Row("GET", "/api/v1/systems/{sid}/wrapped/{year}", "wrapped:read", True, read_call(f"wrapped/{NOW.year}"),
+        check=wrapped_recap("year"), as_other=is_forbidden, as_public=is_forbidden),
+    Row("GET", "/api/v1/systems/{sid}/wrapped/{year}/{month}", "wrapped:read", True,
+        read_call(f"wrapped/{NOW.year}/{NOW.month}"), check=wrapped_recap("month"), as_other=is_forbidden,
+        as_public=is_forbidden),
     write_row("DELETE", f"{SYSTEM}/thoughts/{{thought_id}}", "thoughts", delete_thought_call, 204, thought_gone,
               thought_kept),
 ]

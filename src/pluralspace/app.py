@@ -39,6 +39,7 @@ from .state import AppState
 from .systems.router import router as systems_router
 from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
+from .wrapped.router import router as wrapped_router
 from .web.account import router as account_pages_router
 from .web.router import router as web_router
 from .web.session import install as install_pages
@@ -46,8 +47,8 @@ from .web.session import install as install_pages
 ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
-    fronts_router, journal_router, polls_router, thoughts_router, exports_router, oauth_router, pk_v2_router,
-    pk_v1_router, web_router, account_pages_router,
+    fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, oauth_router,
+    pk_v2_router, pk_v1_router, web_router, account_pages_router,
 )
 
 DESCRIPTION = """

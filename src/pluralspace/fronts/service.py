@@ -182,7 +182,7 @@ def list_fronts(session: Session, sid: str, viewer: Principal | None, paging: Pa
         query = query.where(Front.started_at < filters.until)
     if filters.since is not None:
         query = query.where((Front.ended_at.is_(None)) | (Front.ended_at > filters.since))
-        query = query.where(Front.started_at >= _earliest_start_going_on_at(session, access.system_uuid, member_uuid,
+        query = query.where(Front.started_at >= earliest_start_going_on_at(session, access.system_uuid, member_uuid,
                                                                            filters.since))
     if filters.active is not None:
         query = query.where(Front.ended_at.is_(None) if filters.active else Front.ended_at.is_not(None))
@@ -191,7 +191,7 @@ def list_fronts(session: Session, sid: str, viewer: Principal | None, paging: Pa
     return [front_out(front, member, access, with_member=include_member) for front, member in rows], cursor
 
 
-def _earliest_start_going_on_at(session: Session, system_uuid: uuid.UUID, member_uuid: uuid.UUID | None,
+def earliest_start_going_on_at(session: Session, system_uuid: uuid.UUID, member_uuid: uuid.UUID | None,
                                 moment: datetime) -> datetime:
     """The floor of a `?since=` walk. The walk goes newest first and nothing else tells it where to stop, so without
     a floor its last page reads the whole older history. Fronts that started at `moment` or later all match; an

@@ -20,6 +20,8 @@ class Member(Base):
     __table_args__ = (
         # Lists page by creation order within a system.
         Index("ix_members_system_created", "system_uuid", "created_at", "uuid"),
+        # Members archived within a period (Wrapped).
+        Index("ix_members_system_archived", "system_uuid", "archived_at"),
     )
 
     uuid: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -38,6 +40,8 @@ class Member(Base):
     keep_proxy: Mapped[bool] = mapped_column(default=False)
     is_custom_front: Mapped[bool] = mapped_column(default=False)
     archived: Mapped[bool] = mapped_column(default=False)
+    # When `archived` last became true; null while not archived, and for members archived before this was kept.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     privacy: Mapped[dict] = mapped_column(default=default_member_privacy)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -156,6 +156,8 @@ def get_member(session: Session, sid: str, viewer: Principal | None, mid: str,
 
 def _apply(member: Member, changes: dict) -> None:
     privacy = changes.get("privacy")
+    if "archived" in changes and bool(changes["archived"]) != bool(member.archived):
+        member.archived_at = utcnow() if changes["archived"] else None
     for key, value in changes.items():
         if key in ("privacy", "fields"):
             continue

@@ -1,0 +1,1 @@
+"""Wrapped: monthly and yearly recaps of a system, in its time zone."""
