@@ -11,6 +11,8 @@ real server (`pluralspace serve`, one worker, rate limits off), the median laten
 * PUT /fronters (alternating between two sets, so every call ends one front and starts one)
 * GET /fronts?since=<a day ago>, every page until the cursor runs out: the last page is where a scan with no lower
   bound would walk the whole older history
+* GET /wrapped/<this year>/<this month> and GET /wrapped/<last year>: recaps computed from the fronts of the period
+  (a year of the 1M history holds about 68,000 fronts)
 
 Run:  python -m bench.fronts [--sizes 10000 1000000] [--requests 50] [--postgres postgresql://user@host/db]
       [--code <git ref>]
@@ -204,7 +206,12 @@ def measure(data_dir: Path, account: dict, requests: int, database_url: str) -> 
                 if cursor is None:
                     return
 
+        now = datetime.now(UTC)
+        wrapped = "/api/v1/systems/@me/wrapped"
+        month, last_year = f"{wrapped}/{now.year}/{now.month}", f"{wrapped}/{now.year - 1}"
         return {
+            "GET /wrapped/<month>": timed(lambda: call(base, "GET", month, token), requests),
+            "GET /wrapped/<last year>": timed(lambda: call(base, "GET", last_year, token), requests),
             "GET /fronts?since= (all pages)": timed(since_all_pages, requests),
             "GET /fronters": timed(lambda: call(base, "GET", "/api/v1/systems/@me/fronters", token), requests),
             "GET /fronts": timed(lambda: call(base, "GET", "/api/v1/systems/@me/fronts", token), requests),
