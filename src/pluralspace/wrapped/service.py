@@ -110,9 +110,17 @@ def list_periods(session: Session, sid: str, viewer: Principal | None, now: date
 # --- fronting ----------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class _Fronter:
+    uuid: uuid.UUID
+    hid: str
+    name: str | None  # None when the viewer may not see it
+
+
+@dataclass(frozen=True)
 class _Clipped:
-    member: Member
-    front: Front
+    member: _Fronter
+    started_at: datetime  # the front's own start and end, unclipped
+    ended_at: datetime | None
     start: datetime
     end: datetime
 
@@ -123,7 +131,7 @@ class _Clipped:
 
 def _fronting(session: Session, access: Access, start: datetime, until: datetime, zone: ZoneInfo) -> Fronting:
     clipped = [piece for piece in _clipped_fronts(session, access, start, until) if piece.seconds > 0]
-    changes = {moment for piece in clipped for moment in (piece.front.started_at, piece.front.ended_at)
+    changes = {moment for piece in clipped for moment in (piece.started_at, piece.ended_at)
                if moment is not None and start <= moment < until}
     segments, switch_count = _segments(clipped, changes)
     total = sum((end - begin).total_seconds() for begin, end, _ in segments)
@@ -135,24 +143,35 @@ def _fronting(session: Session, access: Access, start: datetime, until: datetime
             together[tuple(sorted(fronting))] += (end - begin).total_seconds()
     longest = max(clipped, key=lambda piece: piece.seconds, default=None)
     return Fronting(
-        total_seconds=round(total), switch_count=switch_count, members=_per_member(access, clipped, total),
+        total_seconds=round(total), switch_count=switch_count, members=_per_member(clipped, total),
         top_cofronts=[Cofront(member_ids=list(ids), seconds=round(seconds))
                       for ids, seconds in together.most_common(TOP_COFRONTS)],
         longest_session=None if longest is None else LongestSession(
-            member_id=longest.member.hid, started_at=longest.front.started_at, ended_at=longest.front.ended_at,
+            member_id=longest.member.hid, started_at=longest.started_at, ended_at=longest.ended_at,
             seconds=round(longest.seconds)),
         by_weekday=[round(seconds) for seconds in by_weekday], by_hour=[round(seconds) for seconds in by_hour],
     )
 
 
 def _clipped_fronts(session: Session, access: Access, start: datetime, until: datetime) -> list[_Clipped]:
+    """The fronts overlapping [start, until) that the viewer may see, clipped to it. Plain rows, not ORM objects: a
+    year can hold tens of thousands of fronts."""
     floor = earliest_start_going_on_at(session, access.system_uuid, None, start)
     rows = session.execute(
-        select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
+        select(Front.started_at, Front.ended_at, Member.uuid, Member.hid, Member.name, Member.privacy)
+        .join(Member, Member.uuid == Front.member_uuid)
         .where(Front.system_uuid == access.system_uuid, Front.started_at < until, Front.started_at >= floor,
                (Front.ended_at.is_(None)) | (Front.ended_at > start))).all()
-    return [_Clipped(member, front, max(front.started_at, start), min(front.ended_at or until, until))
-            for front, member in rows if access.sees(member.privacy, "visibility")]
+    fronters: dict[uuid.UUID, _Fronter] = {}
+    clipped = []
+    for started_at, ended_at, member_uuid, hid, name, privacy in rows:
+        if not access.sees(privacy, "visibility"):
+            continue
+        if member_uuid not in fronters:
+            fronters[member_uuid] = _Fronter(member_uuid, hid, name if access.sees(privacy, "name") else None)
+        clipped.append(_Clipped(fronters[member_uuid], started_at, ended_at, max(started_at, start),
+                                min(ended_at or until, until)))
+    return clipped
 
 
 def _segments(clipped: list[_Clipped], changes: set[datetime]
@@ -190,8 +209,8 @@ def _spread(begin: datetime, end: datetime, zone: ZoneInfo, by_weekday: list[flo
         moment = piece_end
 
 
-def _per_member(access: Access, clipped: list[_Clipped], total: float) -> list[MemberFronting]:
-    members: dict[uuid.UUID, Member] = {}
+def _per_member(clipped: list[_Clipped], total: float) -> list[MemberFronting]:
+    members: dict[uuid.UUID, _Fronter] = {}
     seconds: Counter[uuid.UUID] = Counter()
     sessions: Counter[uuid.UUID] = Counter()
     longest: dict[uuid.UUID, float] = {}
@@ -203,8 +222,8 @@ def _per_member(access: Access, clipped: list[_Clipped], total: float) -> list[M
         longest[key] = max(longest.get(key, 0.0), piece.seconds)
     ranked = sorted(members, key=lambda key: (-seconds[key], members[key].hid))
     return [MemberFronting(
-        member_id=members[key].hid, name=members[key].name if access.sees(members[key].privacy, "name") else None,
-        seconds=round(seconds[key]), share=round(seconds[key] / total, 4) if total else 0.0, sessions=sessions[key],
+        member_id=members[key].hid, name=members[key].name, seconds=round(seconds[key]),
+        share=round(seconds[key] / total, 4) if total else 0.0, sessions=sessions[key],
         longest_session_seconds=round(longest[key])) for key in ranked]
 
 
