@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..helpers import data, error
+from ..pk.helpers import link_account
 
 ME = "/api/v1/systems/@me"
 EXPORT = f"{ME}/export"
@@ -67,6 +68,7 @@ def test_the_pluralspace_file_holds_every_section_as_the_api_shows_it(api):
     polls = every_page(api, token, f"{ME}/polls")
     assert [{k: v for k, v in poll.items() if k != "votes"} for poll in exported["polls"]] == polls
     assert exported["polls"][0]["votes"] == every_page(api, token, f"{ME}/polls/{polls[0]['id']}/votes")
+    assert "accounts" not in exported  # PluralKit's, in its own format only
 
 
 def test_long_sections_are_exported_whole(api):
@@ -97,11 +99,12 @@ def test_each_account_exports_only_its_own_system(api):
     assert owner.system_id not in json.dumps(exported)
 
 
-def test_the_pluralkit_file_is_pk_export_version_2(api):
+def test_the_pluralkit_file_is_pk_export_version_2(server, api):
     owner, ash, birch, group = a_full_system(api)
+    link_account(server, owner, "466378653216014359")
     exported = api.get(EXPORT, owner.session, params={"format": "pluralkit"}).json()
     assert exported["version"] == 2 and exported["id"] == owner.system_id and exported["name"] == "The Archive"
-    assert exported["config"]["timezone"] == "UTC" and exported["accounts"] == []
+    assert exported["config"]["timezone"] == "UTC" and exported["accounts"] == [466378653216014359]
     assert set(exported["privacy"]) >= {"member_list_privacy", "front_history_privacy"}
     members = {member["id"]: member for member in exported["members"]}
     assert set(members) == {ash["id"], birch["id"]} and "system" not in members[ash["id"]]

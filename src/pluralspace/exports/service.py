@@ -129,7 +129,8 @@ async def pluralkit_file(database: Database, principal: Principal) -> AsyncItera
     system = await database.read(systems.get_system, ME, principal)
     config = await database.read(pk_service.get_settings, ME, principal)
     shown = system_v2(system)
-    head = {"version": 2, **shown, "config": config, "accounts": []}
+    accounts = await database.read(pk_service.linked_accounts, principal)
+    head = {"version": 2, **shown, "config": config, "accounts": accounts}
     yield _json(head)[:-1] + b',"members":'
     async for chunk in _array(_pk_members(database, principal)):
         yield chunk

@@ -60,6 +60,13 @@ def get_system(session: Session, ref: str, viewer: Principal | None) -> SystemOu
     return systems.get_system(session, system_sid(session, ref), viewer)
 
 
+def linked_accounts(session: Session, principal: Principal) -> list[int]:
+    """The Discord accounts linked to the caller's system, as PluralKit's export lists them (bare numbers)."""
+    rows = session.execute(select(PkAccount.discord_id).where(PkAccount.system_uuid == principal.system_uuid)
+                           .order_by(PkAccount.discord_id)).scalars()
+    return [int(discord_id) for discord_id in rows]
+
+
 def system_by_account(session: Session, discord_id: str, viewer: Principal | None) -> SystemOut:
     account = session.get(PkAccount, discord_id) if discord_id.isdigit() else None
     if account is None:
