@@ -19,7 +19,11 @@ Each query is GET /api/v1/systems/@me/journal?q=...&limit=50 against `pluralspac
 off) on loopback, after a warm-up pass; p50 and p95 per kind and overall are printed, with a plain newest-first
 page for comparison.
 
+With --neighbour-entries N (SQLite), a second account's system gets N entries of the same language first: the
+measured system's searches then show what other journals on the server cost them.
+
 Run:  python -m bench.journal_search [--entries 50000] [--queries 100] [--database-url URL]
+      [--neighbour-entries N] [--code <git ref>]
 Without --database-url the database is SQLite in bench/.data/journal/. With a PostgreSQL URL that database is used
 as given (it is migrated to head; use a scratch database).
 """
@@ -47,7 +51,7 @@ from pluralspace.kit.db import async_postgres_url, null_pool_engine
 from pluralspace.members.models import Member
 from pluralspace.migrate import upgrade
 
-from .common import DEFAULT_DATA_DIR, free_port, real_server
+from .common import DEFAULT_DATA_DIR, code_env, code_snapshot, free_port, real_server
 
 PASSWORD = "bench password 123"
 SECRET = "bench-journal-secret-key-not-for-production-0123456789"
@@ -128,11 +132,10 @@ def batches(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
         yield rows
 
 
-def insert_sqlite(database_url: str, count: int, corpus: Corpus) -> None:
+def insert_sqlite(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID) -> None:
     engine = null_pool_engine(database_url)
     with engine.begin() as connection:
-        members = [row.uuid for row in connection.execute(select(Member.uuid))]
-        system_uuid = connection.execute(select(Member.system_uuid)).scalars().first()
+        members = list(connection.execute(select(Member.uuid).where(Member.system_uuid == system_uuid)).scalars())
         for entry_rows, author_rows, tag_rows in batches(count, system_uuid, members, corpus):
             connection.execute(JournalEntry.__table__.insert(), entry_rows)
             if author_rows:
@@ -198,13 +201,30 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def account_with_members(base: str) -> tuple[str, uuid.UUID]:
+    """A new account with MEMBERS members: (a journal:read token, its system's uuid)."""
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
+    call(base, "POST", "/api/v1/auth/register", body={"email": email, "password": PASSWORD})
+    session = call(base, "POST", "/api/v1/auth/login",
+                   body={"email": email, "password": PASSWORD})["data"]["access_token"]
+    for index in range(MEMBERS):
+        call(base, "POST", "/api/v1/systems/@me/members", session, {"name": f"member {index}"})
+    pat = call(base, "POST", "/api/v1/me/tokens", session,
+               {"name": "bench", "scopes": ["journal:read"]})["data"]["token"]
+    return pat, uuid.UUID(call(base, "GET", "/api/v1/systems/@me", session)["data"]["uuid"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=50_000)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "journal")
     parser.add_argument("--database-url", help="default: a fresh SQLite file in --data-dir")
+    parser.add_argument("--neighbour-entries", type=int, default=0, help="entries of another system (SQLite)")
+    parser.add_argument("--code", default="worktree", help="git ref of the app code the servers run, or `worktree`")
     args = parser.parse_args()
+    code, src = code_snapshot(args.code)
+    print(f"app code: {code}")
 
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -213,7 +233,9 @@ def main() -> None:
         for name in ("pluralspace.db", "pluralspace.db-wal", "pluralspace.db-shm"):
             (data_dir / name).unlink(missing_ok=True)
     database_url = args.database_url or f"sqlite:///{data_dir / 'pluralspace.db'}"
-    env = {"PLURALSPACE_DATABASE_URL": database_url, "PLURALSPACE_SECRET_KEY": SECRET}
+    env = {"PLURALSPACE_DATABASE_URL": database_url, "PLURALSPACE_SECRET_KEY": SECRET, **code_env(src)}
+    if args.neighbour_entries and not sqlite:
+        parser.error("--neighbour-entries is for SQLite")
     print(f"{args.entries:,} journal entries, {'SQLite' if sqlite else 'PostgreSQL'}")
     upgrade(database_url)
 
@@ -221,17 +243,14 @@ def main() -> None:
     port = free_port()
     with real_server(data_dir, port, rate_limit=False, extra_env=env) as server:
         server.wait_ready()
-        email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
-        call(server.url, "POST", "/api/v1/auth/register", body={"email": email, "password": PASSWORD})
-        session = call(server.url, "POST", "/api/v1/auth/login",
-                       body={"email": email, "password": PASSWORD})["data"]["access_token"]
-        for index in range(MEMBERS):
-            call(server.url, "POST", "/api/v1/systems/@me/members", session, {"name": f"member {index}"})
-        pat = call(server.url, "POST", "/api/v1/me/tokens", session,
-                   {"name": "bench", "scopes": ["journal:read"]})["data"]["token"]
+        pat, system_uuid = account_with_members(server.url)
+        neighbour_uuid = account_with_members(server.url)[1] if args.neighbour_entries else None
     started = time.monotonic()
+    if neighbour_uuid is not None:
+        insert_sqlite(database_url, args.neighbour_entries, corpus, neighbour_uuid)  # the same language
+        print(f"  inserted {args.neighbour_entries:,} entries in another system")
     if sqlite:
-        insert_sqlite(database_url, args.entries, corpus)
+        insert_sqlite(database_url, args.entries, corpus, system_uuid)
     else:
         asyncio.run(insert_postgres(database_url, args.entries, corpus))
     print(f"  inserted {args.entries:,} entries in {time.monotonic() - started:.1f}s")

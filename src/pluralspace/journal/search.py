@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -156,8 +157,8 @@ class SearchCursor:
 _fts = table("journal_fts", column("rowid"))
 
 
-def ranked(session: Session, query: SearchQuery, conditions: list[ColumnElement], limit: int,
-           offset: int) -> list[JournalEntry]:
+def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditions: list[ColumnElement],
+           limit: int, offset: int) -> list[JournalEntry]:
     """Up to `limit` entries matching `query` and `conditions`, best first, skipping `offset`.
 
     Two steps: rank the matches carrying only their keys (a common word matches most entries, and sorting whole
@@ -165,21 +166,27 @@ def ranked(session: Session, query: SearchQuery, conditions: list[ColumnElement]
     """
     if query.empty:
         return []
-    build = _sqlite if session.bind.dialect.name == "sqlite" else _postgres
-    keys = list(session.execute(build(query, conditions).limit(limit).offset(offset)).scalars())
+    if session.bind.dialect.name == "sqlite":
+        statement = _sqlite(system_uuid, query, conditions)
+    else:
+        statement = _postgres(query, conditions)
+    keys = list(session.execute(statement.limit(limit).offset(offset)).scalars())
     if not keys:
         return []
     found = {e.id: e for e in session.execute(select(JournalEntry).where(JournalEntry.id.in_(keys))).scalars()}
     return [found[key] for key in keys if key in found]
 
 
-def _sqlite(query: SearchQuery, conditions: list[ColumnElement]) -> Select:
+def _sqlite(system_uuid: uuid.UUID, query: SearchQuery, conditions: list[ColumnElement]) -> Select:
     # journal_fts drives (MATCH); the join and the filters read the covering index ix_journal_entries_search_keys,
     # never the rows themselves (their bodies would have to be walked through to reach the later columns).
+    # The system's id is a token of its own in the index (migration 0009), so FTS5 steps through this system's
+    # entries only, however common a word is in other journals; it weighs nothing in the ranking.
     fts = literal_column("journal_fts")
-    rank = func.bm25(fts)
+    rank = func.bm25(fts, 1.0, 1.0, 0.0)
+    match = f'system_uuid : "{system_uuid.hex}" AND {{title body}} : ({query.fts5()})'
     return (select(JournalEntry.id).select_from(_fts).join(JournalEntry, JournalEntry.seq == _fts.c.rowid)
-            .where(fts.op("MATCH")(query.fts5()), *conditions)
+            .where(fts.op("MATCH")(match), *conditions)
             .order_by(rank, JournalEntry.created_at.desc(), JournalEntry.id.desc()))
 
 

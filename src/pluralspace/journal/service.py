@@ -105,7 +105,7 @@ def _search(session: Session, access: Access, paging: PageRequest, query: search
             conditions: list[ColumnElement]) -> tuple[list[EntryOut], str | None]:
     offset = search.SearchCursor.decode(paging.cursor, query)
     room = search.MAX_RESULTS - offset
-    entries = search.ranked(session, query, conditions, min(paging.limit + 1, room), offset)
+    entries = search.ranked(session, access.system_uuid, query, conditions, min(paging.limit + 1, room), offset)
     cursor = None
     if len(entries) > paging.limit:
         entries = entries[: paging.limit]
