@@ -1,7 +1,7 @@
 """Journal full-text search on 50,000 entries: ?q= latency through the real server.
 
-A fresh database migrated to head gets one account (through the API, with a few members and a personal access
-token holding journal:read); then 50,000 entries for its system go straight into `journal_entries`,
+A fresh database (migrated by the server it starts) gets one account (through the API, with a few members and a
+personal access token holding journal:read); then 50,000 entries for its system go straight into `journal_entries`,
 `journal_authors` and `journal_tags` with SQLAlchemy Core bulk inserts (on SQLite the migration's triggers index
 each row in FTS5 as it goes in; on PostgreSQL the GIN expression index is maintained by the database).
 
@@ -46,10 +46,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+import pluralspace.app  # noqa: F401 - loads every model, so that foreign-key columns know their types
 from pluralspace.journal.models import JournalAuthor, JournalEntry, JournalTag
 from pluralspace.kit.db import async_postgres_url, null_pool_engine
 from pluralspace.members.models import Member
-from pluralspace.migrate import upgrade
 
 from .common import DEFAULT_DATA_DIR, code_env, code_snapshot, free_port, real_server
 
@@ -101,7 +101,7 @@ class Corpus:
         return "\n\n".join(paragraphs)
 
 
-def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus):
+def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus, first_seq: int = 1):
     """(entry row, author rows, tag rows), oldest first, one every ~15 minutes up to an hour ago."""
     rng = corpus.rng
     start = datetime.now(UTC) - timedelta(hours=1) - timedelta(minutes=15 * count)
@@ -110,7 +110,7 @@ def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
         created = start + timedelta(minutes=15 * index, seconds=rng.randint(0, 600))
         tags = rng.sample(TAGS, rng.choice((0, 1, 1, 2, 3)))
         authors = rng.sample(members, rng.choice((0, 1, 1, 1, 2)))
-        yield ({"id": entry_id, "seq": index + 1, "system_uuid": system_uuid,
+        yield ({"id": entry_id, "seq": first_seq + index, "system_uuid": system_uuid,
                 "title": corpus.text(rng.randint(2, 6)).capitalize() if rng.random() < 0.8 else None,
                 "body": corpus.body(), "tags": tags, "pinned": rng.random() < 0.01,
                 "privacy": "public" if rng.random() < 0.3 else "private", "created_at": created,
@@ -119,9 +119,9 @@ def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
                [{"entry_id": entry_id, "tag": t} for t in tags])
 
 
-def batches(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus):
+def batches(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus, first_seq: int = 1):
     rows: tuple[list, list, list] = ([], [], [])
-    for entry, authors, tags in entries(count, system_uuid, members, corpus):
+    for entry, authors, tags in entries(count, system_uuid, members, corpus, first_seq):
         rows[0].append(entry)
         rows[1].extend(authors)
         rows[2].extend(tags)
@@ -132,11 +132,11 @@ def batches(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
         yield rows
 
 
-def insert_sqlite(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID) -> None:
+def insert_sqlite(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID, first_seq: int = 1) -> None:
     engine = null_pool_engine(database_url)
     with engine.begin() as connection:
         members = list(connection.execute(select(Member.uuid).where(Member.system_uuid == system_uuid)).scalars())
-        for entry_rows, author_rows, tag_rows in batches(count, system_uuid, members, corpus):
+        for entry_rows, author_rows, tag_rows in batches(count, system_uuid, members, corpus, first_seq):
             connection.execute(JournalEntry.__table__.insert(), entry_rows)
             if author_rows:
                 connection.execute(JournalAuthor.__table__.insert(), author_rows)
@@ -237,7 +237,7 @@ def main() -> None:
     if args.neighbour_entries and not sqlite:
         parser.error("--neighbour-entries is for SQLite")
     print(f"{args.entries:,} journal entries, {'SQLite' if sqlite else 'PostgreSQL'}")
-    upgrade(database_url)
+    # The first server start migrates the database, with the code it runs (--code).
 
     corpus = Corpus()
     port = free_port()
@@ -250,7 +250,7 @@ def main() -> None:
         insert_sqlite(database_url, args.neighbour_entries, corpus, neighbour_uuid)  # the same language
         print(f"  inserted {args.neighbour_entries:,} entries in another system")
     if sqlite:
-        insert_sqlite(database_url, args.entries, corpus, system_uuid)
+        insert_sqlite(database_url, args.entries, corpus, system_uuid, first_seq=args.neighbour_entries + 1)
     else:
         asyncio.run(insert_postgres(database_url, args.entries, corpus))
     print(f"  inserted {args.entries:,} entries in {time.monotonic() - started:.1f}s")

@@ -19,9 +19,11 @@ PostgreSQL's `ts_rank()` over the stored `search_vector` (term frequency; withou
 less); ties go newest first. `ts_rank` must read and decompress each match's vector, about 5 µs a row: a word in
 all of 50,000 entries took 230 ms to rank. So PostgreSQL ranks the newest POSTGRES_CANDIDATES matches of the
 query and filters (every match, unless a query matches more entries than that); SQLite's bm25 over FTS5 ranks every
-match (160 ms for a word in all of 50,000 entries), and limiting it the same way made SQLite's planner slower. Ranked results cannot page by a keyset on created_at, so a search's
-cursor carries an offset (see `SearchCursor`), reaching at most the first MAX_RESULTS matches: a search is for
-finding the best few entries, and a refinement of the query is the way past that.
+match of the system (160 ms for a word in all of 50,000 entries), and limiting it the same way made SQLite's planner
+slower. On SQLite the index also holds each entry's system as a token, so other systems' journals cost nothing.
+Ranked results cannot page by a keyset on created_at, so a search's cursor carries an offset (see `SearchCursor`),
+reaching at most the first MAX_RESULTS matches: a search is for finding the best few entries, and a refinement of
+the query is the way past that.
 """
 
 from __future__ import annotations

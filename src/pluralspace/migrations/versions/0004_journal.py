@@ -14,7 +14,8 @@ Full-text search objects differ per engine (see pluralspace.journal.models and .
   Alembic's autogenerate lists `journal_fts` and its shadow tables (`journal_fts_data`, `_idx`, `_docsize`,
   `_config`) as tables the models lack; a comparison must leave out names starting with `journal_fts`.
   SQLite drops a table's triggers with the table, so a later batch migration (copy and move) of
-  `journal_entries` must create the triggers again (`create_sqlite_search()` below) and rebuild the index.
+  `journal_entries` must create the triggers again and rebuild the index: since 0009 with that migration's
+  `create_sqlite_search()`, which also indexes each entry's system.
 """
 
 from __future__ import annotations
