@@ -57,7 +57,8 @@ async def principal_for_token(request: Request, token: str) -> Principal:
     return principal
 
 
-def _check_scopes(principal: Principal, required: list[str]) -> None:
+def check_scopes(principal: Principal, required: list[str] | tuple[str, ...]) -> None:
+    """403 INSUFFICIENT_SCOPE naming the scopes the principal lacks, if any."""
     missing = [scope for scope in required if not principal.holds(scope)]
     if missing:
         raise InsufficientScope(required=missing, granted=list(principal.granted))
@@ -69,7 +70,7 @@ async def _required(request: Request, security_scopes: SecurityScopes,
     if token is None:
         raise Unauthenticated("This needs a token: `Authorization: Bearer <token>`.")
     principal = await principal_for_token(request, token)
-    _check_scopes(principal, security_scopes.scopes)
+    check_scopes(principal, security_scopes.scopes)
     return principal
 
 
@@ -79,7 +80,7 @@ async def _optional(request: Request, security_scopes: SecurityScopes,
     if token is None:
         return None
     principal = await principal_for_token(request, token)
-    _check_scopes(principal, security_scopes.scopes)
+    check_scopes(principal, security_scopes.scopes)
     return principal
 
 

@@ -7,9 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from ..auth.dependencies import Requires
+from ..auth.dependencies import Requires, check_scopes
 from ..auth.principal import Principal
-from ..kit.errors import InsufficientScope
 from ..kit.openapi import errors
 from ..kit.timeutil import utcnow
 from ..state import app_state
@@ -33,9 +32,7 @@ async def export_system(principal: Annotated[Principal, Requires("system:read")]
                         ) -> StreamingResponse:
     database = app_state(request).database
     if format == "pluralkit":
-        missing = [scope for scope in service.PLURALKIT_NEEDS if not principal.holds(scope)]
-        if missing:
-            raise InsufficientScope(required=missing, granted=list(principal.granted))
+        check_scopes(principal, service.PLURALKIT_NEEDS)
         body = service.pluralkit_file(database, principal)
     else:
         body = service.pluralspace_file(database, principal)

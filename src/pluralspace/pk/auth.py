@@ -13,9 +13,9 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from ..auth.dependencies import bearer_token, principal_for_token
+from ..auth.dependencies import bearer_token, check_scopes, principal_for_token
 from ..auth.principal import Principal
-from ..kit.errors import InsufficientScope, Unauthenticated
+from ..kit.errors import Unauthenticated
 
 
 async def _principal(request: Request) -> Principal | None:
@@ -27,8 +27,7 @@ async def _principal(request: Request) -> Principal | None:
 
 
 def _checked(principal: Principal, scope: str) -> Principal:
-    if not principal.holds(scope):
-        raise InsufficientScope(required=[scope], granted=list(principal.granted))
+    check_scopes(principal, [scope])
     return principal
 
 
