@@ -34,7 +34,7 @@ def _register_page(request: Request, status: int = 200, error: str | None = None
                            email=email, system_name=system_name)
 
 
-async def _signed_in_as(request: Request, form_path: str, session_token: str, next_path: str) -> Response:
+def _signed_in_as(request: Request, form_path: str, session_token: str, next_path: str) -> Response:
     response = protect(RedirectResponse(next_path, status_code=303))
     set_session_cookie(response, app_state(request).settings, session_token)
     forget_form_nonce(response, form_path)
@@ -60,7 +60,7 @@ async def login_submit(request: Request) -> Response:
         response = _login_page(request, next_path, error.status, error.message, email)
         response.headers.update(error.headers)
         return response
-    return await _signed_in_as(request, "/login", pair.access_token, next_path)
+    return _signed_in_as(request, "/login", pair.access_token, next_path)
 
 
 @router.get("/register")
@@ -88,7 +88,7 @@ async def register_submit(request: Request) -> Response:
         return _register_page(request, 422, form_problem(invalid), email, system_name)
     except ApiError as error:  # taken email (409), registration closed (403), throttled (429)
         return _register_page(request, error.status, error.message, email, system_name)
-    return await _signed_in_as(request, "/register", pair.access_token, "/")
+    return _signed_in_as(request, "/register", pair.access_token, "/")
 
 
 @router.post("/logout")

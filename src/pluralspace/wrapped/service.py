@@ -68,10 +68,8 @@ class Period:
 
 def get_wrapped(session: Session, sid: str, viewer: Principal | None, period: Period,
                 now: datetime | None = None) -> WrappedOut:
-    access = read_access(session, sid, viewer)
-    access.require_area("wrapped")
+    access, zone = _recaps_of(session, sid, viewer)
     now = now or utcnow()
-    zone = ZoneInfo(access.system.timezone)
     start, end = period.bounds(zone)
     if start > now:
         raise NotFound("This period has not begun.")
@@ -89,10 +87,8 @@ def get_wrapped(session: Session, sid: str, viewer: Principal | None, period: Pe
 def list_periods(session: Session, sid: str, viewer: Principal | None, now: datetime | None = None) -> WrappedIndex:
     """Every month and year from the system's beginning (its creation, or its oldest front when an import brought
     older history) to now, newest first, each year after its months."""
-    access = read_access(session, sid, viewer)
-    access.require_area("wrapped")
+    access, zone = _recaps_of(session, sid, viewer)
     now = now or utcnow()
-    zone = ZoneInfo(access.system.timezone)
     oldest_front = session.execute(select(func.min(Front.started_at))
                                    .where(Front.system_uuid == access.system_uuid)).scalar()
     first = min(filter(None, [access.system.created_at, oldest_front])).astimezone(zone)
@@ -105,6 +101,13 @@ def list_periods(session: Session, sid: str, viewer: Principal | None, now: date
             periods.append(Period(year, None).out(zone, now))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return WrappedIndex(periods=periods)
+
+
+def _recaps_of(session: Session, sid: str, viewer: Principal | None) -> tuple[Access, ZoneInfo]:
+    """The system whose recaps the viewer may see (403 when its `wrapped` setting keeps them private), and its zone."""
+    access = read_access(session, sid, viewer)
+    access.require_area("wrapped")
+    return access, ZoneInfo(access.system.timezone)
 
 
 # --- fronting ----------------------------------------------------------------------------------------------------
