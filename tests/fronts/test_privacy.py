@@ -1,13 +1,6 @@
 """Members hidden from a viewer do not exist in the front history that viewer sees (contract §8 "Privacy").
 
-One history, minutes after BASE (S: a public member, H: a member whose visibility is private):
-
-    S  [0, 30)   [50, now)
-    H      [10, 20)   [30, 40)  [45, 60)
-
-The owner sees every change point. Anyone else sees the history of S alone: switches at 50 (S), 30 (nobody: S
-stopped, H's start at the same time does not count) and 0 (S); the changes at 10, 20, 40, 45 and 60 are H's alone
-and are no switches for them.
+The history is HIDDEN_HISTORY (tests/fronts/common.py).
 """
 
 from __future__ import annotations
@@ -17,27 +10,17 @@ import uuid
 import pytest
 
 from ..helpers import answer, data
-from .common import at, front, member
-
-OWNER_SWITCHES = [(60, ["S"]), (50, ["H", "S"]), (45, ["H"]), (40, []), (30, ["H"]), (20, ["S"]), (10, ["S", "H"]),
-                  (0, ["S"])]
-PUBLIC_SWITCHES = [(50, ["S"]), (30, []), (0, ["S"])]
+from .common import OWNER_SWITCHES, PUBLIC_SWITCHES, at, front, hidden_history, member
 
 
 @pytest.fixture(scope="module")
 def history(server):
     api = server.api()
     owner, stranger = api.register(), api.register()
-    token = owner.session
-    data(api.patch("/api/v1/systems/@me", token, json={"privacy": {"front": "public", "front_history": "public"}}))
-    shown = member(api, token, "Shown", privacy={"visibility": "public", "name": "public"})
-    hidden = member(api, token, "Hidden Marker")
-    fronts = [front(api, token, shown["id"], 0, 30), front(api, token, shown["id"], 50)]
-    hidden_fronts = [front(api, token, hidden["id"], start, end, comment="hidden marker")
-                     for start, end in ((10, 20), (30, 40), (45, 60))]
+    members, fronts = hidden_history(api, owner.session)
     viewers = {"anonymous": None, "another account": stranger.session,
                "another account's token": api.pat(stranger, "fronts:read")}
-    yield api, owner, viewers, {"S": shown, "H": hidden}, fronts, hidden_fronts
+    yield api, owner, viewers, members, fronts["S"], fronts["H"]
     api.close()
 
 
@@ -48,7 +31,7 @@ def _switches(members: dict, expected: list[tuple[int, list[str]]]) -> list[dict
 
 def _hidden_strings(members: dict, hidden_fronts: list[dict]) -> list[str]:
     hidden = members["H"]
-    return [hidden["id"], hidden["uuid"], "Hidden Marker", "hidden marker", *(f["id"] for f in hidden_fronts)]
+    return [hidden["id"], hidden["uuid"], "Hidden Marker", "H marker", *(f["id"] for f in hidden_fronts)]
 
 
 def test_the_owner_sees_every_front_and_switch(history):
@@ -57,7 +40,7 @@ def test_the_owner_sees_every_front_and_switch(history):
     assert len(data(api.get(f"{base}/fronts", owner.session))) == len(fronts) + len(hidden_fronts)
     assert {f["member_id"] for f in data(api.get(f"{base}/fronters", owner.session))} == {members["S"]["id"]}
     assert data(api.get(f"{base}/switches", owner.session)) == _switches(members, OWNER_SWITCHES)
-    assert data(api.get(f"{base}/fronts/{hidden_fronts[0]['id']}", owner.session))["comment"] == "hidden marker"
+    assert data(api.get(f"{base}/fronts/{hidden_fronts[0]['id']}", owner.session))["comment"] == "H marker"
 
 
 def test_other_viewers_see_the_history_as_if_hidden_members_did_not_exist(history):
