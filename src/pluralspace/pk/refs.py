@@ -20,8 +20,8 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..kit.ids import normalize_short_id, parse_uuid
 from ..auth.principal import Principal
+from ..kit.ids import normalize_short_id, parse_uuid
 from ..members.models import Member
 from ..systems.access import read_access
 from ..systems.service import ME
