@@ -260,6 +260,10 @@ def patch_me_call(world: World) -> Call:
     return Call("PATCH", "/api/v1/me", {"current_password": PASSWORD, "email": new_email()})
 
 
+def delete_me_call(world: World) -> Call:
+    return Call("DELETE", "/api/v1/me", {"current_password": PASSWORD})
+
+
 def owner_email_changed(world: World, call: Call, response: httpx.Response) -> None:
     assert data(response)["email"] == call.json["email"]
     assert data(world.owner_get("/api/v1/me"))["email"] == call.json["email"]
@@ -943,7 +947,7 @@ ROWS: list[Row] = [
         as_other=is_other_account),
     Row("PATCH", "/api/v1/me", ACCOUNT, False, patch_me_call, check=owner_email_changed,
         as_other=only_other_email_changed, unchanged=owner_email_unchanged),
-    Row("DELETE", "/api/v1/me", ACCOUNT, False, simple("DELETE", "/api/v1/me"), 204, check=owner_deleted,
+    Row("DELETE", "/api/v1/me", ACCOUNT, False, delete_me_call, 204, check=owner_deleted,
         as_other=only_other_deleted, unchanged=owner_still_signed_in, fresh="account"),
     Row("GET", "/api/v1/me/security-log", ACCOUNT, False, simple("GET", "/api/v1/me/security-log?limit=200"),
         check=owner_security_log, as_other=other_security_log),

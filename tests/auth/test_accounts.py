@@ -165,7 +165,7 @@ def test_email_change_keeps_uniqueness(api):
 def test_deleting_the_account_removes_everything(api):
     account = api.register()
     pat = api.pat(account, "system:read")
-    assert api.delete("/api/v1/me", account.session).status_code == 204
+    assert api.delete("/api/v1/me", account.session, json={"current_password": PASSWORD}).status_code == 204
     error(api.get("/api/v1/systems/@me", pat), 401, "UNAUTHENTICATED")
     error(api.get(f"/api/v1/systems/{account.system_id}"), 404, "NOT_FOUND")
     error(api.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}),
