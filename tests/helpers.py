@@ -151,3 +151,20 @@ def at_once(*calls) -> None:
         thread.join()
     if failures:
         raise failures[0]
+
+
+def served_routes(app) -> list:
+    """Every route the app serves, included routers flattened: objects with `path` (the full path), `methods`
+    (None for a mount) and, for API routes, `route.dependant`."""
+    from fastapi import routing
+
+    if hasattr(routing, "iter_route_contexts"):  # FastAPI that includes routers lazily
+        return list(routing.iter_route_contexts(app.routes))
+    return [_Served(route) for route in app.routes]
+
+
+class _Served:
+    """An older FastAPI's route, shaped like the route contexts of a newer one."""
+
+    def __init__(self, route) -> None:
+        self.route, self.path, self.methods = route, route.path, getattr(route, "methods", None)

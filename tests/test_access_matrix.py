@@ -26,7 +26,7 @@ from pluralspace.pk.v1 import router as pk_v1_router
 from pluralspace.pk.v2 import router as pk_v2_router
 
 from .conftest import RunningServer, base_settings
-from .helpers import PASSWORD, Account, Api, data, error
+from .helpers import PASSWORD, Account, Api, data, error, served_routes
 
 # The contract's scopes (API.md section 2); `account` is held by login sessions only and is never grantable.
 GRANTABLE = sorted([
@@ -1110,14 +1110,8 @@ def assert_unauthenticated(response: httpx.Response) -> None:
 
 def app_routes(app) -> set[tuple[str, str]]:
     """(method, path) of every route the app serves, included routers flattened (HEAD follows GET)."""
-    from fastapi import routing
-
-    if hasattr(routing, "iter_route_contexts"):  # FastAPI that includes routers lazily
-        routes = list(routing.iter_route_contexts(app.routes))
-    else:
-        routes = list(app.routes)
     found: set[tuple[str, str]] = set()
-    for route in routes:
+    for route in served_routes(app):
         methods = getattr(route, "methods", None)
         if methods is None:  # a mount or a websocket: a row must name it with method "*"
             found.add(("*", route.path))

@@ -46,6 +46,8 @@ def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..200.")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512, description="Cursor from the previous page.")] = None,
 ) -> PageRequest:
+    if cursor is not None:
+        _signed_payload(cursor)  # a forged cursor is refused here, before the route looks anything up
     return PageRequest(limit=limit, cursor=cursor)
 
 
@@ -78,18 +80,26 @@ def encode_cursor(values: tuple) -> str:
     return f"{payload}.{_signature(payload)}"
 
 
-def decode_cursor(cursor: str, width: int) -> tuple:
-    not_ours = ValidationFailed.field("cursor", "is not a cursor this server issued")
+def _not_ours() -> ValidationFailed:
+    return ValidationFailed.field("cursor", "is not a cursor this server issued")
+
+
+def _signed_payload(cursor: str) -> str:
     payload, _, signature = cursor.partition(".")
     if not hmac.compare_digest(signature.encode(), _signature(payload).encode()):
-        raise not_ours
+        raise _not_ours()
+    return payload
+
+
+def decode_cursor(cursor: str, width: int) -> tuple:
+    payload = _signed_payload(cursor)
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         values = tuple(_decode_value(v) for v in json.loads(raw))
     except (ValueError, TypeError, KeyError):  # signed by this server, so only after a change of format
-        raise not_ours from None
+        raise _not_ours() from None
     if len(values) != width:
-        raise not_ours
+        raise _not_ours()
     return values
 
 
