@@ -168,4 +168,3 @@ def at_once(*calls) -> None:
         thread.join()
     if failures:
         raise failures[0]
-
