@@ -157,6 +157,14 @@ def test_privacy_for_other_viewers(v2, api, owner):
     assert ok(v2("GET", "/systems/@me/settings", token))["timezone"] == "UTC"
 
 
+def test_settings_patch_answers_with_the_new_time_zone(v2, owner):
+    _, token = owner
+    assert ok(v2("PATCH", "/systems/@me/settings", token, json={"timezone": "Europe/Berlin"}))["timezone"] \
+        == "Europe/Berlin"
+    assert ok(v2("GET", "/systems/@me/settings", token))["timezone"] == "Europe/Berlin"
+    ok(v2("PATCH", "/systems/@me/settings", token, json={"timezone": "UTC"}))
+
+
 def test_groups_with_members_and_membership(v2, owner):
     _, token = owner
     alice = ok(v2("POST", "/members", token, json={"name": "Alice"}))
