@@ -41,14 +41,17 @@ TOP_COFRONTS = 5
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _EPOCH_MICROS = {
-    # SQLite keeps UTC datetimes as text 'YYYY-MM-DD HH:MM:SS.ffffff' (kit.db.UTCDateTime).
-    "sqlite": "(CAST(strftime('%s', {0}) AS INTEGER) * 1000000 + CAST(substr({0}, 21, 6) AS INTEGER))",
+    # SQLite keeps UTC datetimes as text 'YYYY-MM-DD HH:MM:SS.ffffff' (kit.db.UTCDateTime). Read field by field:
+    # strftime('%s') rounds a time within a millisecond of the next second up to it.
+    "sqlite": ("(CAST(julianday(substr({0}, 1, 10)) - 2440587.5 AS INTEGER) * 86400000000"
+               " + CAST(substr({0}, 12, 2) AS INTEGER) * 3600000000 + CAST(substr({0}, 15, 2) AS INTEGER) * 60000000"
+               " + CAST(substr({0}, 18, 2) AS INTEGER) * 1000000 + CAST(substr({0}, 21, 6) AS INTEGER))"),
     "postgresql": "CAST(EXTRACT(EPOCH FROM {0}) * 1000000 AS BIGINT)",
 }
 
 STATEMENT = """
 WITH counted(member_uuid, position, h1, h2) AS (VALUES {counted}),
-pieces AS (
+pieces AS MATERIALIZED (
     SELECT counted.position AS m, counted.h1 AS h1, counted.h2 AS h2, {started} AS s0, {ended} AS e0
     FROM fronts JOIN counted ON counted.member_uuid = fronts.member_uuid
     WHERE fronts.system_uuid = :system AND fronts.started_at < :until AND fronts.started_at >= :floor
@@ -59,19 +62,19 @@ live AS (
            CASE WHEN e0 IS NOT NULL AND e0 < :u THEN e0 ELSE :u END AS e
     FROM pieces
 ),
-clipped AS (SELECT * FROM live WHERE e > s),
-events AS (
+clipped AS MATERIALIZED (SELECT * FROM live WHERE e > s),
+events AS MATERIALIZED (
     SELECT s AS t, m, 1 AS d, h1, h2, CASE WHEN s0 >= :s THEN 1 ELSE 0 END AS is_real FROM clipped
     UNION ALL
     SELECT e AS t, m, -1 AS d, -h1, -h2, CASE WHEN e0 IS NOT NULL AND e0 < :u THEN 1 ELSE 0 END FROM clipped
 ),
 points AS (SELECT t, SUM(d) AS net, SUM(h1) AS n1, SUM(h2) AS n2 FROM events GROUP BY t),
-running AS (
+running AS MATERIALIZED (
     SELECT t, SUM(net) OVER w AS c, SUM(n1) OVER w AS k1, SUM(n2) OVER w AS k2,
            LEAD(t) OVER (ORDER BY t) AS next_t
     FROM points WINDOW w AS (ORDER BY t ROWS UNBOUNDED PRECEDING)
 ),
-covered AS (
+covered AS MATERIALIZED (
     SELECT t, next_t, (t - :s) / {quarter} AS first_q, (next_t - 1 - :s) / {quarter} AS last_q
     FROM running WHERE c > 0
 )
@@ -186,24 +189,29 @@ def _fronting_at(session: Session, system_uuid: uuid.UUID, counted: list[Counted
 
 def spread(buckets: dict[int, tuple[int, int]], start: datetime, until: datetime, zone: ZoneInfo
            ) -> tuple[list[int], list[int]]:
-    """Microseconds per local weekday and hour from the per-quarter-hour rows of the statement."""
+    """Microseconds per local weekday and hour from the per-quarter-hour rows of the statement.
+
+    `start` is a local midnight; a quarter's local minute of the week is its distance from `start` plus how much
+    the zone's offset has changed since (the offset is looked up once a day, and per quarter on days it changes).
+    """
     by_weekday, by_hour = [0] * 7, [0] * 24
-    count = -(-micros(until) + micros(start)) // QUARTER
-    whole = 0
-    offset_until = -1
-    offset = timedelta(0)
+    count = -(-(micros(until) - micros(start)) // QUARTER)
+    first_offset = start.astimezone(zone).utcoffset()
+    first_minute = start.astimezone(zone).weekday() * 1440
+    whole, checked_until, shift = 0, -1, 0
     for quarter in range(count):
         part, change = buckets.get(quarter, (0, 0))
         whole += change
         fronted = part + whole * QUARTER
         if not fronted:
             continue
-        moment = start + timedelta(microseconds=quarter * QUARTER)
-        if quarter > offset_until:  # a time zone's offset changes at most once a day
+        if quarter > checked_until:  # a time zone's offset changes at most once a day
+            moment = start + timedelta(minutes=15 * quarter)
             offset = moment.astimezone(zone).utcoffset()
-            same_tomorrow = (moment + timedelta(days=1)).astimezone(zone).utcoffset() == offset
-            offset_until = quarter + (96 if same_tomorrow else 0)
-        local = moment + offset
-        by_weekday[local.weekday()] += fronted
-        by_hour[local.hour] += fronted
+            shift = (offset - first_offset) // timedelta(minutes=1)
+            unchanged = (moment + timedelta(days=1)).astimezone(zone).utcoffset() == offset
+            checked_until = quarter + (95 if unchanged else 0)
+        minute_of_week = (first_minute + 15 * quarter + shift) % 10080
+        by_weekday[minute_of_week // 1440] += fronted
+        by_hour[minute_of_week // 60 % 24] += fronted
     return by_weekday, by_hour
