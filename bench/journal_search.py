@@ -24,7 +24,8 @@ With --neighbour-entries N, a second account's system gets N entries of the same
 measured system's searches then show what other journals on the server cost them.
 
 Run:  python -m bench.journal_search [--entries 50000] [--queries 100] [--database-url URL]
-      [--neighbour-entries N] [--code <git ref>]
+      [--neighbour-entries N] [--code <git ref>] [--reuse]
+--reuse measures the database a previous run left (its first account), without inserting anything.
 Without --database-url the database is SQLite in bench/.data/journal/. With a PostgreSQL URL that database is used
 as given (it is migrated to head; use a scratch database).
 """
@@ -225,6 +226,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a fresh SQLite file in --data-dir")
     parser.add_argument("--neighbour-entries", type=int, default=0, help="entries of another system")
     parser.add_argument("--code", default="worktree", help="git ref of the app code the servers run, or `worktree`")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database a previous run left (same --database-url or --data-dir)")
     args = parser.parse_args()
     code, src = code_snapshot(args.code)
     print(f"app code: {code}")
@@ -232,7 +235,7 @@ def main() -> None:
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     sqlite = args.database_url is None or make_url(args.database_url).get_backend_name() == "sqlite"
-    if args.database_url is None:
+    if args.database_url is None and not args.reuse:
         for name in ("pluralspace.db", "pluralspace.db-wal", "pluralspace.db-shm"):
             (data_dir / name).unlink(missing_ok=True)
     database_url = args.database_url or f"sqlite:///{data_dir / 'pluralspace.db'}"
@@ -241,6 +244,9 @@ def main() -> None:
     # The first server start migrates the database, with the code it runs (--code).
 
     corpus = Corpus()
+    if args.reuse:
+        measure(data_dir, env, corpus, args.queries, reused_token(data_dir, env))
+        return
     port = free_port()
     with real_server(data_dir, port, rate_limit=False, extra_env=env) as server:
         server.wait_ready()
@@ -258,13 +264,30 @@ def main() -> None:
     else:
         asyncio.run(insert_postgres(database_url, args.entries, corpus, system_uuid))
     print(f"  inserted {args.entries:,} entries in {time.monotonic() - started:.1f}s")
+    measure(data_dir, env, corpus, args.queries, pat)
 
+
+def reused_token(data_dir: Path, env: dict) -> str:
+    """A new journal:read token of the measured account of a previous run (the first account it registered)."""
+    engine = null_pool_engine(env["PLURALSPACE_DATABASE_URL"])
+    with engine.connect() as connection:
+        email = connection.exec_driver_sql("SELECT email FROM accounts ORDER BY created_at LIMIT 1").scalar_one()
+    engine.dispose()
+    with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
+        server.wait_ready()
+        session = call(server.url, "POST", "/api/v1/auth/login",
+                       body={"email": email, "password": PASSWORD})["data"]["access_token"]
+        return call(server.url, "POST", "/api/v1/me/tokens", session,
+                    {"name": "bench", "scopes": ["journal:read"]})["data"]["token"]
+
+
+def measure(data_dir: Path, env: dict, corpus: Corpus, count: int, pat: str) -> None:
     port = free_port()
     with real_server(data_dir, port, rate_limit=False, extra_env=env) as server:
         server.wait_ready()
         base = server.url + "/api/v1/systems/@me/journal"
         first_page = call(base, "GET", "?limit=50", pat)["data"]
-        plan = queries(corpus, args.queries, [e["body"] for e in first_page])
+        plan = queries(corpus, count, [e["body"] for e in first_page])
 
         def search(q: str) -> tuple[float, int]:
             started = time.perf_counter()

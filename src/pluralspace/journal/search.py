@@ -254,14 +254,16 @@ def _score(query: SearchQuery, title: ColumnElement, body: ColumnElement) -> Col
 
 
 def _sqlite_matches(system_uuid: uuid.UUID, query: SearchQuery, conditions: list[ColumnElement]) -> Select:
-    # journal_fts drives (MATCH); the join and the filters read the covering index ix_journal_entries_search_keys,
-    # never the rows themselves. The system's id is a token of its own in the index (migration 0009), so FTS5 steps
-    # through this system's entries only, however common a word is in other journals.
+    # FTS5 finds the matches first (a materialized CTE: otherwise the planner may walk the system's entries newest
+    # first and run the MATCH once per entry); the join and the filters read the covering index
+    # ix_journal_entries_search_keys, never the rows themselves. The system's id is a token of its own in the index
+    # (migration 0009), so FTS5 steps through this system's entries only, however common a word is elsewhere.
     fts = literal_column("journal_fts")
     match = f'system_uuid : "{system_uuid.hex}" AND {{title body}} : ({query.fts5()})'
-    return (select(JournalEntry.id, JournalEntry.created_at).select_from(_fts)
-            .join(JournalEntry, JournalEntry.seq == _fts.c.rowid)
-            .where(fts.op("MATCH")(match), *conditions))
+    found = select(_fts.c.rowid).where(fts.op("MATCH")(match)).cte("fts_matches").prefix_with("MATERIALIZED")
+    return (select(JournalEntry.id, JournalEntry.created_at).select_from(found)
+            .join(JournalEntry, JournalEntry.seq == found.c.rowid)
+            .where(*conditions))
 
 
 def _postgres_matches(query: SearchQuery, conditions: list[ColumnElement]) -> Select:

@@ -7,8 +7,8 @@ Create Date: 2026-12-01 16:00:00.000000
 Search: both engines now index words stemmed by the same algorithm, Martin Porter's English stemmer, and keep
 every word (no stop words), so that `heron` finds `herons` and `run` finds `running` alike on both:
 
-* SQLite: `journal_fts` is rebuilt with the tokenizer `porter unicode61 remove_diacritics 2` (same columns and
-  triggers as 0009). A later batch migration of `journal_entries` must call this module's `create_sqlite_search()`.
+* SQLite: `journal_fts` is rebuilt with the tokenizer `porter unicode61 remove_diacritics 2` and a prefix index of
+  2 and 3 letters (same columns and triggers as 0009). A later batch migration of `journal_entries` must call this module's `create_sqlite_search()`.
 * PostgreSQL: the dictionary `pluralspace_porter` (Snowball's `porter`, no stop words) and the configuration
   `pluralspace_search` (a copy of `simple` whose word tokens go through that dictionary); the trigger function
   fills `search_vector` with it, and every stored vector is recomputed.
@@ -34,13 +34,13 @@ FTS_TRIGGERS = ("journal_entries_fts_delete", "journal_entries_fts_update", "jou
 FTS_COLUMNS = ("title", "body", "system_uuid")
 
 
-def _fts_objects(tokenizer: str) -> list[str]:
+def _fts_objects(options: str) -> list[str]:
     listed = ", ".join(FTS_COLUMNS)
     new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
     old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
     return [
         (f"CREATE VIRTUAL TABLE journal_fts USING fts5({listed}, content='journal_entries', content_rowid='seq', "
-         f"tokenize='{tokenizer}')"),
+         f"{options})"),
         f"""CREATE TRIGGER journal_entries_fts_insert AFTER INSERT ON journal_entries BEGIN
             UPDATE journal_entries SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM journal_entries)
                 WHERE rowid = new.rowid AND new.seq IS NULL;
@@ -57,17 +57,19 @@ def _fts_objects(tokenizer: str) -> list[str]:
     ]
 
 
-def _replace_sqlite_search(tokenizer: str) -> None:
+def _replace_sqlite_search(options: str) -> None:
     for trigger in FTS_TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     op.execute("DROP TABLE IF EXISTS journal_fts")
-    for statement in _fts_objects(tokenizer):
+    for statement in _fts_objects(options):
         op.execute(statement)
     op.execute("INSERT INTO journal_fts(journal_fts) VALUES ('rebuild')")
 
 
 def create_sqlite_search() -> None:
-    _replace_sqlite_search("porter unicode61 remove_diacritics 2")
+    # prefix: the index also holds every word's first 2 and 3 letters, so `ab*` and `abc*` read one list of entries
+    # (seekable to this system's) instead of merging the lists of every indexed word that begins so.
+    _replace_sqlite_search("tokenize='porter unicode61 remove_diacritics 2', prefix='2 3'")
 
 
 # PostgreSQL's parser reads `<script>` as the start of text it skips, drops the words inside HTML tags, and keeps
@@ -216,7 +218,7 @@ def downgrade() -> None:
     _drop_stale_triggers(dialect)
     op.drop_table('wrapped_snapshots')
     if dialect == "sqlite":
-        _replace_sqlite_search("unicode61 remove_diacritics 2")
+        _replace_sqlite_search("tokenize='unicode61 remove_diacritics 2'")
     else:
         op.execute(_postgres_vector_function("simple"))
         _postgres_recompute("simple")
