@@ -3,12 +3,14 @@
 Times are integer microseconds since the epoch inside the statement (exact sums on both engines). The steps:
 
 * `pieces`: the fronts overlapping [start, until) of the members counted (`counted`, an inline table the caller
-  fills: the members the recap is about, each with its position and two random 40-bit keys), clipped to it;
+  fills: the members the recap is about, each with its position and two random 40-bit keys); `clipped`: the same,
+  cut to [start, until) (never empty: a front ends after it starts);
 * `events`: +1 at each piece's start, -1 at its end, flagged `real` when that is the front's own start or end
   inside the period (not a cut made by the period's bounds);
-* `running`: per moment, with window functions, how many members front from it to the next moment (`c`) and the
-  sums of their keys (`k1`, `k2`), which name the set of members fronting: two sets with equal sums of both
-  random 40-bit keys are as good as impossible (about one chance in 2^80 per pair of sets);
+* `running`: per event in time order, with window functions, how many members front from it to the next event
+  (`c`) and the sums of their keys (`k1`, `k2`), which name the set of members fronting: two sets with equal sums
+  of both random 40-bit keys are as good as impossible (about one chance in 2^80 per pair of sets). Events at the
+  same moment leave stretches of no length between them, which are dropped;
 * from these, in one result (a `kind` column tells the rows apart): each member's seconds, sessions and longest
   session; the longest session; the time anyone fronted; the switches (moments where some member's own start or
   end changes who fronts); the five longest co-fronting sets (with the first moment each began, to name their
@@ -41,11 +43,12 @@ TOP_COFRONTS = 5
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _EPOCH_MICROS = {
-    # SQLite keeps UTC datetimes as text 'YYYY-MM-DD HH:MM:SS.ffffff' (kit.db.UTCDateTime). Read field by field:
-    # strftime('%s') rounds a time within a millisecond of the next second up to it.
-    "sqlite": ("(CAST(julianday(substr({0}, 1, 10)) - 2440587.5 AS INTEGER) * 86400000000"
-               " + CAST(substr({0}, 12, 2) AS INTEGER) * 3600000000 + CAST(substr({0}, 15, 2) AS INTEGER) * 60000000"
-               " + CAST(substr({0}, 18, 2) AS INTEGER) * 1000000 + CAST(substr({0}, 21, 6) AS INTEGER))"),
+    # SQLite keeps UTC datetimes as text 'YYYY-MM-DD HH:MM:SS.ffffff' (kit.db.UTCDateTime). julianday() of the
+    # whole seconds is off by at most tens of microseconds (a double of about 2.46 million days), so rounded to the
+    # second it is exact; the microseconds are read as digits. (strftime('%s') rounds a time within a millisecond
+    # of the next second up to it, and is slower.)
+    "sqlite": ("(CAST(round((julianday(substr({0}, 1, 19)) - 2440587.5) * 86400) AS INTEGER) * 1000000"
+               " + CAST(substr({0}, 21, 6) AS INTEGER))"),
     "postgresql": "CAST(EXTRACT(EPOCH FROM {0}) * 1000000 AS BIGINT)",
 }
 
@@ -57,22 +60,21 @@ pieces AS MATERIALIZED (
     WHERE fronts.system_uuid = :system AND fronts.started_at < :until AND fronts.started_at >= :floor
       AND (fronts.ended_at IS NULL OR fronts.ended_at > :start) {open_filter}
 ),
-live AS (
+clipped AS MATERIALIZED (
     SELECT m, h1, h2, s0, e0, CASE WHEN s0 > :s THEN s0 ELSE :s END AS s,
            CASE WHEN e0 IS NOT NULL AND e0 < :u THEN e0 ELSE :u END AS e
     FROM pieces
 ),
-clipped AS MATERIALIZED (SELECT * FROM live WHERE e > s),
 events AS MATERIALIZED (
     SELECT s AS t, m, 1 AS d, h1, h2, CASE WHEN s0 >= :s THEN 1 ELSE 0 END AS is_real FROM clipped
     UNION ALL
     SELECT e AS t, m, -1 AS d, -h1, -h2, CASE WHEN e0 IS NOT NULL AND e0 < :u THEN 1 ELSE 0 END FROM clipped
 ),
-points AS (SELECT t, SUM(d) AS net, SUM(h1) AS n1, SUM(h2) AS n2 FROM events GROUP BY t),
 running AS MATERIALIZED (
-    SELECT t, SUM(net) OVER w AS c, SUM(n1) OVER w AS k1, SUM(n2) OVER w AS k2,
-           LEAD(t) OVER (ORDER BY t) AS next_t
-    FROM points WINDOW w AS (ORDER BY t ROWS UNBOUNDED PRECEDING)
+    SELECT t, next_t, c, k1, k2 FROM (
+        SELECT t, SUM(d) OVER w AS c, SUM(h1) OVER w AS k1, SUM(h2) OVER w AS k2, LEAD(t) OVER w AS next_t
+        FROM events WINDOW w AS (ORDER BY t, d ROWS UNBOUNDED PRECEDING)
+    ) AS steps WHERE next_t > t
 ),
 covered AS MATERIALIZED (
     SELECT t, next_t, (t - :s) / {quarter} AS first_q, (next_t - 1 - :s) / {quarter} AS last_q
