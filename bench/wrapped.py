@@ -66,14 +66,13 @@ def year_of_fronts(count: int, members: list[uuid.UUID], system_uuid: uuid.UUID,
     rows, clock = [], 0.0
     while len(rows) < count:
         clock += rng.uniform(0, 2 * step)
-        who = rng.choice(members)
-        if free[who] > clock:
-            continue
-        length = min(rng.choice([300, 900, 1800, 3600, 14400]) * rng.uniform(0.5, 1), span - clock - 1)
+        who = min(members, key=free.get) if rng.random() < 0.5 else rng.choice(members)
+        start_at = max(clock, free[who])
+        length = min(rng.choice([300, 900, 1800, 3600, 7200]) * rng.uniform(0.5, 1), span - start_at - 1)
         if length <= 0:
             break
-        rows.append((who, clock, clock + length))
-        free[who] = clock + length
+        rows.append((who, start_at, start_at + length))
+        free[who] = start_at + length
     still_open = set(range(len(rows) - 3, len(rows)))
     created = datetime.now(UTC)
     for index, (who, begin, end) in enumerate(rows):
@@ -124,10 +123,23 @@ async def insert_postgres(database_url: str, count: int, system_uuid: uuid.UUID,
 
 
 def mark_stale(database_url: str) -> None:
-    engine = null_pool_engine(database_url)
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE wrapped_snapshots SET stale = :yes"), {"yes": True})
-    engine.dispose()
+    statement, params = text("UPDATE wrapped_snapshots SET stale = :yes"), {"yes": True}
+    if make_url(database_url).get_backend_name() == "sqlite":
+        engine = null_pool_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(statement, params)
+        engine.dispose()
+        return
+
+    async def postgres() -> None:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(async_postgres_url(database_url))
+        async with engine.begin() as connection:
+            await connection.execute(statement, params)
+        await engine.dispose()
+
+    asyncio.run(postgres())
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -190,7 +202,8 @@ def main() -> None:
             computes.append(ms)
             months.append(timed(f"/{year}/6")[0])
         fronting = recap["fronting"]
-        print(f"  the year: {fronting['total_seconds'] / 3600:,.0f} h fronted, {fronting['switch_count']:,} switches, "
+        print(f"  the year: {sum(m['sessions'] for m in fronting['members']):,} fronts, "
+              f"{fronting['total_seconds'] / 3600:,.0f} h fronted, {fronting['switch_count']:,} switches, "
               f"{len(fronting['members'])} members, {len(fronting['top_cofronts'])} co-fronting sets")
         print(f"  compute a year:  {', '.join(f'{ms:.0f}' for ms in computes)} ms (max {max(computes):.0f})")
         print(f"  compute a month: {', '.join(f'{ms:.0f}' for ms in months)} ms (max {max(months):.0f})")

@@ -60,12 +60,12 @@ pieces AS MATERIALIZED (
     WHERE fronts.system_uuid = :system AND fronts.started_at < :until AND fronts.started_at >= :floor
       AND (fronts.ended_at IS NULL OR fronts.ended_at > :start) {open_filter}
 ),
-clipped AS MATERIALIZED (
+clipped AS NOT MATERIALIZED (
     SELECT m, h1, h2, s0, e0, CASE WHEN s0 > :s THEN s0 ELSE :s END AS s,
            CASE WHEN e0 IS NOT NULL AND e0 < :u THEN e0 ELSE :u END AS e
     FROM pieces
 ),
-events AS MATERIALIZED (
+events AS NOT MATERIALIZED (
     SELECT s AS t, m, 1 AS d, h1, h2, CASE WHEN s0 >= :s THEN 1 ELSE 0 END AS is_real FROM clipped
     UNION ALL
     SELECT e AS t, m, -1 AS d, -h1, -h2, CASE WHEN e0 IS NOT NULL AND e0 < :u THEN 1 ELSE 0 END FROM clipped
@@ -76,7 +76,7 @@ running AS MATERIALIZED (
         FROM events WINDOW w AS (ORDER BY t, d ROWS UNBOUNDED PRECEDING)
     ) AS steps WHERE next_t > t
 ),
-covered AS MATERIALIZED (
+covered AS NOT MATERIALIZED (
     SELECT t, next_t, (t - :s) / {quarter} AS first_q, (next_t - 1 - :s) / {quarter} AS last_q
     FROM running WHERE c > 0
 )
