@@ -26,7 +26,7 @@ from alembic import op
 import pluralspace.kit.db
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
