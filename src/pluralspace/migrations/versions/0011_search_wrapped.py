@@ -1,7 +1,7 @@
 """journal search with English stemming; stored Wrapped snapshots, marked stale by triggers
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 16:00:00.000000
 
 Search: both engines now index words stemmed by the same algorithm, Martin Porter's English stemmer, and keep
