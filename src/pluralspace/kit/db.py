@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, Row, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -160,12 +160,22 @@ def create_sqlite_engine(url: str, pool_size: int, bounds: Bounds, synchronous: 
 
 
 def create_postgres_engine(url: str, pool_size: int, bounds: Bounds) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         async_postgres_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
         pool_recycle=1800, pool_timeout=bounds.checkout,
         connect_args={"timeout": bounds.connect,
                       "server_settings": {"statement_timeout": str(int(bounds.statement * 1000))}},
     )
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def skip_closed(dbapi_connection, _record, _proxy) -> None:
+        # A pooled connection whose end the event loop has already seen (the server closed it, a reset, a killed
+        # backend) is swapped for a fresh one before use, at the cost of a flag check (pre-ping would cost a round
+        # trip each time). The pool replaces a connection on DisconnectionError.
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the pooled connection was closed")
+
+    return engine
 
 
 def _unit_of_work(connection, fn: Callable[..., R], args: tuple) -> R:
@@ -509,7 +519,7 @@ def sqlite_file_problem(url: str) -> str | None:
     database = make_url(url).database
     if not database or database == ":memory:":
         return None
-    path = Path(database)
+    path = Path(database.removeprefix("file:").split("?", 1)[0])  # a plain path, or a URI filename (uri=true)
     folder = path.parent
     try:
         stats = os.statvfs(folder)

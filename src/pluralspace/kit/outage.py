@@ -24,8 +24,11 @@ class Outage:
         self.cause = ""
         self.started_at = 0.0
         self.last_failure_at = 0.0
-        self._told_at = 0.0
-        self._told_failures = 0
+        self._causes: set[str] = set()  # seen during this outage: told once each, however often they alternate
+        self._told_at = -SUMMARY_EVERY_SECONDS
+        self._told_this_outage = False
+        self._untold = 0  # failures not yet in a log line
+        self._recovered_at = -SUMMARY_EVERY_SECONDS
         metrics.dependency_up(dependency, True)
 
     @property
@@ -35,29 +38,42 @@ class Outage:
     def failed(self, cause: str) -> None:
         now = time.monotonic()
         self.failures += 1
+        self._untold += 1
         self.last_failure_at = now
         metrics.dependency_failed(self.dependency)
         if self.failures == 1:
-            self.started_at, self.cause = now, cause
+            self.started_at, self.cause, self._causes, self._told_this_outage = now, cause, {cause}, False
             metrics.dependency_up(self.dependency, False)
-            self._tell(now, "%s unavailable: %s", self.dependency, cause)
-        elif cause != self.cause:
+            # A fault that returns soon after the last one ended (a flapping dependency, backends killed one by
+            # one) is counted into the next summary rather than told twice each time.
+            if now - self._recovered_at >= SUMMARY_EVERY_SECONDS:
+                self._tell(now, "%s unavailable: %s", self.dependency, cause)
+        elif cause not in self._causes:
             self.cause = cause
+            self._causes.add(cause)
             self._tell(now, "%s still unavailable, now: %s (%d failures so far)", self.dependency, cause,
                        self.failures)
-        elif now - self._told_at >= SUMMARY_EVERY_SECONDS:
-            self._tell(now, "%s still unavailable: %s (%d failures in the last %.0f s)", self.dependency, cause,
-                       self.failures - self._told_failures, now - self._told_at)
+        self._summarise_if_due(now)
 
     def recovered(self) -> None:
         """Called on every success, so it costs one comparison while nothing is wrong."""
         if not self.failures:
             return
-        self._log.warning("%s available again after %.1f s (%d failures)", self.dependency,
-                          time.monotonic() - self.started_at, self.failures)
+        now = time.monotonic()
+        self._summarise_if_due(now)
+        if self._told_this_outage:
+            self._log.warning("%s available again after %.1f s (%d failures)", self.dependency,
+                              now - self.started_at, self.failures)
+            self._untold = 0
         self.failures = 0
+        self._recovered_at = now
         metrics.dependency_up(self.dependency, True)
+
+    def _summarise_if_due(self, now: float) -> None:
+        if self._untold and now - self._told_at >= SUMMARY_EVERY_SECONDS:
+            self._tell(now, "%s unavailable at times: %d failures in the last %.0f s, the last: %s", self.dependency,
+                       self._untold, now - self._told_at, self.cause)
 
     def _tell(self, now: float, message: str, *args: object) -> None:
         self._log.warning(message, *args)
-        self._told_at, self._told_failures = now, self.failures
+        self._told_at, self._told_this_outage, self._untold = now, True, 0

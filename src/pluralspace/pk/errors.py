@@ -31,6 +31,7 @@ from ..kit.errors import (
     PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
+    StorageFull,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -192,7 +193,7 @@ def _generic_message(exc: ApiError) -> str:
         return MISSING_PERMISSIONS
     if isinstance(exc, MalformedBody):
         return BAD_REQUEST
-    if isinstance(exc, (PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, NotFound)):
+    if isinstance(exc, (PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, StorageFull, NotFound)):
         return f"{exc.status}: {exc.message}"
     if exc.status >= 500:
         return "500: Internal Server Error"
