@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from ..config import Settings, ensure_data_dir
-from ..kit.db import Database, database_fault, fault_cause, is_sqlite
+from ..kit.db import SQLITE_SYNCHRONOUS, Database, database_fault, fault_cause, is_sqlite
+from ..kit.logs import LOG_FORMATS
 
 
 class CannotStart(Exception):
@@ -21,6 +22,10 @@ def check_and_migrate(settings: Settings) -> None:
     """The data dir and the database can take writes; migrations are applied. Raises CannotStart."""
     from ..migrate import upgrade
 
+    if settings.log_format not in LOG_FORMATS:
+        raise CannotStart(f"PLURALSPACE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    if settings.sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+        raise CannotStart(f"PLURALSPACE_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
     data_dir = settings.data_dir.resolve()
     _check_writable_folder(data_dir, "data dir", create=True)
     url = settings.resolved_database_url
