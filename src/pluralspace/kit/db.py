@@ -367,9 +367,6 @@ class Database:
         finally:
             await connection.close()
 
-    async def ping(self) -> bool:
-        return await self.readiness() is None
-
     async def readiness(self) -> ApiError | None:
         """What keeps this server from serving (503 for /ready), or None; answered within READY_TIMEOUT."""
         probe = asyncio.ensure_future(self.read(self._storage_read_only))
