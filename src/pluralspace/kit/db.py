@@ -212,7 +212,8 @@ class Database:
 
     async def read(self, fn: Callable[..., R], *args: Any, timeout: float | None = None) -> R:
         """Runs `fn(session, *args)` in a read transaction. `timeout` replaces the statement bound, for the rare
-        work that is known to be long (an import, a rebuild); the default suits a request."""
+        work that is known to be long (an import, a rebuild); the default suits a request. (Only PostgreSQL cuts a
+        unit of work short; on SQLite the bound is how long a file lock held elsewhere is waited for.)"""
         seconds = timeout or self.bounds.statement
         return await self._answer(lambda: self._run(fn, args, write=False, seconds=seconds), retry=True)
 
@@ -228,11 +229,15 @@ class Database:
         return await self._answer(lambda: self._run(fn, args, write=True, seconds=seconds), write=True)
 
     async def _take_write_lock(self) -> None:
+        # SQLite's writes queue here, one at a time. The writer ahead may itself wait up to the statement bound for
+        # a file lock held elsewhere; a turn that takes longer than that plus the pool bound means writing is stuck
+        # (a stalled disk) or hopelessly behind, and the caller gets a 503 with Retry-After instead of a hang.
+        bound = self.bounds.checkout + self.bounds.statement
         try:
-            async with asyncio.timeout(self.bounds.checkout):
+            async with asyncio.timeout(bound):
                 await self._write_lock.acquire()
         except TimeoutError:
-            raise DatabaseTimeout(f"no turn to write within {self.bounds.checkout:g} s") from None
+            raise DatabaseTimeout(f"no turn to write within {bound:g} s") from None
 
     async def lookup(self, statement: Executable, params: dict[str, Any]) -> Row | None:
         """The one row (or none) a prebuilt, uniquely indexed statement selects; see the module docstring."""
