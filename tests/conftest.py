@@ -129,7 +129,7 @@ def base_settings(backend: Backend) -> Settings:
     return Settings(data_dir=backend.data_dir, database_url=backend.database_url, rate_limit_read=1_000_000,
                     rate_limit_write=1_000_000, login_failures_per_ip=1_000_000, login_failures_per_account=5,
                     usage_flush_seconds=0.2, argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
-                    redis_timeout=1.0, sqlite_synchronous="normal", db_pool_timeout=30.0, db_statement_timeout=10.0)
+                    redis_timeout=1.0, sqlite_synchronous="normal", db_pool_timeout=30.0, db_statement_timeout=30.0)
 
 
 @pytest.fixture(scope="session")

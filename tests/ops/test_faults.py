@@ -24,7 +24,7 @@ from ..faultproxy import FaultProxy
 from ..helpers import data, error
 
 BOUND = 1.0  # each of the connect, pool and statement bounds of the servers below
-SLACK = 2.0  # a loaded test machine answers late; a hang would be minutes, not seconds
+SLACK = 3.0  # a loaded test machine answers late; a hang would be minutes, not seconds
 FAST = dict(db_connect_timeout=BOUND, db_pool_timeout=BOUND, db_statement_timeout=BOUND, db_pool_size=2)
 postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
