@@ -123,8 +123,8 @@ def base_settings(backend: Backend) -> Settings:
     # Redis gets a generous timeout: several servers share this process and its GIL, and a stall past the default
     # would move counting in-process (tests/ops/test_faults.py sets short bounds where it means to). SQLite skips the
     # fsync per commit that the default pays for power-loss durability, which no test here can observe; the
-    # servers that tests start with `pluralspace serve` run the default. The database bounds are long, as they were
-    # before they became settings: racing tests queue many writes on a machine that may be busy, and a 503 there
+    # servers that tests start with `pluralspace serve` run the default. The database bounds are long (as the pool
+    # wait was before it became a setting): racing tests queue many writes on a busy machine, and a 503 there
     # would be the bound working, not a bug (the bounds' own tests set them short).
     return Settings(data_dir=backend.data_dir, database_url=backend.database_url, rate_limit_read=1_000_000,
                     rate_limit_write=1_000_000, login_failures_per_ip=1_000_000, login_failures_per_account=5,
