@@ -278,7 +278,7 @@ def test_a_silent_redis_costs_a_few_milliseconds_and_limits_go_on_in_process(mak
     proxy = FaultProxy(target.host or "127.0.0.1", target.port or 6379)
     try:
         redis_url = f"redis://127.0.0.1:{proxy.port}/{target.database or 0}"
-        budget, timeout = 12, 0.25
+        budget, timeout = 12, 0.5
         # A short timeout, though not the default's: this process hosts several servers, and a stall here must not
         # pass for a Redis fault before the test makes one.
         api = make_server(redis_url=redis_url, redis_timeout=timeout, redis_retry_seconds=0.5,
