@@ -20,7 +20,7 @@ from .groups.router import router as groups_router
 from .journal.router import router as journal_router
 from .kit import handlers
 from .kit.crypto import Passwords
-from .kit.db import Database
+from .kit.db import database_for
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
 from .members.router import router as members_router
@@ -69,8 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or settings_from_env()
     ensure_data_dir(settings.data_dir)
     settings = settings.with_secret()
-    database = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
-    limiter = create_limiter(settings.redis_url)
+    database = database_for(settings)
+    limiter = create_limiter(settings.redis_url, settings.redis_timeout, settings.redis_retry_seconds)
     usage = UsageRecorder(database, settings.usage_flush_seconds)
     passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import logging.config
 import os
 import tempfile
 from pathlib import Path
@@ -25,13 +26,23 @@ def _prepare():
     return settings
 
 
+def _checked_and_migrated():
+    """Settings whose data dir and database can take writes, migrated; else one line on stderr and exit 1."""
+    from .ops.preflight import CannotStart, check_and_migrate
+
+    settings = settings_from_env()
+    try:
+        check_and_migrate(settings)
+    except CannotStart as reason:
+        typer.echo(f"pluralspace: cannot start: {reason}", err=True)
+        raise typer.Exit(1) from None
+    return settings
+
+
 @app.command()
 def migrate() -> None:
     """Apply database migrations up to the newest."""
-    from .migrate import upgrade
-
-    settings = _prepare()
-    upgrade(settings.resolved_database_url)
+    _checked_and_migrated()
     typer.echo("database is up to date")
 
 
@@ -45,11 +56,12 @@ def serve(
     import uvicorn
 
     from .kit.db import is_sqlite
+    from .kit.logs import logging_config
     from .kit.metrics import MULTIPROCESS_DIR_ENV
-    from .migrate import upgrade
 
-    settings = _prepare()
-    upgrade(settings.resolved_database_url)
+    settings = _checked_and_migrated()
+    log_config = logging_config(settings.log_level, settings.log_format)
+    logging.config.dictConfig(log_config)
     settings.with_secret()  # created once here, before workers start, so every worker reads the same key
     if workers > 1 and is_sqlite(settings.resolved_database_url):
         logging.getLogger("pluralspace").warning(
@@ -59,7 +71,8 @@ def serve(
             # Each worker counts into files there, and /metrics adds them up (kit/metrics.py).
             os.environ[MULTIPROCESS_DIR_ENV] = metrics_dir
         uvicorn.run("pluralspace.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level, access_log=False, **settings.server_options())
+                    log_config=log_config, log_level=settings.log_level, access_log=False,
+                    **settings.server_options())
 
 
 @app.command()

@@ -43,6 +43,16 @@ class Settings:
     refresh_ttl_seconds: int = 30 * 24 * 3600
     # Worker threads (and pooled connections) that run SQLite units of work.
     db_pool_size: int = 16
+    # Bounds on every wait for the database, in seconds (kit/db.py `Bounds`): past them, 503 SERVICE_UNAVAILABLE.
+    db_connect_timeout: float = 3.0
+    db_pool_timeout: float = 3.0
+    db_statement_timeout: float = 5.0
+    # SQLite's synchronous pragma: "full" (a commit survives power loss) or "normal" (docs/OPERATIONS.md).
+    sqlite_synchronous: str = "full"
+    # Redis (rate limits): an answer slower than this counts as none, and counting moves in-process until Redis
+    # answers a probe again, every redis_retry_seconds.
+    redis_timeout: float = 0.1
+    redis_retry_seconds: float = 5.0
     # argon2id cost; 0 = the library's recommended profile (time 3, 64 MiB, 4 lanes).
     argon2_time_cost: int = 0
     argon2_memory_kib: int = 0
@@ -50,6 +60,7 @@ class Settings:
     # How often noted credential uses are written (each credential at most once a minute).
     usage_flush_seconds: float = 5.0
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one object per line, for log collectors (kit/logs.py)
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips): comma-separated addresses
     # or networks, "*" for any. The client address they give keys login throttling, budgets and the security log.
     forwarded_allow_ips: str = "127.0.0.1"
@@ -99,6 +110,10 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         raw = get(name)
         return int(raw) if raw.strip() else default
 
+    def seconds(name: str, default: float) -> float:
+        raw = get(name)
+        return float(raw) if raw.strip() else default
+
     defaults = Settings()
     return Settings(
         data_dir=Path(get("DATA_DIR", "data")),
@@ -122,9 +137,16 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         session_ttl_seconds=integer("SESSION_TTL", defaults.session_ttl_seconds),
         refresh_ttl_seconds=integer("REFRESH_TTL", defaults.refresh_ttl_seconds),
         db_pool_size=integer("DB_POOL_SIZE", defaults.db_pool_size),
+        db_connect_timeout=seconds("DB_CONNECT_TIMEOUT", defaults.db_connect_timeout),
+        db_pool_timeout=seconds("DB_POOL_TIMEOUT", defaults.db_pool_timeout),
+        db_statement_timeout=seconds("DB_STATEMENT_TIMEOUT", defaults.db_statement_timeout),
+        sqlite_synchronous=get("SQLITE_SYNCHRONOUS", defaults.sqlite_synchronous).strip().lower(),
+        redis_timeout=seconds("REDIS_TIMEOUT", defaults.redis_timeout),
+        redis_retry_seconds=seconds("REDIS_RETRY_SECONDS", defaults.redis_retry_seconds),
         argon2_time_cost=integer("ARGON2_TIME_COST", 0),
         argon2_memory_kib=integer("ARGON2_MEMORY_KIB", 0),
         argon2_parallelism=integer("ARGON2_PARALLELISM", 0),
         log_level=get("LOG_LEVEL", "info"),
+        log_format=get("LOG_FORMAT", defaults.log_format).strip().lower(),
         forwarded_allow_ips=get("FORWARDED_ALLOW_IPS", defaults.forwarded_allow_ips).strip(),
     )

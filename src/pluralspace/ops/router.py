@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from .. import API_VERSION, __version__
 from ..kit import metrics
 from ..kit.envelope import Envelope, ok
-from ..kit.errors import NotFound, ServiceUnavailable, Unauthenticated
+from ..kit.errors import NotFound, Unauthenticated
 from ..kit.openapi import errors
 from ..state import app_state
 
@@ -34,10 +34,11 @@ async def health() -> Envelope:
 
 
 @router.get("/api/v1/ready", response_model=Envelope[Health], responses=errors(503, api=False),
-            summary="The database is reachable (503 otherwise)")
+            summary="The database answers and can store data (503 otherwise, within 2 s)")
 async def ready(request: Request) -> Envelope:
-    if not await app_state(request).database.ping():
-        raise ServiceUnavailable()
+    problem = await app_state(request).database.readiness()
+    if problem is not None:
+        raise problem
     return ok(Health(status="ready"))
 
 
