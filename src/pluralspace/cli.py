@@ -67,6 +67,8 @@ def export(
     export_format: Annotated[str, typer.Option("--format", help="pluralspace or pluralkit.")] = "pluralspace",
 ) -> None:
     """Export an account's system to a file, as GET /api/v1/systems/@me/export does."""
+    from .admin import audit
+    from .admin.service import OPERATOR_CLIENT
     from .auth.principal import account_owner
     from .auth.schemas import normalize_email
     from .exports import service
@@ -83,6 +85,7 @@ def export(
             owner = await database.read(account_owner, normalize_email(account))
             if owner is None:
                 return False
+            await database.write(service.record_export, owner, export_format, OPERATOR_CLIENT, audit.OPERATOR)
             partial = output.with_name(output.name + ".partial")
             with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
                 async for chunk in writers[export_format](database, owner):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from ..admin import audit
 from ..auth import login as login_flow
 from ..auth import service
 from ..auth.dependencies import Requires
@@ -37,7 +38,8 @@ async def update_me(body: AccountPatch, principal: SessionOnly, request: Request
 @router.delete("", status_code=204, response_class=Response, responses=errors(403),
                summary="Delete the account, its system and all its data")
 async def delete_me(principal: SessionOnly, request: Request) -> Response:
-    await app_state(request).database.write(service.delete_account, principal.account_id)
+    await app_state(request).database.write(service.delete_account, principal.account_id, audit.ACCOUNT,
+                                            client_of(request))
     return Response(status_code=204)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 
 from ..accounts.security_log import Client
+from ..admin.invites import invite_for
 from ..kit.errors import Forbidden, RateLimited, Unauthenticated
 from ..state import AppState
 from . import service
@@ -18,8 +19,9 @@ from .schemas import AccountOut, AccountPatch, RegisteredOut, RegisterIn, TokenP
 async def register(state: AppState, spec: RegisterIn, client: Client) -> RegisteredOut:
     if not state.settings.registration_open:
         raise Forbidden("Registration is closed on this server.")
+    invite = invite_for(state.settings, spec.invite_code)
     password_hash = await run_in_threadpool(state.passwords.hash, spec.password)
-    return await state.database.write(service.register, spec.email, password_hash, spec.system_name, client)
+    return await state.database.write(service.register, spec.email, password_hash, spec.system_name, client, invite)
 
 
 async def update_account(state: AppState, principal: Principal, patch: AccountPatch, client: Client) -> AccountOut:

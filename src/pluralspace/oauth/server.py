@@ -30,6 +30,7 @@ from starlette.responses import Response
 
 from ..accounts import security_log
 from ..accounts.security_log import Client
+from ..admin import audit
 from ..auth import scopes as scope_set
 from ..kit.crypto import OAUTH_ACCESS_PREFIX, REFRESH_PREFIX, generate_token, token_hash
 from ..kit.timeutil import utcnow
@@ -205,8 +206,8 @@ class AuthServer(AuthorizationServer):
 
     def revoke_family(self, account_id: uuid.UUID, client_id: str, family_id: uuid.UUID, reason: str) -> None:
         revoke_family(self.session, family_id, reason)
-        security_log.record(self.session, account_id, "oauth_revoked", self.context.caller, client_id=client_id,
-                            reason=reason)
+        security_log.record(self.session, account_id, "oauth_revoked", self.context.caller, actor=audit.APP,
+                            client_id=client_id, reason=reason)
 
 
 class _TokenLookup:
