@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ..accounts import security_log
+from ..accounts.models import Account
 from ..accounts.security_log import Client
 from ..admin import audit
 from ..auth import scopes as scope_set
@@ -203,6 +204,12 @@ class AuthServer(AuthorizationServer):
                 credential, granted = found
                 return IssuedToken(credential, granted or credential.scopes, kind)
         return None
+
+    def enabled_account(self, account_id: uuid.UUID) -> uuid.UUID | None:
+        """The account, unless the administrator disabled it: then no grant issues it tokens (Authlib refuses a
+        grant without a user)."""
+        disabled_at = self.session.execute(select(Account.disabled_at).where(Account.id == account_id)).scalar_one()
+        return None if disabled_at is not None else account_id
 
     def revoke_family(self, account_id: uuid.UUID, client_id: str, family_id: uuid.UUID, reason: str) -> None:
         revoke_family(self.session, family_id, reason)
