@@ -27,3 +27,19 @@ def audit_records(api: Api, **filters: str) -> list[dict]:
         cursor = response.json()["pagination"]["cursor"]
         if cursor is None:
             return records
+
+
+def run_on(database_url: str, fn: Any) -> Any:
+    """Runs `fn(session)` as one write on a database, as a tool would (no server needed)."""
+    import asyncio
+
+    from pluralspace.kit.db import Database
+
+    async def run():
+        database = Database(database_url, pool_size=1)
+        try:
+            return await database.write(fn)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
