@@ -45,8 +45,10 @@ def test_every_token_kind_is_refused_on_both_apis_and_comes_back(admin_server, a
     pk_v2, pk_v1 = Pk(admin_api), Pk(admin_api, "v1")
     for token in tokens.values():
         data(admin_api.get("/api/v1/systems/@me", token))
+    code, verifier = get_code(browser, app, "system:read")
 
     disable(admin_api, account)
+    oauth_error(exchange(admin_server.url, app, code, verifier), "invalid_grant")
     for kind, token in tokens.items():
         failure = error(admin_api.get("/api/v1/systems/@me", token), 403, "ACCOUNT_DISABLED")
         assert "disabled" in failure["message"], kind
