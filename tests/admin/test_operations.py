@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pluralspace.cli import app
+from pluralspace.config import settings_from_env
 
 from ..helpers import PASSWORD, data, error
 from ..oauth.common import Browser, page_forms
@@ -149,3 +150,17 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(admin_serv
     kinds = [r["kind"] for r in audit_records(admin_api, account_id=owner.account_id)]
     assert kinds.count("password_reset") == 1 and kinds.count("password_reset_link_created") == 3
     assert link.rsplit("/", 1)[1] not in str(audit_records(admin_api, account_id=owner.account_id))
+
+
+def test_settings_for_administration(tmp_path):
+    secret = tmp_path / "admin-token"
+    secret.write_text("from-a-file-0123456789\n")
+    from_file = settings_from_env({"PLURALSPACE_ADMIN_TOKEN_FILE": str(secret), "PLURALSPACE_REGISTRATION": "Invite",
+                                   "PLURALSPACE_AUDIT_RETENTION_DAYS": "30"})
+    assert from_file.admin_token == "from-a-file-0123456789" and from_file.registration_needs_invite
+    assert from_file.registration_open and from_file.audit_retention_days == 30
+    both = settings_from_env({"PLURALSPACE_ADMIN_TOKEN": "from-env", "PLURALSPACE_ADMIN_TOKEN_FILE": str(secret)})
+    assert both.admin_token == "from-env"
+    assert settings_from_env({}).admin_token == "" and settings_from_env({}).registration == "open"
+    with pytest.raises(ValueError, match="open, closed, invite"):
+        settings_from_env({"PLURALSPACE_REGISTRATION": "sometimes"})

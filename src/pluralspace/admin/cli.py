@@ -1,7 +1,8 @@
 """`pluralspace admin ...`: the administration API's actions at the server's command line, with tables.
 
 The commands run on the database directly, with the server's own authority (no admin token), through the same
-services as `/api/v1/admin`; each is an audit record whose actor is `operator`.
+services as `/api/v1/admin`; each is an audit record whose actor is `operator`. The services are imported inside the
+commands: `pluralspace` (and so every `serve` worker process) loads this module, and must start fast.
 """
 
 from __future__ import annotations
@@ -13,20 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ..config import Settings, ensure_data_dir, settings_from_env
-from ..kit.db import Database
-from ..kit.errors import ApiError
-from ..kit.ids import parse_uuid
-from ..kit.pagination import MAX_LIMIT, PageRequest
-from ..kit.timeutil import format_timestamp
-from . import audit, invites, resets, service
-from .schemas import InviteCreate
-
-OPERATOR = audit.OPERATOR
-CLIENT = service.OPERATOR_CLIENT
 
 admin_app = typer.Typer(help="Administer this server: accounts, invitations, the audit log.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Find, disable, restore and delete accounts.", no_args_is_help=True)
@@ -34,8 +23,17 @@ invites_app = typer.Typer(help="Single-use invitation codes (PLURALSPACE_REGISTR
 admin_app.add_typer(accounts_app, name="accounts")
 admin_app.add_typer(invites_app, name="invites")
 
-console = Console()
-Limit = Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many rows, newest first.")]
+
+
+def _page_size(value: int) -> int:
+    from ..kit.pagination import MAX_LIMIT
+
+    if not 1 <= value <= MAX_LIMIT:
+        raise typer.BadParameter(f"must be 1 to {MAX_LIMIT}")
+    return value
+
+
+Limit = Annotated[int, typer.Option(callback=_page_size, help="How many rows, newest first (at most 200).")]
 AccountRef = Annotated[str, typer.Argument(help="The account's email or id.")]
 
 
@@ -48,6 +46,9 @@ def _settings() -> Settings:
 def run(settings: Settings, work: Callable[[Any], Any]) -> Any:
     """Runs `work(session)` as one write (every command records itself in the audit log); an ApiError (no such
     account, a conflict) is printed and ends the command with status 1."""
+    from ..kit.db import Database
+    from ..kit.errors import ApiError
+
     async def go():
         database = Database(settings.resolved_database_url, pool_size=2)
         try:
@@ -63,16 +64,21 @@ def run(settings: Settings, work: Callable[[Any], Any]) -> Any:
 
 
 def _when(moment: datetime | None) -> str:
+    from ..kit.timeutil import format_timestamp
+
     return format_timestamp(moment) if moment else "-"
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*[str(cell) if cell is not None else "-" for cell in row])
-    console.print(table)
+    Console().print(table)  # made now, so it measures the terminal (or COLUMNS) of this run
 
 
 def _account_rows(detail) -> list[list[Any]]:
@@ -85,8 +91,18 @@ def _account_rows(detail) -> list[list[Any]]:
     return [list(fact) for fact in facts]
 
 
+def _operator():
+    """The services, and who acts and from where, for the audit records."""
+    from . import audit, invites, resets, service
+    from ..kit.pagination import PageRequest
+
+    return audit, invites, resets, service, PageRequest
+
+
 def _resolve(session, ref: str):
-    return service.find_account_id(session, ref)
+    from .service import find_account_id
+
+    return find_account_id(session, ref)
 
 
 # --- accounts ------------------------------------------------------------------------------------------------------
@@ -96,6 +112,8 @@ def accounts_list(search: Annotated[str | None, typer.Option("--search", "-q", h
                                                               "account id, system id or system uuid.")] = None,
                   limit: Limit = 50) -> None:
     """List accounts, newest first."""
+    audit, _, _, service, PageRequest = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     found, more = run(_settings(), lambda s: service.list_accounts(s, search, PageRequest(limit, None), OPERATOR,
                                                                    CLIENT))
     _table("Accounts", ["id", "email", "system", "created", "status"],
@@ -107,6 +125,8 @@ def accounts_list(search: Annotated[str | None, typer.Option("--search", "-q", h
 @accounts_app.command("show")
 def accounts_show(account: AccountRef) -> None:
     """An account: its system, last login, status and how much it holds."""
+    audit, _, _, service, _ = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     detail = run(_settings(), lambda s: service.get_account(s, _resolve(s, account), OPERATOR, CLIENT))
     _table(f"Account {detail.email}", ["", ""], _account_rows(detail))
 
@@ -117,6 +137,8 @@ def accounts_disable(account: AccountRef,
     """Disable an account: its tokens are refused and its system is hidden at once; nothing is deleted."""
     if not reason.strip() or len(reason) > 500:
         raise typer.BadParameter("give a reason of 1 to 500 characters", param_hint="--reason")
+    audit, _, _, service, _ = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     detail = run(_settings(), lambda s: service.disable_account(s, _resolve(s, account), reason, OPERATOR, CLIENT))
     typer.echo(f"disabled {detail.email}")
 
@@ -124,6 +146,8 @@ def accounts_disable(account: AccountRef,
 @accounts_app.command("restore")
 def accounts_restore(account: AccountRef) -> None:
     """Restore a disabled account as it was."""
+    audit, _, _, service, _ = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     detail = run(_settings(), lambda s: service.restore_account(s, _resolve(s, account), OPERATOR, CLIENT))
     typer.echo(f"restored {detail.email}")
 
@@ -134,6 +158,8 @@ def accounts_delete(account: AccountRef,
     """Delete an account, its system and all its data. This cannot be undone."""
     if not yes:
         typer.confirm(f"Delete {account} and all of its data for good?", abort=True)
+    audit, _, _, service, _ = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     run(_settings(), lambda s: service.delete_account(s, _resolve(s, account), OPERATOR, CLIENT))
     typer.echo(f"deleted {account}")
 
@@ -144,6 +170,10 @@ def accounts_delete(account: AccountRef,
 def invites_create(days: Annotated[int, typer.Option(min=1, max=365, help="Days until it expires.")] = 7,
                    note: Annotated[str | None, typer.Option(help="Who it is for (for you).")] = None) -> None:
     """Make a single-use invitation code; the code is shown now only."""
+    from .schemas import InviteCreate
+
+    audit, invites, _, service, _ = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     settings = _settings()
     spec = InviteCreate(expires_at=datetime.now(UTC) + timedelta(days=days), note=note)
     created = run(settings, lambda s: invites.create_invite(s, settings.secret_key, settings.base_url, spec,
@@ -156,6 +186,8 @@ def invites_create(days: Annotated[int, typer.Option(min=1, max=365, help="Days 
 @invites_app.command("list")
 def invites_list(limit: Limit = 50) -> None:
     """Invitations, newest first (their codes are not kept)."""
+    audit, invites, _, service, PageRequest = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     found, _ = run(_settings(), lambda s: invites.list_invites(s, PageRequest(limit, None), OPERATOR, CLIENT))
     _table("Invitations", ["id", "status", "note", "created", "expires", "used by"],
            [[i.id, i.status, i.note, _when(i.created_at), _when(i.expires_at), i.used_by] for i in found])
@@ -165,11 +197,15 @@ def invites_list(limit: Limit = 50) -> None:
 def invites_revoke(invite_id: Annotated[str, typer.Argument(help="The invitation's id.")]) -> None:
     """Revoke an invitation."""
     key = _uuid(invite_id, "INVITE_ID")
+    audit, invites, _, service, _ = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     run(_settings(), lambda s: invites.revoke_invite(s, key, OPERATOR, CLIENT))
     typer.echo(f"revoked {invite_id}")
 
 
 def _uuid(value: str, hint: str):
+    from ..kit.ids import parse_uuid
+
     key = parse_uuid(value)
     if key is None:
         raise typer.BadParameter("must be an id (a UUID)", param_hint=hint)
@@ -201,6 +237,10 @@ def audit_log(account: Annotated[str | None, typer.Option(help="Only records abo
               kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. login_failed.")] = None,
               limit: Limit = 50) -> None:
     """The instance's audit log, newest first."""
+    from ..kit.ids import parse_uuid
+
+    audit, _, _, service, PageRequest = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     since_at = parse_since(since) if since else None
 
     def read(session):
@@ -222,6 +262,8 @@ def _detail(detail: dict) -> str:
 @admin_app.command("reset-link")
 def reset_link(email: Annotated[str, typer.Argument(help="The account's email.")]) -> None:
     """Print a single-use link, valid for an hour, whose page sets a new password (and ends every session)."""
+    audit, _, resets, service, _ = _operator()
+    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     settings = _settings()
     link = run(settings, lambda s: resets.create_reset_link(s, settings.secret_key, settings.base_url,
                                                             service.find_account_id(s, email), OPERATOR, CLIENT))
