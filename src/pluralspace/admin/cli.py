@@ -24,7 +24,6 @@ admin_app.add_typer(accounts_app, name="accounts")
 admin_app.add_typer(invites_app, name="invites")
 
 
-
 def _page_size(value: int) -> int:
     from ..kit.pagination import MAX_LIMIT
 
@@ -43,16 +42,19 @@ def _settings() -> Settings:
     return settings.with_secret()
 
 
-def run(settings: Settings, work: Callable[[Any], Any]) -> Any:
-    """Runs `work(session)` as one write (every command records itself in the audit log); an ApiError (no such
-    account, a conflict) is printed and ends the command with status 1."""
+def run(settings: Settings, work: Callable[..., Any]) -> Any:
+    """Runs `work(session, actor, client)` as one write (every command records itself in the audit log, as the
+    operator at the command line); an ApiError (no such account, a conflict) is printed and ends the command with
+    status 1."""
     from ..kit.db import Database
     from ..kit.errors import ApiError
+    from .audit import OPERATOR
+    from .service import OPERATOR_CLIENT
 
     async def go():
         database = Database(settings.resolved_database_url, pool_size=2)
         try:
-            return await database.write(work)
+            return await database.write(work, OPERATOR, OPERATOR_CLIENT)
         finally:
             await database.dispose()
 
@@ -91,14 +93,6 @@ def _account_rows(detail) -> list[list[Any]]:
     return [list(fact) for fact in facts]
 
 
-def _operator():
-    """The services, and who acts and from where, for the audit records."""
-    from . import audit, invites, resets, service
-    from ..kit.pagination import PageRequest
-
-    return audit, invites, resets, service, PageRequest
-
-
 def _resolve(session, ref: str):
     from .service import find_account_id
 
@@ -112,10 +106,11 @@ def accounts_list(search: Annotated[str | None, typer.Option("--search", "-q", h
                                                               "account id, system id or system uuid.")] = None,
                   limit: Limit = 50) -> None:
     """List accounts, newest first."""
-    audit, _, _, service, PageRequest = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
-    found, more = run(_settings(), lambda s: service.list_accounts(s, search, PageRequest(limit, None), OPERATOR,
-                                                                   CLIENT))
+    from ..kit.pagination import PageRequest
+    from .service import list_accounts
+
+    found, more = run(_settings(), lambda s, actor, client: list_accounts(s, search, PageRequest(limit, None),
+                                                                          actor, client))
     _table("Accounts", ["id", "email", "system", "created", "status"],
            [[a.id, a.email, a.system_id, _when(a.created_at), "disabled" if a.disabled else "active"] for a in found])
     if more:
@@ -125,9 +120,9 @@ def accounts_list(search: Annotated[str | None, typer.Option("--search", "-q", h
 @accounts_app.command("show")
 def accounts_show(account: AccountRef) -> None:
     """An account: its system, last login, status and how much it holds."""
-    audit, _, _, service, _ = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
-    detail = run(_settings(), lambda s: service.get_account(s, _resolve(s, account), OPERATOR, CLIENT))
+    from .service import get_account
+
+    detail = run(_settings(), lambda s, actor, client: get_account(s, _resolve(s, account), actor, client))
     _table(f"Account {detail.email}", ["", ""], _account_rows(detail))
 
 
@@ -135,20 +130,21 @@ def accounts_show(account: AccountRef) -> None:
 def accounts_disable(account: AccountRef,
                      reason: Annotated[str, typer.Option(help="Why (kept with the account, in the audit log).")]) -> None:
     """Disable an account: its tokens are refused and its system is hidden at once; nothing is deleted."""
+    from .service import disable_account
+
     if not reason.strip() or len(reason) > 500:
         raise typer.BadParameter("give a reason of 1 to 500 characters", param_hint="--reason")
-    audit, _, _, service, _ = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
-    detail = run(_settings(), lambda s: service.disable_account(s, _resolve(s, account), reason, OPERATOR, CLIENT))
+    detail = run(_settings(), lambda s, actor, client: disable_account(s, _resolve(s, account), reason, actor,
+                                                                       client))
     typer.echo(f"disabled {detail.email}")
 
 
 @accounts_app.command("restore")
 def accounts_restore(account: AccountRef) -> None:
     """Restore a disabled account as it was."""
-    audit, _, _, service, _ = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
-    detail = run(_settings(), lambda s: service.restore_account(s, _resolve(s, account), OPERATOR, CLIENT))
+    from .service import restore_account
+
+    detail = run(_settings(), lambda s, actor, client: restore_account(s, _resolve(s, account), actor, client))
     typer.echo(f"restored {detail.email}")
 
 
@@ -156,11 +152,11 @@ def accounts_restore(account: AccountRef) -> None:
 def accounts_delete(account: AccountRef,
                     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False) -> None:
     """Delete an account, its system and all its data. This cannot be undone."""
+    from .service import delete_account
+
     if not yes:
         typer.confirm(f"Delete {account} and all of its data for good?", abort=True)
-    audit, _, _, service, _ = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
-    run(_settings(), lambda s: service.delete_account(s, _resolve(s, account), OPERATOR, CLIENT))
+    run(_settings(), lambda s, actor, client: delete_account(s, _resolve(s, account), actor, client))
     typer.echo(f"deleted {account}")
 
 
@@ -170,14 +166,13 @@ def accounts_delete(account: AccountRef,
 def invites_create(days: Annotated[int, typer.Option(min=1, max=365, help="Days until it expires.")] = 7,
                    note: Annotated[str | None, typer.Option(help="Who it is for (for you).")] = None) -> None:
     """Make a single-use invitation code; the code is shown now only."""
+    from .invites import create_invite
     from .schemas import InviteCreate
 
-    audit, invites, _, service, _ = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     settings = _settings()
     spec = InviteCreate(expires_at=datetime.now(UTC) + timedelta(days=days), note=note)
-    created = run(settings, lambda s: invites.create_invite(s, settings.secret_key, settings.base_url, spec,
-                                                            OPERATOR, CLIENT))
+    created = run(settings, lambda s, actor, client: create_invite(s, settings.secret_key, settings.base_url, spec,
+                                                                   actor, client))
     typer.echo(f"code: {created.code}\nlink: {created.url}\nexpires: {_when(created.expires_at)}")
     if not settings.registration_needs_invite:
         typer.echo(f"note: PLURALSPACE_REGISTRATION is {settings.registration}, not invite", err=True)
@@ -186,9 +181,10 @@ def invites_create(days: Annotated[int, typer.Option(min=1, max=365, help="Days 
 @invites_app.command("list")
 def invites_list(limit: Limit = 50) -> None:
     """Invitations, newest first (their codes are not kept)."""
-    audit, invites, _, service, PageRequest = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
-    found, _ = run(_settings(), lambda s: invites.list_invites(s, PageRequest(limit, None), OPERATOR, CLIENT))
+    from ..kit.pagination import PageRequest
+    from .invites import list_invites
+
+    found, _ = run(_settings(), lambda s, actor, client: list_invites(s, PageRequest(limit, None), actor, client))
     _table("Invitations", ["id", "status", "note", "created", "expires", "used by"],
            [[i.id, i.status, i.note, _when(i.created_at), _when(i.expires_at), i.used_by] for i in found])
 
@@ -196,20 +192,14 @@ def invites_list(limit: Limit = 50) -> None:
 @invites_app.command("revoke")
 def invites_revoke(invite_id: Annotated[str, typer.Argument(help="The invitation's id.")]) -> None:
     """Revoke an invitation."""
-    key = _uuid(invite_id, "INVITE_ID")
-    audit, invites, _, service, _ = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
-    run(_settings(), lambda s: invites.revoke_invite(s, key, OPERATOR, CLIENT))
-    typer.echo(f"revoked {invite_id}")
-
-
-def _uuid(value: str, hint: str):
     from ..kit.ids import parse_uuid
+    from .invites import revoke_invite
 
-    key = parse_uuid(value)
+    key = parse_uuid(invite_id)
     if key is None:
-        raise typer.BadParameter("must be an id (a UUID)", param_hint=hint)
-    return key
+        raise typer.BadParameter("must be an id (a UUID)", param_hint="INVITE_ID")
+    run(_settings(), lambda s, actor, client: revoke_invite(s, key, actor, client))
+    typer.echo(f"revoked {invite_id}")
 
 
 # --- the audit log and password resets -----------------------------------------------------------------------------
@@ -238,17 +228,16 @@ def audit_log(account: Annotated[str | None, typer.Option(help="Only records abo
               limit: Limit = 50) -> None:
     """The instance's audit log, newest first."""
     from ..kit.ids import parse_uuid
+    from ..kit.pagination import PageRequest
+    from .audit import AuditFilter
+    from .service import find_account_id, list_audit
 
-    audit, _, _, service, PageRequest = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
     since_at = parse_since(since) if since else None
 
-    def read(session):
-        account_id = None
-        if account:
-            account_id = parse_uuid(account) or service.find_account_id(session, account)
-        wanted = audit.AuditFilter(account_id=account_id, kind=kind, since=since_at)
-        return service.list_audit(session, wanted, PageRequest(limit, None), OPERATOR, CLIENT)
+    def read(session, actor, client):
+        account_id = (parse_uuid(account) or find_account_id(session, account)) if account else None
+        wanted = AuditFilter(account_id=account_id, kind=kind, since=since_at)
+        return list_audit(session, wanted, PageRequest(limit, None), actor, client)
 
     events, _ = run(_settings(), read)
     _table("Audit log", ["time", "kind", "actor", "account", "address", "detail"],
@@ -262,9 +251,9 @@ def _detail(detail: dict) -> str:
 @admin_app.command("reset-link")
 def reset_link(email: Annotated[str, typer.Argument(help="The account's email.")]) -> None:
     """Print a single-use link, valid for an hour, whose page sets a new password (and ends every session)."""
-    audit, _, resets, service, _ = _operator()
-    OPERATOR, CLIENT = audit.OPERATOR, service.OPERATOR_CLIENT
+    from .resets import create_reset_link
+
     settings = _settings()
-    link = run(settings, lambda s: resets.create_reset_link(s, settings.secret_key, settings.base_url,
-                                                            service.find_account_id(s, email), OPERATOR, CLIENT))
+    link = run(settings, lambda s, actor, client: create_reset_link(s, settings.secret_key, settings.base_url,
+                                                                    _resolve(s, email), actor, client))
     typer.echo(link)
