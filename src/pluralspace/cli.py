@@ -13,9 +13,11 @@ from typing import Annotated
 
 import typer
 
+from .admin.cli import admin_app
 from .config import ensure_data_dir, settings_from_env
 
 app = typer.Typer(help="pluralspace: a self-hostable server for plural systems.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 
 
 def _prepare():
@@ -82,6 +84,8 @@ def export(
     export_format: Annotated[str, typer.Option("--format", help="pluralspace or pluralkit.")] = "pluralspace",
 ) -> None:
     """Export an account's system to a file, as GET /api/v1/systems/@me/export does."""
+    from .admin import audit
+    from .admin.service import OPERATOR_CLIENT
     from .auth.principal import account_owner
     from .auth.schemas import normalize_email
     from .exports import service
@@ -98,6 +102,7 @@ def export(
             owner = await database.read(account_owner, normalize_email(account))
             if owner is None:
                 return False
+            await database.write(service.record_export, owner, export_format, OPERATOR_CLIENT, audit.OPERATOR)
             partial = output.with_name(output.name + ".partial")
             with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
                 async for chunk in writers[export_format](database, owner):
@@ -111,6 +116,38 @@ def export(
         typer.echo(f"no account with the email {account}", err=True)
         raise typer.Exit(1)
     typer.echo(f"written {output}")
+
+
+@app.command()
+def backup(output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (readable by you only).")]
+           ) -> None:
+    """Copy the SQLite database to a file, consistently, while the server keeps serving (PostgreSQL: pg_dump)."""
+    from .ops import backup as backups
+
+    try:
+        backups.backup(_prepare().resolved_database_url, output)
+    except backups.BackupError as refused:
+        typer.echo(f"no backup: {refused}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"written {output}")
+
+
+@app.command()
+def restore(backup_file: Annotated[Path, typer.Argument(help="A file from `pluralspace backup`.")],
+            yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False) -> None:
+    """Check a backup, then replace the database's content with it (and migrate it to this version's schema)."""
+    from .ops import backup as backups
+
+    settings = _prepare()
+    try:
+        backups.check_backup(backup_file)
+        if not yes:
+            typer.confirm(f"Replace everything in {settings.resolved_database_url} with {backup_file}?", abort=True)
+        backups.restore(settings.resolved_database_url, backup_file)
+    except backups.BackupError as refused:
+        typer.echo(f"not restored: {refused}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored {backup_file}")
 
 
 @app.command()

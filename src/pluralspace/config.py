@@ -23,7 +23,8 @@ class Settings:
     redis_url: str = ""
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
-    registration_open: bool = True
+    # open: anyone may register; closed: nobody; invite: only with an unused invitation code from the admin.
+    registration: str = "open"
     metrics_enabled: bool = False
     metrics_token: str = ""
     rate_limit_enabled: bool = True
@@ -64,6 +65,22 @@ class Settings:
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips): comma-separated addresses
     # or networks, "*" for any. The client address they give keys login throttling, budgets and the security log.
     forwarded_allow_ips: str = "127.0.0.1"
+    # The administration API's token (empty: the admin routes answer ADMIN_TOKEN_NOT_CONFIGURED).
+    admin_token: str = ""
+    # Admin requests per rate_limit_window per address, and wrong admin tokens per login_window per address.
+    admin_rate_limit: int = 120
+    admin_failures_per_ip: int = 10
+    # Days the instance audit log keeps a record; 0 keeps every record.
+    audit_retention_days: int = 365
+
+    @property
+    def registration_open(self) -> bool:
+        """Whether the register page and API take new accounts at all (with an invitation code, in invite mode)."""
+        return self.registration != "closed"
+
+    @property
+    def registration_needs_invite(self) -> bool:
+        return self.registration == "invite"
 
     def server_options(self) -> dict:
         """uvicorn options that follow from the settings (for `serve`, and the test servers)."""
@@ -100,6 +117,27 @@ def load_or_create_secret(data_dir: Path) -> str:
     return key
 
 
+REGISTRATION_MODES = ("open", "closed", "invite")
+
+
+def _registration(value: str) -> str:
+    mode = value.strip().lower() or "open"
+    if mode not in REGISTRATION_MODES:
+        raise ValueError(f"PLURALSPACE_REGISTRATION must be one of {', '.join(REGISTRATION_MODES)}, not {value!r}")
+    return mode
+
+
+def _admin_token(env: dict[str, str]) -> str:
+    """PLURALSPACE_ADMIN_TOKEN, else the first line of the file PLURALSPACE_ADMIN_TOKEN_FILE names (a secret
+    mounted by the container runtime, kept out of the environment)."""
+    token = env.get("PLURALSPACE_ADMIN_TOKEN", "").strip()
+    path = env.get("PLURALSPACE_ADMIN_TOKEN_FILE", "").strip()
+    if not token and path:
+        lines = Path(path).read_text().strip().splitlines()
+        token = lines[0].strip() if lines else ""
+    return token
+
+
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
 
@@ -121,7 +159,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         redis_url=get("REDIS_URL"),
         secret_key=get("SECRET_KEY"),
         base_url=get("BASE_URL", defaults.base_url).rstrip("/"),
-        registration_open=get("REGISTRATION", "open").strip().lower() != "closed",
+        registration=_registration(get("REGISTRATION", "open")),
         metrics_enabled=_flag(get("METRICS_ENABLED", "false")),
         metrics_token=get("METRICS_TOKEN"),
         rate_limit_enabled=_flag(get("RATE_LIMIT_ENABLED", "true")),
@@ -149,4 +187,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         log_level=get("LOG_LEVEL", "info"),
         log_format=get("LOG_FORMAT", defaults.log_format).strip().lower(),
         forwarded_allow_ips=get("FORWARDED_ALLOW_IPS", defaults.forwarded_allow_ips).strip(),
+        admin_token=_admin_token(env),
+        admin_rate_limit=integer("ADMIN_RATE_LIMIT", defaults.admin_rate_limit),
+        admin_failures_per_ip=integer("ADMIN_FAILURES_PER_IP", defaults.admin_failures_per_ip),
+        audit_retention_days=integer("AUDIT_RETENTION_DAYS", defaults.audit_retention_days),
     )

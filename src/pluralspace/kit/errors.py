@@ -99,3 +99,24 @@ class StorageFull(ApiError):
 
     code, status = "STORAGE_FULL", 507
     default_message = "The server cannot store data right now: its storage is full or read-only."
+
+
+class AccountDisabled(ApiError):
+    code, status, default_message = "ACCOUNT_DISABLED", 403, "This account is disabled by the server's administrator."
+
+
+class FeatureDisabled(ApiError):
+    code, status, default_message = "FEATURE_DISABLED", 404, "This feature is turned off on this server."
+
+
+class AdminTokenNotConfigured(ApiError):
+    code, status = "ADMIN_TOKEN_NOT_CONFIGURED", 403
+    default_message = "The administration API is off: the server has no PLURALSPACE_ADMIN_TOKEN."
+
+
+class AdminTokenRequired(ApiError):
+    code, status = "ADMIN_TOKEN_REQUIRED", 401
+    default_message = "This needs the admin token: `X-Admin-Token: <token>` or `Authorization: Bearer <token>`."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="pluralspace-admin"'})
