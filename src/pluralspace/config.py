@@ -34,6 +34,8 @@ class Settings:
     login_failures_per_ip: int = 30
     login_window: int = 900
     max_body_bytes: int = 1024 * 1024
+    # Import files (POST /systems/@me/imports) have their own limit: exports of years of history are large.
+    max_import_bytes: int = 256 * 1024 * 1024
     session_ttl_seconds: int = 3600
     refresh_ttl_seconds: int = 30 * 24 * 3600
     # Worker threads (and pooled connections) that run SQLite units of work.
@@ -112,6 +114,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         login_failures_per_ip=integer("LOGIN_FAILURES_PER_IP", defaults.login_failures_per_ip),
         login_window=integer("LOGIN_WINDOW", defaults.login_window),
         max_body_bytes=integer("MAX_BODY_BYTES", defaults.max_body_bytes),
+        max_import_bytes=integer("MAX_IMPORT_BYTES", defaults.max_import_bytes),
         session_ttl_seconds=integer("SESSION_TTL", defaults.session_ttl_seconds),
         refresh_ttl_seconds=integer("REFRESH_TTL", defaults.refresh_ttl_seconds),
         db_pool_size=integer("DB_POOL_SIZE", defaults.db_pool_size),

@@ -4,6 +4,8 @@ from .accounts.models import Account, SecurityEvent
 from .fields.models import Field, FieldValue
 from .fronts.models import Front
 from .groups.models import Group, GroupMember
+from .imports.models import ImportSource
+from .jobs.models import Job
 from .journal.models import JournalAuthor, JournalEntry, JournalTag
 from .kit.db import Base
 from .members.models import Member
@@ -15,6 +17,7 @@ from .systems.models import System
 from .thoughts.models import Thought
 from .tokens.models import Credential
 
-__all__ = ["Account", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember", "JournalAuthor",
-           "JournalEntry", "JournalTag", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PkAccount", "PkMessage",
-           "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote"]
+__all__ = ["Account", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember", "ImportSource",
+           "Job", "JournalAuthor", "JournalEntry", "JournalTag", "Member", "OAuthClient", "OAuthCode", "OAuthGrant",
+           "PkAccount", "PkMessage", "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought",
+           "Vote"]

@@ -1,0 +1,75 @@
+"""From an uploaded file to a plan: open it (JSON, or a zip holding JSON), detect its format, read it.
+
+A file that cannot be read raises `SourceError` naming where: the line and column of broken JSON, the JSON path of
+a value of the wrong type.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from .formats import FORMATS
+from .formats.common import SourceError
+from .plan import Plan
+
+FORMAT_NAMES = ("auto", *FORMATS)
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _parse(raw: bytes, where: str) -> Any:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a byte-order mark, as some editors write
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{where} is not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{where} is not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise SourceError(f"{where} nests too deeply") from None
+
+
+def _from_zip(path: Path, limit: int) -> Any:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise SourceError(f"the zip file is damaged: {exc}") from None
+    with archive:
+        entries = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+        if sum(info.file_size for info in entries.values()) > limit * 4:
+            raise SourceError("the zip file unpacks to more than this server accepts")
+
+        def read(name: str) -> Any:
+            try:
+                return _parse(archive.read(name), name)
+            except (zipfile.BadZipFile, EOFError, OSError) as exc:
+                raise SourceError(f"{name} in the zip file is damaged: {exc}") from None
+
+        found = [name for name in entries if name.lower().endswith(".json") and not name.startswith("__MACOSX/")]
+        if len(found) != 1:
+            raise SourceError(f"the zip file should hold one JSON file (or manifest.json and data.json), "
+                              f"it holds {len(found)}")
+        return read(found[0])
+
+
+def load(path: Path, wanted: str, limit: int) -> Plan:
+    """The plan of the file at `path`; `wanted` is a format name or `auto`."""
+    with open(path, "rb") as file:
+        head = file.read(4)
+    if head == ZIP_MAGIC:
+        data = _from_zip(path, limit)
+    else:
+        data = _parse(path.read_bytes(), "the file")
+    if wanted == "auto":
+        module = next((m for m in FORMATS.values() if m.detect(data)), None)
+        if module is None:
+            raise SourceError("this is not a file this server can import: it matches none of the formats "
+                              f"({', '.join(FORMATS)})", "$")
+    else:
+        module = FORMATS[wanted]
+        if not module.detect(data):
+            raise SourceError(f"this is not a {wanted} file", "$")
+    return module.read(data)
