@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 from ..helpers import data
 from .common import created, everything, fixture, imported, run_import, warned
@@ -196,3 +198,73 @@ def test_our_pluralkit_export_imports_back(api):
                 for s in data(api.get(f"{SYSTEM}/switches", account.session))]
 
     assert switches(fresh, after) == switches(source, before)
+
+
+def test_openplural(api):
+    owner = api.register()
+    job = imported(api, owner.session, fixture("openplural.json"))
+    assert job["format"] == "openplural"
+    system = data(api.get(SYSTEM, owner.session))
+    assert (system["name"], system["tag"], system["color"]) == ("Meadow", "~m", "#336699")
+    members = by_name(everything(api, owner.session, f"{SYSTEM}/members", include="fields"))
+    poppy = members["Poppy"]
+    assert (poppy["display_name"], poppy["birthday"], poppy["privacy"]["visibility"]) == ("Poppy!", "2000-06-01",
+                                                                                         "public")
+    assert poppy["proxy_tags"] == [{"prefix": "p:", "suffix": None}] and members["Thistle"]["archived"]
+    assert members["Blank"]["is_custom_front"]
+    fields = by_name(everything(api, owner.session, f"{SYSTEM}/fields"))
+    assert fields["Odd"]["type"] == "text" and fields["Since"]["type"] == "date"
+    assert poppy["fields"] == {fields["Likes"]["id"]: "sun", fields["Since"]["id"]: "2020-02-02"}
+    groups = by_name(everything(api, owner.session, f"{SYSTEM}/groups"))
+    assert groups["Weeds"]["parent_id"] == groups["Flowers"]["id"] and groups["Flowers"]["display_name"] == "🌸 Flowers"
+    fronts = everything(api, owner.session, f"{SYSTEM}/fronts")
+    assert sorted((f["member_id"], f["started_at"], f["ended_at"], f["comment"]) for f in fronts) == sorted([
+        (poppy["id"], "2024-05-01T08:00:00Z", "2024-05-01T09:00:00Z", "co-front"),
+        (members["Thistle"]["id"], "2024-05-01T08:00:00Z", "2024-05-01T09:00:00Z", None),
+        (members["Blank"]["id"], "2024-05-01T10:00:00Z", None, None)])
+    note = everything(api, owner.session, f"{SYSTEM}/journal")[0]
+    assert (note["title"], note["author_ids"], note["pinned"]) == ("Seeds", [poppy["id"]], True)
+    poll = everything(api, owner.session, f"{SYSTEM}/polls")[0]
+    assert poll["title"] == "Picnic?" and poll["closed"] and [o["label"] for o in poll["options"]] == ["Yes", "No"]
+    messages = {w["message"] for w in job["warnings"]}
+    assert {"chat: not imported", "taxonomy terms: not imported", "assets (pictures): not imported",
+            "front_comments: not kept"} <= messages
+    assert warned(job, "poll_votes_without_voters") == 1 and warned(job, "field_type_unknown") == 1
+
+
+def app_zip() -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name in ("manifest.json", "data.json"):
+            zipped.writestr(name, fixture(f"pluralspace_app/{name}"))
+        zipped.writestr("media/avatars/11.png", b"\x89PNG")
+    return archive.getvalue()
+
+
+def test_pluralspace_app_zip(api):
+    owner = api.register()
+    job = imported(api, owner.session, app_zip(), content_type="application/zip")
+    assert job["format"] == "pluralspace-app"
+    assert data(api.get(SYSTEM, owner.session))["name"] == "Lantern"
+    members = by_name(everything(api, owner.session, f"{SYSTEM}/members", include="fields,groups"))
+    wick = members["Wick"]
+    assert wick["roles"] == ["Host", "Protector"] and wick["proxy_tags"] == [{"prefix": "w>", "suffix": None}]
+    fields = by_name(everything(api, owner.session, f"{SYSTEM}/fields"))
+    assert wick["fields"] == {fields["Colour"]["id"]: "orange", fields["Joined"]["id"]: "2019-09-09"}
+    assert members["Ember"]["archived"] and members["Blurry"]["is_custom_front"]
+    group = everything(api, owner.session, f"{SYSTEM}/groups")[0]
+    assert group["name"] == "Flames" and sorted(group["member_ids"]) == sorted([wick["id"], members["Ember"]["id"]])
+    fronts = everything(api, owner.session, f"{SYSTEM}/fronts")
+    assert sorted((f["member_id"], f["ended_at"], f["comment"]) for f in fronts) == sorted([
+        (wick["id"], "2024-02-01T10:00:00Z", "steady"), (members["Ember"]["id"], None, None)])
+    entry = everything(api, owner.session, f"{SYSTEM}/journal")[0]
+    assert (entry["title"], entry["body"], entry["author_ids"]) == ("Night", "*quiet*", [wick["id"]])
+    poll = everything(api, owner.session, f"{SYSTEM}/polls")[0]
+    assert poll["allow_multiple"] and poll["closed"] and poll["created_by"] == wick["id"]
+    assert sorted(poll["results"].values()) == [0, 0, 1, 2]
+    thought = everything(api, owner.session, f"{SYSTEM}/thoughts")[0]
+    assert (thought["text"], thought["member_id"], thought["date"]) == ("Cozy evening", members["Ember"]["id"],
+                                                                        "2024-02-03")
+    assert warned(job, "avatar_not_kept") == 1 and warned(job, "unknown_member") == 1
+    # data.json alone is read too.
+    assert imported(api, owner.session, fixture("pluralspace_app/data.json"))["counts"]["members"]["unchanged"] == 3

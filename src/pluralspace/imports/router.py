@@ -16,13 +16,14 @@ from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from . import service
 from .schemas import ImportJobOut
+from .source import FORMAT_NAMES
 from .upload import receive_file, upload_path
 
 router = APIRouter(prefix="/api/v1/systems/@me/imports", tags=["imports"])
 PATH = router.prefix  # its body is streamed to disk by the handler, not read by the edge middleware
 Writer = Annotated[Principal, Requires("system:write")]
 Paging = Annotated[PageRequest, Depends(page_params)]
-Format = Literal["auto", "simplyplural", "pluralkit", "pluralspace", "tupperbox"]
+Format = Literal[FORMAT_NAMES]  # type: ignore[valid-type] - the names, from the registry of formats
 
 UPLOAD_DESCRIPTION = (
     "The file as the raw body (JSON, or a zip holding the export), or as the multipart field `file`. It is stored "

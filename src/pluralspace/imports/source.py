@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .formats import FORMATS
+from .formats import FORMATS, pluralspace_app
 from .formats.common import SourceError
 from .plan import Plan
 
@@ -48,6 +48,9 @@ def _from_zip(path: Path, limit: int) -> Any:
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
                 raise SourceError(f"{name} in the zip file is damaged: {exc}") from None
 
+        if pluralspace_app.MANIFEST in entries and pluralspace_app.DATA in entries:
+            return pluralspace_app.bundle(read(pluralspace_app.MANIFEST), read(pluralspace_app.DATA),
+                                          [n for n in entries if n.startswith(pluralspace_app.MEDIA)])
         found = [name for name in entries if name.lower().endswith(".json") and not name.startswith("__MACOSX/")]
         if len(found) != 1:
             raise SourceError(f"the zip file should hold one JSON file (or manifest.json and data.json), "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import pluralkit, pluralspace, simplyplural, tupperbox
+from . import openplural, pluralkit, pluralspace, pluralspace_app, simplyplural, tupperbox
 
 # Detection order: the most specific markers first (a format key, `tuppers`, `switches`), Simply Plural last.
-FORMATS = {module.NAME: module for module in (pluralspace, tupperbox, pluralkit, simplyplural)}
+FORMATS = {module.NAME: module for module in (pluralspace, pluralspace_app, tupperbox, pluralkit, openplural,
+                                              simplyplural)}
