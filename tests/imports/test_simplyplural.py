@@ -121,3 +121,16 @@ def test_long_front_comments_are_kept_whole_in_the_journal(api):
     assert warned(job, "front_comments_to_journal") == 1 and warned(job, "text_truncated") >= 1
     entries = everything(api, owner.session, "/api/v1/systems/@me/journal", tag="front-comments")
     assert len(entries) == 1 and long_comment in entries[0]["body"]
+
+
+def test_unicode_names_and_nul_characters(api):
+    owner = api.register()
+    source = json.loads(fixture("simplyplural.json"))
+    source["members"][0]["name"] = "Ash\u0000 — 灰 🔥 אפר"
+    source["members"][1]["desc"] = "zero\u0000width\u200bjoiner\u200d and combining é"
+    job = imported(api, owner.session, source)
+    assert warned(job, "text_nul_removed") == 2
+    names = {m["name"] for m in everything(api, owner.session, MEMBERS)}
+    assert "Ash — 灰 🔥 אפר" in names
+    birch = next(m for m in everything(api, owner.session, MEMBERS) if m["name"].startswith("Birch"))
+    assert birch["description"] == "zerowidth\u200bjoiner\u200d and combining é"

@@ -23,6 +23,10 @@ class Warnings:
         if count > 0:
             self._items[(code, message)] = self._items.get((code, message), 0) + count
 
+    def extend(self, other: Warnings) -> None:
+        for (code, message), count in other._items.items():
+            self.add(code, message, count)
+
     def as_list(self) -> list[dict[str, Any]]:
         return [{"code": code, "message": message, "count": count}
                 for (code, message), count in self._items.items()]

@@ -41,8 +41,8 @@ UPLOAD_DESCRIPTION = (
                  "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                      "file": {"type": "string", "format": "binary"}}}}}}})
 async def create_import(principal: Writer, request: Request,
-                        format: Annotated[Format, Query(description="The file's format; `auto` detects it.")  # noqa: A002
-                                          ] = "auto",
+                        format: Annotated[Format,  # noqa: A002 - the contract's name
+                                          Query(description="The file's format; `auto` detects it.")] = "auto",
                         dry_run: Annotated[bool, Query(description="Report what the import would do, and change "
                                                                    "nothing.")] = False) -> JSONResponse:
     state = app_state(request)

@@ -13,15 +13,19 @@ from typing import Any
 
 from .formats import FORMATS, pluralspace_app
 from .formats.common import SourceError
-from .plan import Plan
+from .plan import Plan, Warnings
 
 FORMAT_NAMES = ("auto", *FORMATS)
 ZIP_MAGIC = b"PK\x03\x04"
+NUL = b"\\u0000"
 
 
-def _parse(raw: bytes, where: str) -> Any:
+def _parse(raw: bytes, where: str, warnings: Warnings) -> Any:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a byte-order mark, as some editors write
+    if NUL in raw:  # no database here stores NUL in text (PostgreSQL refuses it): dropped before anything else
+        warnings.add("text_nul_removed", "NUL characters (\\u0000) removed from texts", raw.count(NUL))
+        raw = raw.replace(NUL, b"")
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -32,7 +36,7 @@ def _parse(raw: bytes, where: str) -> Any:
         raise SourceError(f"{where} nests too deeply") from None
 
 
-def _from_zip(path: Path, limit: int) -> Any:
+def _from_zip(path: Path, limit: int, warnings: Warnings) -> Any:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -44,7 +48,7 @@ def _from_zip(path: Path, limit: int) -> Any:
 
         def read(name: str) -> Any:
             try:
-                return _parse(archive.read(name), name)
+                return _parse(archive.read(name), name, warnings)
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
                 raise SourceError(f"{name} in the zip file is damaged: {exc}") from None
 
@@ -62,10 +66,11 @@ def load(path: Path, wanted: str, limit: int) -> Plan:
     """The plan of the file at `path`; `wanted` is a format name or `auto`."""
     with open(path, "rb") as file:
         head = file.read(4)
+    warnings = Warnings()
     if head == ZIP_MAGIC:
-        data = _from_zip(path, limit)
+        data = _from_zip(path, limit, warnings)
     else:
-        data = _parse(path.read_bytes(), "the file")
+        data = _parse(path.read_bytes(), "the file", warnings)
     if wanted == "auto":
         module = next((m for m in FORMATS.values() if m.detect(data)), None)
         if module is None:
@@ -75,4 +80,6 @@ def load(path: Path, wanted: str, limit: int) -> Plan:
         module = FORMATS[wanted]
         if not module.detect(data):
             raise SourceError(f"this is not a {wanted} file", "$")
-    return module.read(data)
+    plan = module.read(data)
+    plan.warnings.extend(warnings)
+    return plan

@@ -32,7 +32,8 @@ def expect(value: Any, kind: type | tuple[type, ...], path: str) -> Any:
         return value
     names = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number",
              bool: "true or false"}
-    wanted = " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,))))
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    wanted = " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
     raise SourceError(f"must be {wanted}, not {_json_type(value)}", path)
 
 
