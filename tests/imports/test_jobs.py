@@ -9,6 +9,8 @@ import uuid
 import zipfile
 from datetime import timedelta
 
+import pytest
+
 from pluralspace.imports import service as import_service
 from pluralspace.imports.apply import _Engine
 from pluralspace.jobs import service as job_service
@@ -173,6 +175,8 @@ def test_uploads_stream_to_a_private_file_that_goes_when_done(server, api):
         zipped.writestr("avatars/m1.png", b"\x89PNG")
     job = imported(api, owner.session, archive.getvalue(), content_type="application/zip")
     assert job["counts"]["members"]["unchanged"] == 6
+    assert {"code": "avatar_not_kept", "message": "zip: files beside the export (pictures) are not kept",
+            "count": 1} in job["warnings"]
 
 
 def test_files_over_the_import_limit_are_413_and_bodies_over_1_mib_are_fine(make_server):
@@ -230,3 +234,50 @@ def test_jobs_are_listed_newest_first_and_only_to_their_owner(api):
     reader = api.pat(owner, "system:read")
     error(api.get(IMPORTS, reader), 403, "INSUFFICIENT_SCOPE")
     error(send(api, reader, {"tuppers": []}), 403, "INSUFFICIENT_SCOPE")
+
+
+def test_on_postgresql_each_queued_job_goes_to_exactly_one_worker(server, api):
+    """Two workers claiming at the same moment (two open transactions): SKIP LOCKED hands each job to one of them."""
+    if not server.state.database.url.startswith("postgresql"):
+        pytest.skip("several worker processes share a queue only on PostgreSQL (SQLite runs one process)")
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from pluralspace.kit.db import async_postgres_url
+
+    owners = [api.register(), api.register()]
+    job_ids = [uuid.uuid4(), uuid.uuid4()]
+
+    def queued(session):
+        for owner, job_id in zip(owners, job_ids, strict=True):
+            job_service.enqueue(session, "test-claim", uuid.UUID(owner.system_uuid), None, {}, job_id)
+
+    unit_of_work(server, queued, write=True)
+
+    async def claim_twice() -> list:
+        engine = create_async_engine(async_postgres_url(server.state.database.url))
+        try:
+            async with engine.connect() as first, engine.connect() as second:
+                await first.begin()
+                await second.begin()
+                claimed = [await connection.run_sync(lambda c: _claim(c, name))
+                           for connection, name in ((first, "one"), (second, "two"))]
+                await first.commit()
+                await second.commit()
+                return claimed
+        finally:
+            await engine.dispose()
+
+    claimed = asyncio.run(claim_twice())
+    assert claimed[0] is not None and claimed[1] is not None and claimed[0] != claimed[1]
+    assert set(claimed) == set(job_ids)
+
+
+def _claim(connection, worker: str):
+    from sqlalchemy.orm import Session
+
+    with Session(bind=connection) as session:
+        job = job_service.claim(session, ("test-claim",), worker)
+        session.flush()
+        return job.id if job else None

@@ -59,6 +59,7 @@ def _from_zip(path: Path, limit: int, warnings: Warnings) -> Any:
         if len(found) != 1:
             raise SourceError(f"the zip file should hold one JSON file (or manifest.json and data.json), "
                               f"it holds {len(found)}")
+        warnings.add("avatar_not_kept", "zip: files beside the export (pictures) are not kept", len(entries) - 1)
         return read(found[0])
 
 
