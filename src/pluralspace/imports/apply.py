@@ -141,6 +141,7 @@ class _Engine:
         self.done = 0
         self.members: dict[str, uuid.UUID] = {}  # source id -> member uuid
         self.fields: dict[str, Field] = {}
+        self.front_namespace = uuid.uuid5(system.uuid, f"fronts:{plan.format}")
 
     # --- shared helpers ------------------------------------------------------------------------------------------
 
@@ -385,11 +386,10 @@ class _Engine:
         updates: list[dict] = []
         for member, items in by_member.items():
             merged = self._merge_overlaps(items)
-            own = {target for target in (self.sources.target("fronts", i.source_id) for i in items) if target}
+            own = {self.front_id(i.source_id) for i in items}
             rows = history.get(member, [])
-            current = {str(front_id): (start, end, comment) for front_id, start, end, comment in rows
-                       if str(front_id) in own}
-            others = sorted(((start, end) for front_id, start, end, _comment in rows if str(front_id) not in own),
+            current = {front_id: (start, end, comment) for front_id, start, end, comment in rows if front_id in own}
+            others = sorted(((start, end) for front_id, start, end, _comment in rows if front_id not in own),
                             key=lambda interval: interval[0])
             starts = [start for start, _end in others]
             for item, sources in merged:
@@ -397,30 +397,30 @@ class _Engine:
                     self.warnings.add("front_overlaps_existing", "fronts: overlaps a front already recorded here "
                                                                  "(not from this source), left out")
                     continue
-                target = next((self.sources.target("fronts", s) for s in sources
-                               if self.sources.target("fronts", s) in current), None)
-                if target is not None:
-                    if current[target] != (item.started_at, item.ended_at, item.comment):
-                        updates.append({"id": uuid.UUID(target), "started_at": item.started_at,
-                                        "ended_at": item.ended_at, "comment": item.comment, "updated_at": self.now})
-                        self.counts.add("fronts", "updated")
-                    else:
-                        self.counts.add("fronts", "unchanged")
-                else:
-                    front_id = uuid.uuid4()
-                    target = str(front_id)
-                    inserts.append({"id": front_id, "system_uuid": self.system.uuid, "member_uuid": member,
+                ids = [self.front_id(s) for s in sources]
+                target = next((front_id for front_id in ids if front_id in current), None)
+                if target is None:
+                    inserts.append({"id": ids[0], "system_uuid": self.system.uuid, "member_uuid": member,
                                     "started_at": item.started_at, "ended_at": item.ended_at,
                                     "comment": item.comment, "created_at": self.now, "updated_at": self.now})
                     self.counts.add("fronts", "created")
-                for source_id in sources:
-                    self.sources.remember("fronts", source_id, target)
+                elif current[target] != (item.started_at, item.ended_at, item.comment):
+                    updates.append({"id": target, "started_at": item.started_at, "ended_at": item.ended_at,
+                                    "comment": item.comment, "updated_at": self.now})
+                    self.counts.add("fronts", "updated")
+                else:
+                    self.counts.add("fronts", "unchanged")
         self.step(len(self.plan.fronts) // 4)
         for start in range(0, len(updates), BATCH):
             self.session.execute(update(Front), updates[start:start + BATCH])
         for start in range(0, len(inserts), BATCH):
             self.session.execute(Front.__table__.insert(), inserts[start:start + BATCH])
             self.step(min(BATCH, len(inserts) - start) * 3 // 4)
+
+    def front_id(self, source_id: str) -> uuid.UUID:
+        """A front's id, derived from its source: a history holds hundreds of thousands of fronts, too many to map
+        one by one in import_sources, and the same source front always gets the same id in this system."""
+        return uuid.uuid5(self.front_namespace, source_id)
 
     def _front_history(self, members: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple]]:
         """Every front of these members already stored: (id, started_at, ended_at, comment) per member."""

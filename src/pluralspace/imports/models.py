@@ -1,4 +1,5 @@
-"""Where each imported object came from: (system, kind, source format, source id) -> our object's id.
+"""Where each imported object came from: (system, kind, source format, source id) -> our object's id. Fronts are
+the exception: their ids are derived from the source id (apply.py, `front_id`), as there are too many to map.
 
 A re-import of the same file (or a newer export of the same source) finds its objects here, so it updates them
 instead of creating copies. Deleting the object leaves a stale row, which the next import notices (the target is
