@@ -49,7 +49,7 @@ def test_pluralkit_v2(api):
         ("2024-01-01T12:00:00Z", [heron["id"]]), ("2024-01-01T10:00:00Z", []),
         ("2024-01-01T09:00:00Z", sorted([wren["id"], kestrel["id"]])), ("2024-01-01T08:00:00Z", [wren["id"]])]
     pk = api.get(f"{SYSTEM}/export", owner.session, params={"format": "pluralkit"}).json()
-    assert pk["accounts"] == [466378653216014359]
+    assert pk["accounts"] == [918273645546372819]
     assert {"message_count", "tts", "autoproxy_enabled"} & {
         w["message"].split(":")[0].removeprefix("members.") for w in job["warnings"]}
 
