@@ -52,8 +52,7 @@ ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
-    oauth_router,
-    pk_v2_router, pk_v1_router, web_router, account_pages_router,
+    oauth_router, pk_v2_router, pk_v1_router, web_router, account_pages_router,
 )
 
 DESCRIPTION = """
