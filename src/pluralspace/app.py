@@ -76,7 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     usage = UsageRecorder(database, settings.usage_flush_seconds)
     passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
     importer = imports_service.Importer(database, settings.max_import_bytes)
-    jobs = Worker(database, {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer)},
+    # The queue's own connection: its polling never takes a request's pooled connection (nor shows in their counts).
+    jobs = Worker(Database(settings.resolved_database_url, pool_size=1),
+                  {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer)},
                   on_abandoned=imports_service.forget_upload(settings.data_dir))
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
                      jobs=jobs)

@@ -27,7 +27,7 @@ def send(api: Api, token: str, source: Any, *, content_type: str = "application/
     return api.post(IMPORTS, token, content=body_of(source), params=query, headers={"Content-Type": content_type})
 
 
-def wait(api: Api, token: str, job_id: str, timeout: float = 60) -> dict:
+def wait(api: Api, token: str, job_id: str, timeout: float = 180) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         job = data(api.get(f"{IMPORTS}/{job_id}", token))

@@ -45,6 +45,7 @@ class Worker:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        await self.database.dispose()
 
     def wake(self) -> None:
         self._wake.set()
