@@ -209,6 +209,68 @@ def version_check(world: World, call: Call, response: httpx.Response) -> None:
     assert body["api_version"] == "v1" and body["compat"] == ["pk/v1", "pk/v2"]
 
 
+# --- imports -----------------------------------------------------------------------------------------------------
+
+IMPORTS = "/api/v1/systems/@me/imports"
+
+
+def tupperbox_file() -> dict:
+    return {"tuppers": [{"name": unique("imported"), "brackets": ["i:", ""]}], "groups": []}
+
+
+def finished_import(world: World, token: str, job_id: str) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        job = data(world.api.get(f"{IMPORTS}/{job_id}", token))
+        if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.05)
+
+
+def import_call(world: World) -> Call:
+    return Call("POST", IMPORTS, tupperbox_file())
+
+
+def import_into(account_of: Callable[[World], Account]) -> Check:
+    """The file goes into the caller's own system, whoever calls."""
+    def check(world: World, call: Call, response: httpx.Response) -> None:
+        account = account_of(world)
+        job = finished_import(world, account.session, data(response, 202)["id"])
+        assert job["status"] == "succeeded", job
+        name = call.json["tuppers"][0]["name"]
+        for someone in (world.owner, world.other):
+            names = [m["name"] for m in data(world.api.get("/api/v1/systems/@me/members?limit=200", someone.session))]
+            assert (name in names) == (someone is account)
+
+    return check
+
+
+def owner_job_call(world: World) -> Call:
+    job = data(world.api.post(IMPORTS, world.owner.session, json=tupperbox_file()), 202)
+    finished_import(world, world.owner.session, job["id"])
+    return Call("GET", f"{IMPORTS}/{job['id']}", keep={"job_id": job["id"]})
+
+
+def is_owner_job(world: World, call: Call, response: httpx.Response) -> None:
+    assert data(response)["id"] == call.keep["job_id"]
+
+
+def owner_jobs_listed(world: World, call: Call, response: httpx.Response) -> None:
+    assert call.keep["job_id"] in [job["id"] for job in data(response)]
+
+
+def owner_jobs_not_listed(world: World, call: Call, response: httpx.Response) -> None:
+    assert call.keep["job_id"] not in [job["id"] for job in data(response)]
+
+
+def list_jobs_call(world: World) -> Call:
+    return Call("GET", f"{IMPORTS}?limit=200", keep=owner_job_call(world).keep)
+
+
+def is_not_found(world: World, call: Call, response: httpx.Response) -> None:
+    error(response, 404, "NOT_FOUND")
+
+
 # --- auth --------------------------------------------------------------------------------------------------------
 
 def register_call(world: World) -> Call:
@@ -969,6 +1031,12 @@ ROWS: list[Row] = [
         check=is_owner_system, as_other=is_other_system, variant="@me"),
     Row("GET", "/api/v1/systems/@me/export", "system:read", False, simple("GET", "/api/v1/systems/@me/export"),
         check=export_of(lambda w: w.owner), as_other=export_of(lambda w: w.other)),
+    Row("POST", IMPORTS, "system:write", False, import_call, 202, check=import_into(lambda w: w.owner),
+        as_other=import_into(lambda w: w.other)),
+    Row("GET", IMPORTS, "system:write", False, list_jobs_call, check=owner_jobs_listed,
+        as_other=owner_jobs_not_listed),
+    Row("GET", IMPORTS + "/{job_id}", "system:write", False, owner_job_call, check=is_owner_job,
+        as_other=is_not_found),
     Row("GET", "/api/v1/systems/{sid}", "system:read", True,
         lambda w: Call("GET", f"/api/v1/systems/{w.owner.system_id}"), check=is_owner_system,
         as_other=public_view_of_owner_system, as_public=public_view_of_owner_system, variant="short id"),

@@ -65,3 +65,26 @@ def test_export_writes_the_same_file_as_the_api(server, api, tmp_path, monkeypat
     assert unknown.exit_code == 1 and not (tmp_path / "x.json").exists()
     bad = runner.invoke(app, ["export", "--account", owner.email, "-o", str(tmp_path / "y.json"), "--format", "csv"])
     assert bad.exit_code == 2
+
+
+def test_import_uses_the_api_engine_and_reports(server, api, tmp_path, monkeypatch):
+    from .imports.common import FIXTURES
+
+    monkeypatch.setenv("PLURALSPACE_DATABASE_URL", server.settings.resolved_database_url)
+    monkeypatch.setenv("PLURALSPACE_DATA_DIR", str(tmp_path / "data"))
+    owner = api.register()
+    runner = CliRunner()
+    source = str(FIXTURES / "simplyplural.json")
+    dry = runner.invoke(app, ["import", source, "--account", owner.email, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run" in dry.output and "members" in dry.output and "chat messages: not imported" in dry.output
+    assert api.get("/api/v1/systems/@me/members", owner.session).json()["data"] == []
+    done = runner.invoke(app, ["import", source, "--account", owner.email, "--format", "simplyplural"])
+    assert done.exit_code == 0, done.output
+    assert len(api.get("/api/v1/systems/@me/members", owner.session).json()["data"]) == 6
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"members": [')
+    refused = runner.invoke(app, ["import", str(broken), "--account", owner.email])
+    assert refused.exit_code == 1 and "refused, nothing changed" in refused.output and "line 1" in refused.output
+    unknown = runner.invoke(app, ["import", source, "--account", "nobody@example.org"])
+    assert unknown.exit_code == 1 and "no account" in unknown.output

@@ -19,6 +19,10 @@ from .exports.router import router as exports_router
 from .fields.router import router as fields_router
 from .fronts.router import router as fronts_router
 from .groups.router import router as groups_router
+from .imports import service as imports_service
+from .imports.router import PATH as IMPORTS_PATH
+from .imports.router import router as imports_router
+from .jobs.worker import Worker
 from .journal.router import router as journal_router
 from .kit import handlers
 from .kit.crypto import Passwords
@@ -50,9 +54,8 @@ from .web.session import install as install_pages
 ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
-    fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, oauth_router,
-    pk_v2_router, pk_v1_router, web_router, account_pages_router, admin_router,
-    reset_page_router,
+    fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
+    oauth_router, pk_v2_router, pk_v1_router, web_router, account_pages_router, admin_router, reset_page_router,
 )
 
 DESCRIPTION = """
@@ -77,7 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limiter = create_limiter(settings.redis_url, settings.redis_timeout, settings.redis_retry_seconds)
     usage = UsageRecorder(database, settings.usage_flush_seconds)
     passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
-    state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords)
+    importer = imports_service.Importer(database, settings.max_import_bytes)
+    # The queue's own connection: its polling never takes a request's pooled connection (nor shows in their counts).
+    jobs = Worker(Database(settings.resolved_database_url, pool_size=1, bounds=database.bounds,
+                           sqlite_synchronous=settings.sqlite_synchronous),
+                  {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer)},
+                  on_abandoned=imports_service.forget_upload(settings.data_dir))
+    state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
+                     jobs=jobs)
 
     audit_retention = audit.Retention(database, settings.audit_retention_days)
 
@@ -85,9 +95,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI):
         state.usage.start()
         audit_retention.start()
+        state.jobs.start()
         try:
             yield
         finally:
+            await state.jobs.stop()
             await audit_retention.stop()
             await state.usage.stop()
             await limiter.close()
@@ -104,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_pages(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter, surfaces=(PLURALKIT_SURFACE,))
+    app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter, surfaces=(PLURALKIT_SURFACE,),
+                       streamed=frozenset({IMPORTS_PATH}))
     logging.getLogger("pluralspace").setLevel(settings.log_level.upper())
     return app

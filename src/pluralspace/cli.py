@@ -118,6 +118,66 @@ def export(
     typer.echo(f"written {output}")
 
 
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="The export file (JSON, or a zip holding it).", exists=True,
+                                         dir_okay=False, readable=True)],
+    account: Annotated[str, typer.Option(help="The account's email.")],
+    import_format: Annotated[str, typer.Option("--format", help="auto, or one of the formats (see docs/IMPORTS.md).")
+                             ] = "auto",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change, change nothing.")] = False,
+) -> None:
+    """Import a file into an account's system, as POST /api/v1/systems/@me/imports does (same engine, same report)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from .auth.principal import account_owner
+    from .auth.schemas import normalize_email
+    from .imports.formats.common import SourceError
+    from .imports.service import Importer
+    from .imports.source import FORMAT_NAMES
+    from .kit.db import Database
+
+    if import_format not in FORMAT_NAMES:
+        raise typer.BadParameter(f"must be one of {', '.join(FORMAT_NAMES)}", param_hint="--format")
+    settings = _prepare()
+    console = Console(stderr=True)
+
+    async def run():
+        database = Database(settings.resolved_database_url, pool_size=2)
+        try:
+            owner = await database.read(account_owner, normalize_email(account))
+            if owner is None:
+                return None
+            columns = (TextColumn("importing"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=True) as bar:
+                task = bar.add_task("import", total=1.0)
+                return await Importer(database, settings.max_import_bytes).run(
+                    owner.system_uuid, file, import_format, dry_run, lambda done: bar.update(task, completed=done))
+        finally:
+            await database.dispose()
+
+    try:
+        outcome = asyncio.run(run())
+    except SourceError as refused:
+        where = refused.path or (f"line {refused.line}, column {refused.column}" if refused.line else "")
+        typer.echo(f"refused, nothing changed: {refused.message}" + (f" (at {where})" if where else ""), err=True)
+        raise typer.Exit(1) from None
+    if outcome is None:
+        typer.echo(f"no account with the email {account}", err=True)
+        raise typer.Exit(1)
+    plan, report = outcome
+    counts = Table("kind", "created", "updated", "unchanged",
+                   title=f"{plan.format}{' (dry run: nothing was changed)' if dry_run else ''}")
+    for kind, numbers in report.counts.items():
+        counts.add_row(kind, *(str(numbers[key]) for key in ("created", "updated", "unchanged")))
+    out = Console()
+    out.print(counts)
+    for warning in report.warnings:
+        out.print(f"warning ({warning['count']}x): {warning['message']}", markup=False)
+
+
 @app.command()
 def backup(output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (readable by you only).")]
            ) -> None:

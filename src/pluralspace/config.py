@@ -40,6 +40,8 @@ class Settings:
     registrations_per_ip: int = 10
     registration_window: int = 3600
     max_body_bytes: int = 1024 * 1024
+    # Import files (POST /systems/@me/imports) have their own limit: exports of years of history are large.
+    max_import_bytes: int = 256 * 1024 * 1024
     session_ttl_seconds: int = 3600
     refresh_ttl_seconds: int = 30 * 24 * 3600
     # Worker threads (and pooled connections) that run SQLite units of work.
@@ -172,6 +174,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         registrations_per_ip=integer("REGISTRATIONS_PER_IP", defaults.registrations_per_ip),
         registration_window=integer("REGISTRATION_WINDOW", defaults.registration_window),
         max_body_bytes=integer("MAX_BODY_BYTES", defaults.max_body_bytes),
+        max_import_bytes=integer("MAX_IMPORT_BYTES", defaults.max_import_bytes),
         session_ttl_seconds=integer("SESSION_TTL", defaults.session_ttl_seconds),
         refresh_ttl_seconds=integer("REFRESH_TTL", defaults.refresh_ttl_seconds),
         db_pool_size=integer("DB_POOL_SIZE", defaults.db_pool_size),

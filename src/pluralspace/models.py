@@ -5,6 +5,8 @@ from .admin.models import AuditEvent, Invite, PasswordReset
 from .fields.models import Field, FieldValue
 from .fronts.models import Front
 from .groups.models import Group, GroupMember
+from .imports.models import ImportSource
+from .jobs.models import Job
 from .journal.models import JournalAuthor, JournalEntry, JournalTag
 from .kit.db import Base
 from .members.models import Member
@@ -18,6 +20,6 @@ from .tokens.models import Credential
 from .wrapped.models import WrappedSnapshot
 
 __all__ = ["Account", "AuditEvent", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember",
-           "Invite", "JournalAuthor", "JournalEntry", "JournalTag", "Member", "OAuthClient", "OAuthCode", "OAuthGrant",
-           "PasswordReset", "PkAccount", "PkMessage", "Poll", "Relationship", "RelationshipType", "SecurityEvent",
-           "System", "Thought", "Vote", "WrappedSnapshot"]
+           "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "Member", "OAuthClient",
+           "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage", "Poll", "Relationship",
+           "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "WrappedSnapshot"]

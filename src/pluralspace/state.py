@@ -8,6 +8,7 @@ from fastapi import Request
 
 from .auth.usage import UsageRecorder
 from .config import Settings
+from .jobs.worker import Worker
 from .kit.crypto import Passwords
 from .kit.db import Database
 from .kit.ratelimit import Limiter
@@ -20,6 +21,7 @@ class AppState:
     limiter: Limiter
     usage: UsageRecorder
     passwords: Passwords
+    jobs: Worker
 
 
 def app_state(request: Request) -> AppState:

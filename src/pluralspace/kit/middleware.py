@@ -76,7 +76,7 @@ class EdgeMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, limiter: Limiter,
                  body_limit_for: Callable[[str], int] | None = None,
                  media_type_exempt: Callable[[str], bool] | None = None,
-                 surfaces: tuple[Surface, ...] = ()) -> None:
+                 surfaces: tuple[Surface, ...] = (), streamed: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.settings = settings
         self.limiter = limiter
@@ -87,6 +87,8 @@ class EdgeMiddleware:
                                   if settings.base_url.startswith("https://") else [])
         self.body_limit_for = body_limit_for or (lambda path: settings.max_body_bytes)
         self.media_type_exempt = media_type_exempt or (lambda path: False)
+        # Paths whose handler streams the body itself, under its own limit and media types (import uploads).
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,7 +133,7 @@ class EdgeMiddleware:
         return next((s for s in self.surfaces if scope["path"].startswith(s.prefix)), None)
 
     async def _checked_body(self, scope: Scope, receive: Receive) -> Receive:
-        if scope["method"] not in BODY_METHODS:
+        if scope["method"] not in BODY_METHODS or scope["path"] in self.streamed:
             return receive
         path = scope["path"]
         limit = self.body_limit_for(path)

@@ -1,0 +1,171 @@
+"""Import jobs: accepting a file, running it (parse, then apply in one unit of work), and showing the job.
+
+The job row (`jobs`, kind `import`) holds what the job needs (`payload`: format, dry_run, source name, the upload's
+file name in the data dir) and, once done, its report (`result`: counts and warnings) or its `error`. The lane
+`import:<system uuid>` keeps one import per system pending at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..auth.principal import Principal
+from ..jobs import service as jobs
+from ..jobs.models import PENDING, Job
+from ..kit.db import Database
+from ..kit.errors import Conflict, NotFound
+from ..kit.pagination import PageRequest, keyset_page
+from .apply import DryRun, Report, apply_plan
+from .formats.common import SourceError
+from .plan import Plan
+from .schemas import ImportJobOut
+from .source import load
+from .upload import UPLOAD_DIR
+
+KIND = "import"
+PARSED = 0.2  # the share of the progress bar that reading the file takes
+
+
+def lane(system_uuid: uuid.UUID) -> str:
+    return f"{KIND}:{system_uuid}"
+
+
+def _running_conflict() -> Conflict:
+    return Conflict("import_running", "An import of this system is queued or running; wait until it has finished.")
+
+
+def check_none_pending(session: Session, principal: Principal) -> None:
+    pending = session.execute(select(Job.id).where(Job.lane == lane(principal.system_uuid),
+                                                   Job.status.in_(PENDING))).first()
+    if pending is not None:
+        raise _running_conflict()
+
+
+def create_job(session: Session, principal: Principal, job_id: uuid.UUID, wanted_format: str, dry_run: bool,
+               source_name: str | None, file_name: str) -> ImportJobOut:
+    payload = {"format": wanted_format, "dry_run": dry_run, "source_name": source_name, "file": file_name}
+    try:
+        with session.begin_nested():
+            job = jobs.enqueue(session, KIND, principal.system_uuid, lane(principal.system_uuid), payload, job_id)
+    except IntegrityError:
+        raise _running_conflict() from None
+    return job_out(job)
+
+
+def job_out(job: Job, live_progress: float | None = None) -> ImportJobOut:
+    result = job.result or {}
+    payload = job.payload or {}
+    progress = live_progress if live_progress is not None and job.status == "running" else job.progress
+    return ImportJobOut(id=str(job.id), format=result.get("format") or _declared(payload), status=job.status,
+                        progress=round(progress, 4), counts=result.get("counts", {}),
+                        warnings=result.get("warnings", []), error=job.error, dry_run=bool(payload.get("dry_run")),
+                        source_name=payload.get("source_name"), created_at=job.created_at,
+                        finished_at=job.finished_at)
+
+
+def _declared(payload: dict) -> str | None:
+    wanted = payload.get("format")
+    return None if wanted in (None, "auto") else wanted
+
+
+def _own_jobs(principal: Principal):
+    return select(Job).where(Job.system_uuid == principal.system_uuid, Job.kind == KIND)
+
+
+def list_jobs(session: Session, principal: Principal, paging: PageRequest) -> tuple[list[Job], str | None]:
+    rows, cursor = keyset_page(_own_jobs(principal), [Job.created_at, Job.id], paging, descending=True,
+                               session=session, row_key=lambda row: (row[0].created_at, row[0].id))
+    return [row[0] for row in rows], cursor
+
+
+def get_job(session: Session, principal: Principal, job_id: uuid.UUID) -> Job:
+    job = session.execute(_own_jobs(principal).where(Job.id == job_id)).scalar_one_or_none()
+    if job is None:
+        raise NotFound("No such import.")
+    return job
+
+
+# --- running -------------------------------------------------------------------------------------------------
+
+def upload_file(data_dir: Path, job: Job) -> Path:
+    return data_dir / UPLOAD_DIR / job.payload["file"]
+
+
+class Importer:
+    """Reads a file and applies it to a system: the one engine of the API's jobs and of `pluralspace import`."""
+
+    def __init__(self, database: Database, max_bytes: int) -> None:
+        self.database = database
+        self.max_bytes = max_bytes
+
+    async def run(self, system_uuid: uuid.UUID, path: Path, wanted_format: str, dry_run: bool,
+                  progress: Callable[[float], None]) -> tuple[Plan, Report]:
+        """Raises SourceError for a file that cannot be imported; changes nothing unless it all succeeds."""
+        plan = await asyncio.to_thread(load, path, wanted_format, self.max_bytes)
+        progress(PARSED)
+
+        def applying(fraction: float) -> None:
+            progress(PARSED + (1 - PARSED) * fraction)
+
+        try:
+            report = await self._write(apply_plan, system_uuid, plan, applying, dry_run)
+        except DryRun as done:
+            report = done.report
+        return plan, report
+
+    async def _write(self, fn, *args):
+        """The unit of work. SQLite: through the server's own database, whose writers queue in turn. PostgreSQL: on
+        a thread with a connection of its own, so building a large import never holds up the server's event loop
+        (SQLAlchemy's asyncpg bridge runs the unit of work on the loop that awaits it)."""
+        if self.database.sqlite:
+            return await self.database.write(fn, *args, timeout=APPLY_TIMEOUT_SECONDS)
+
+        async def on_own_loop():
+            database = Database(self.database.url, pool_size=1, bounds=self.database.bounds)
+            try:
+                return await database.write(fn, *args, timeout=APPLY_TIMEOUT_SECONDS)
+            finally:
+                await database.dispose()
+
+        return await asyncio.to_thread(asyncio.run, on_own_loop())
+
+
+# An import's one unit of work may rightly run for minutes (300,000 fronts); the request bound of a few seconds
+# would cut it short on PostgreSQL. Past this, something is wrong and the job fails with nothing applied.
+APPLY_TIMEOUT_SECONDS = 1800.0
+
+
+def import_handler(data_dir: Path, importer: Importer):
+    async def handle(job: Job, worker) -> None:
+        path = upload_file(data_dir, job)
+        payload = job.payload
+
+        def progress(fraction: float) -> None:
+            worker.progress[job.id] = fraction
+
+        try:
+            plan, report = await importer.run(job.system_uuid, path, payload["format"], bool(payload["dry_run"]),
+                                              progress)
+        except SourceError as refused:
+            await worker.database.write(jobs.finish, job.id, None, refused.as_dict())
+        else:
+            await worker.database.write(jobs.finish, job.id, {"format": plan.format, **report.as_dict()})
+        finally:
+            path.unlink(missing_ok=True)
+
+    return handle
+
+
+def forget_upload(data_dir: Path) -> Callable[[Job], None]:
+    def forget(job: Job) -> None:
+        if job.kind == KIND and job.payload.get("file"):
+            upload_file(data_dir, job).unlink(missing_ok=True)
+
+    return forget

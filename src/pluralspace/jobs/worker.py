@@ -1,0 +1,96 @@
+"""Runs queued jobs in the server process: a loop that claims one job at a time and hands it to the handler of its
+kind. Every server process runs one; on PostgreSQL several processes share the queue (see service.claim), on
+SQLite there is one process. A job is woken at once when this process enqueued it (`wake`), else found by polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+
+from ..kit.db import Database
+from . import service
+from .models import Job
+
+log = logging.getLogger("pluralspace.jobs")
+
+Handler = Callable[[Job, "Worker"], Awaitable[None]]
+POLL_SECONDS = 2.0
+HEARTBEAT_SECONDS = 10.0
+
+
+class Worker:
+    def __init__(self, database: Database, handlers: dict[str, Handler], *,
+                 on_abandoned: Callable[[Job], None] | None = None) -> None:
+        self.database = database
+        self.handlers = handlers
+        self.on_abandoned = on_abandoned or (lambda job: None)
+        self.name = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"[:80]
+        self.progress: dict[uuid.UUID, float] = {}  # jobs running here: their progress, fresher than the row's
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="pluralspace-jobs")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        await self.database.dispose()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self._recover()
+                while (job := await self.database.write(service.claim, tuple(self.handlers), self.name)) is not None:
+                    await self._run(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop outlives any one failure (the database away for a moment, say)
+                log.exception("job loop")
+            try:
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def _recover(self) -> None:
+        for job in await self.database.write(service.fail_abandoned):
+            log.warning("job %s was interrupted and has been ended as failed", job.id)
+            self.on_abandoned(job)
+
+    async def _run(self, job: Job) -> None:
+        self.progress[job.id] = 0.0
+        beating = asyncio.get_running_loop().create_task(self._beat(job.id))
+        try:
+            await self.handlers[job.kind](job, self)
+        except Exception:
+            log.exception("job %s failed", job.id)
+            await self.database.write(service.finish, job.id, None, {
+                "message": "The job failed on the server; nothing of it was applied.", "path": None, "line": None,
+                "column": None})
+        finally:
+            beating.cancel()
+            self.progress.pop(job.id, None)
+
+    async def _beat(self, job_id: uuid.UUID) -> None:
+        """Keeps the job's heartbeat (and stored progress) fresh while it runs. On SQLite a write waits for the job's
+        own transaction, so the beat lands between its phases; `progress` above is what this process shows."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await self.database.write(service.heartbeat, job_id, self.progress.get(job_id, 0.0))
+            except Exception:
+                log.exception("heartbeat of job %s", job_id)
