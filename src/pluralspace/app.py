@@ -26,7 +26,7 @@ from .jobs.worker import Worker
 from .journal.router import router as journal_router
 from .kit import handlers
 from .kit.crypto import Passwords
-from .kit.db import database_for
+from .kit.db import Database, database_for
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
 from .members.router import router as members_router

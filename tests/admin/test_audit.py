@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pluralspace.admin.models import AuditEvent
 
 from ..helpers import PASSWORD, Api, data
+from ..imports.common import send, wait
 from ..oauth.common import Browser, exchange, get_code, register_app
 from .common import ADMIN_TOKEN, as_admin, audit_records, run_on
 
@@ -41,7 +42,10 @@ def test_each_event_kind_is_recorded_once_with_who_where_and_which_request(admin
     browser.close()
     secrets_seen += [code, verifier, grant["access_token"], grant["refresh_token"]]
     assert api.delete(f"/api/v1/me/authorizations/{app.client_id}", account.session).status_code == 204
-    assert api.get("/api/v1/systems/@me/export", account.session).status_code == 200
+    exported = api.get("/api/v1/systems/@me/export", account.session)
+    assert exported.status_code == 200
+    job = data(send(api, account.session, exported.json(), dry_run=True), 202)
+    assert wait(api, account.session, job["id"])["status"] == "succeeded"
     new_password = "another long passphrase"
     secrets_seen.append(new_password)
     data(api.patch("/api/v1/me", account.session, json={"current_password": PASSWORD, "password": new_password}))
@@ -52,12 +56,13 @@ def test_each_event_kind_is_recorded_once_with_who_where_and_which_request(admin
     data(as_admin(api, "POST", f"/api/v1/admin/accounts/{account.account_id}/restore"))
     assert as_admin(api, "GET", "/api/v1/admin/overview", token="wrong-token").status_code == 401
     session = api.login(new_email, new_password)["access_token"]
-    assert api.delete("/api/v1/me", session).status_code == 204
+    assert api.delete("/api/v1/me", session, json={"current_password": new_password}).status_code == 204
 
     records = audit_records(api, account_id=account.account_id)
     kinds = [record["kind"] for record in reversed(records)]  # oldest first
     expected = ["account_created", "login", "login_failed", "login", "token_created", "token_revoked",
-                "oauth_app_created", "login", "oauth_granted", "oauth_revoked", "data_exported", "password_changed",
+                "oauth_app_created", "login", "oauth_granted", "oauth_revoked", "data_exported", "data_imported",
+                "password_changed",
                 "email_changed", "logout", "account_disabled", "account_restored", "login", "account_deleted"]
     assert kinds == expected
     by_kind = {record["kind"]: record for record in records}
@@ -65,6 +70,8 @@ def test_each_event_kind_is_recorded_once_with_who_where_and_which_request(admin
     assert {by_kind[k]["actor"] for k in ("account_disabled", "account_restored")} == {"admin"}
     assert by_kind["account_deleted"]["actor"] == "account"
     assert by_kind["data_exported"]["detail"] == {"format": "pluralspace", "credential": "session"}
+    assert by_kind["data_imported"]["detail"] == {"format": "auto", "dry_run": True, "credential": "session",
+                                                  "job_id": job["id"]}
     first_login = next(r for r in records if r["request_id"] == "audit-login-1")
     assert first_login["kind"] == "login" and first_login["ip"] == "127.0.0.1"
     assert first_login["user_agent"] == "audit-test/1.0" and first_login["account_id"] == account.account_id

@@ -46,12 +46,16 @@ async def verify_admin_token(request: Request) -> Client:
     if not settings.admin_token:
         raise AdminTokenNotConfigured()
     client = client_of(request)
-    failures = await state.limiter.peek(_failures_key(client), settings.admin_failures_per_ip, settings.login_window)
-    if failures.count >= failures.limit:
-        raise RateLimited(failures.reset_in, "Too many wrong admin tokens from this address; wait before retrying.")
+    # Counted before the comparison, as logins are (auth/login.py): however many guesses race, at most the budget
+    # of them are compared. The right token gives its attempt back, so only wrong ones spend the budget.
+    key = _failures_key(client)
+    attempt = await state.limiter.hit(key, settings.admin_failures_per_ip, settings.login_window)
+    if not attempt.allowed:
+        raise RateLimited(attempt.reset_in, "Too many wrong admin tokens from this address; wait before retrying.")
     if not is_admin_token(settings, offered_admin_token(request)):
         await _refused(state, client, request)
         raise AdminTokenRequired()
+    await state.limiter.hit(key, settings.admin_failures_per_ip, settings.login_window, amount=-1)
     return client
 
 
@@ -70,7 +74,6 @@ async def require_admin(request: Request) -> Client:
 
 
 async def _refused(state: AppState, client: Client, request: Request) -> None:
-    await state.limiter.hit(_failures_key(client), state.settings.admin_failures_per_ip, state.settings.login_window)
     method, path = request.method, request.url.path
     await state.database.write(lambda session: audit.record(session, "admin_token_refused", audit.ANONYMOUS, client,
                                                             None, method=method, path=path))

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from ..accounts.security_log import client_of
 from ..auth.dependencies import Requires
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
@@ -52,7 +53,7 @@ async def create_import(principal: Writer, request: Request,
     source_name, _size = await receive_file(request, target, state.settings.max_import_bytes)
     try:
         job = await state.database.write(service.create_job, principal, job_id, format, dry_run,
-                                         source_name, target.name)
+                                         source_name, target.name, client_of(request))
     except BaseException:
         target.unlink(missing_ok=True)
         raise

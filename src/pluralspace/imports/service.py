@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..accounts import security_log
+from ..accounts.security_log import Client
 from ..auth.principal import Principal
 from ..jobs import service as jobs
 from ..jobs.models import PENDING, Job
@@ -49,13 +51,16 @@ def check_none_pending(session: Session, principal: Principal) -> None:
 
 
 def create_job(session: Session, principal: Principal, job_id: uuid.UUID, wanted_format: str, dry_run: bool,
-               source_name: str | None, file_name: str) -> ImportJobOut:
+               source_name: str | None, file_name: str, client: Client) -> ImportJobOut:
+    """The queued job; the owner's security log and the audit log record it (never the file's name or content)."""
     payload = {"format": wanted_format, "dry_run": dry_run, "source_name": source_name, "file": file_name}
     try:
         with session.begin_nested():
             job = jobs.enqueue(session, KIND, principal.system_uuid, lane(principal.system_uuid), payload, job_id)
     except IntegrityError:
         raise _running_conflict() from None
+    security_log.record(session, principal.account_id, "data_imported", client, format=wanted_format,
+                        dry_run=dry_run, credential=principal.kind, job_id=str(job_id))
     return job_out(job)
 
 
