@@ -256,7 +256,7 @@ def test_privacy_of_front_and_front_history(api):
                    privacy={"visibility": "public", "name": "public"})
     data(api.put(FRONTERS, owner.session, json={"member_ids": [shown["id"], hidden["id"]], "at": at(0)}))
     base = f"/api/v1/systems/{owner.system_id}"
-    viewers = (None, stranger.session, api.pat(stranger, "fronts:read"))
+    viewers = (None, stranger.session, api.pat(stranger, "fronts:read", "members:read"))  # for ?include=member
     for token in viewers:
         for path in ("fronters", "fronts", "switches"):
             failure = error(api.get(f"{base}/{path}", token), 403, "FORBIDDEN")

@@ -362,7 +362,7 @@ def test_another_systems_poll_is_not_reachable_through_ones_own(api):
 
 # --- privacy ---------------------------------------------------------------------------------------------------
 
-def test_public_viewers_see_results_but_not_private_voters(api):
+def test_public_viewers_see_results_of_the_votes_they_may_see(api):
     owner, stranger = api.register(), api.register()
     hidden = make_member(api, owner.session, "Hidden")
     shown = make_member(api, owner.session, "Shown", privacy={"visibility": "public"})
@@ -381,10 +381,38 @@ def test_public_viewers_see_results_but_not_private_voters(api):
     assert owners["created_by"] == hidden["id"]
     assert [v["member_id"] for v in data(api.get(f"{base}/{poll['id']}/votes", owner.session))] == \
         [hidden["id"], shown["id"]]
+    assert owners["results"] == aggregate(poll, all_votes(api, owner.session, poll)) and owners["vote_count"] == 2
     for token in viewers:
         seen = data(api.get(f"{base}/{poll['id']}", token))
-        assert seen == owners | {"created_by": None}
-        assert seen["results"] == {option(poll, 0): 1, option(poll, 1): 1, "abstain": 0, "veto": 0}
-        assert [v["member_id"] for v in data(api.get(f"{base}/{poll['id']}/votes", token))] == [shown["id"]]
+        # The hidden member's vote and authorship are not there at all: totals count only the votes listed.
+        visible_votes = data(api.get(f"{base}/{poll['id']}/votes", token))
+        assert [v["member_id"] for v in visible_votes] == [shown["id"]]
+        assert seen["results"] == aggregate(poll, visible_votes) == \
+            {option(poll, 0): 0, option(poll, 1): 1, "abstain": 0, "veto": 0}
+        assert seen == owners | {"created_by": None, "results": seen["results"], "vote_count": 1}
+        assert hidden["id"] not in str(seen) and hidden["uuid"] not in str(seen)
         listed = {p["id"]: p for p in data(api.get(base, token))}
         assert listed[by_shown["id"]]["created_by"] == shown["id"] and listed[poll["id"]] == seen
+
+
+def test_totals_for_other_viewers_follow_visibility_changes(api):
+    owner = api.register()
+    members = [make_member(api, owner.session, f"m{index}", privacy={"visibility": "public"}) for index in range(4)]
+    poll = make_poll(api, owner.session, allow_abstain=True, allow_veto=True, allow_multiple=True)
+    vote(api, owner.session, poll, members[0]["id"], option_ids=[option(poll, 0), option(poll, 1)])
+    vote(api, owner.session, poll, members[1]["id"], option_ids=[option(poll, 1)])
+    vote(api, owner.session, poll, members[2]["id"], kind="abstain")
+    vote(api, owner.session, poll, members[3]["id"], kind="veto")
+    data(api.patch("/api/v1/systems/@me", owner.session, json={"privacy": {"polls": "public"}}))
+    base = f"/api/v1/systems/{owner.system_id}/polls"
+    for hidden in (members[0], members[2], members[3]):
+        data(api.patch(f"{MEMBERS}/{hidden['id']}", owner.session, json={"privacy": {"visibility": "private"}}))
+        for token in (None, api.register().session):
+            visible_votes = data(api.get(f"{base}/{poll['id']}/votes", token, params={"limit": 200}))
+            expected = aggregate(poll, visible_votes)
+            (listed,) = data(api.get(base, token))
+            single = data(api.get(f"{base}/{poll['id']}", token))
+            assert listed["results"] == single["results"] == expected
+            assert listed["vote_count"] == single["vote_count"] == len(visible_votes)
+    owners = data(api.get(f"{POLLS}/{poll['id']}", owner.session))
+    assert owners["vote_count"] == 4 and owners["results"] == aggregate(poll, all_votes(api, owner.session, poll))

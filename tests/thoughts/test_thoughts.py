@@ -169,19 +169,28 @@ def test_public_viewers_follow_thoughts_privacy(api):
     owner, stranger = api.register(), api.register()
     hidden = data(api.post(MEMBERS, owner.session, json={"name": "Hidden"}), 201)
     shown = data(api.post(MEMBERS, owner.session, json={"name": "Shown", "privacy": {"visibility": "public"}}), 201)
-    by_hidden = set_thought(api, owner.session, "hidden's", member_id=hidden["id"])
     by_shown = set_thought(api, owner.session, "shown's", member_id=shown["id"])
+    unsigned = set_thought(api, owner.session, "nobody's")
+    by_hidden = set_thought(api, owner.session, "hidden's", member_id=hidden["id"])  # today's latest
     base = f"/api/v1/systems/{owner.system_id}"
     viewers = (None, stranger.session, api.pat(stranger, "thoughts:read"))
     for token in viewers:
         error(api.get(f"{base}/thought", token), 403, "FORBIDDEN")
         error(api.get(f"{base}/thoughts", token), 403, "FORBIDDEN")
     data(api.patch("/api/v1/systems/@me", owner.session, json={"privacy": {"thoughts": "public"}}))
+    # A hidden member's thought does not exist for other viewers: today's thought is the latest they may see.
     for token in viewers:
-        assert data(api.get(f"{base}/thought", token)) == by_shown
-        listed = data(api.get(f"{base}/thoughts", token))
-        assert listed == [by_shown, by_hidden | {"member_id": None}]
-    assert data(api.get(f"{base}/thoughts", owner.session)) == [by_shown, by_hidden]
+        assert data(api.get(f"{base}/thought", token)) == unsigned
+        listed = api.get(f"{base}/thoughts", token, params={"date": by_hidden["date"]})
+        assert data(listed) == [unsigned, by_shown]
+        assert "hidden's" not in listed.text and hidden["id"] not in listed.text
+    assert data(api.get(f"{base}/thought", owner.session)) == by_hidden
+    assert data(api.get(f"{base}/thoughts", owner.session)) == [by_hidden, unsigned, by_shown]
+    # When the hidden member's is the day's only thought, the day has none for other viewers.
+    for thought in (unsigned, by_shown):
+        assert api.delete(f"{THOUGHTS}/{thought['id']}", owner.session).status_code == 204
+    for token in viewers:
+        assert data(api.get(f"{base}/thought", token)) is None and data(api.get(f"{base}/thoughts", token)) == []
 
 
 # --- every endpoint: scope, ownership, public viewers ------------------------------------------------------------

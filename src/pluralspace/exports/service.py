@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from ..auth.includes import held_includes
 from ..auth.principal import Principal
 from ..fields import service as fields
 from ..fronts import service as fronts
@@ -40,11 +41,14 @@ from ..thoughts import service as thoughts
 ME = systems.ME
 Pager = Callable[[Session, Principal, PageRequest], tuple[list, str | None]]
 
+# What each exported member carries, as far as the token's scopes allow (relationships have their own section).
+MEMBER_INCLUDES = {name: members.INCLUDES[name] for name in ("fields", "groups")}
+
 # (key in the file, the scope that reads it, one page of it as the owner)
 SECTIONS: tuple[tuple[str, str, Pager], ...] = (
     ("fields", "fields:read", lambda s, p, page: fields.list_fields(s, ME, p, page)),
     ("members", "members:read", lambda s, p, page: members.list_members(
-        s, ME, p, page, members.ListFilter(), frozenset({"fields", "groups"}))),
+        s, ME, p, page, members.ListFilter(), held_includes(p, MEMBER_INCLUDES))),
     ("groups", "groups:read", lambda s, p, page: groups.list_groups(s, ME, p, page)),
     ("relationship_types", "relationships:read", lambda s, p, page: relationships.list_types(s, ME, p, page)),
     ("relationships", "relationships:read", lambda s, p, page: relationships.list_relationships(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from ..auth.dependencies import Requires, Viewer
+from ..auth.includes import Includes
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.errors import ValidationFailed
@@ -24,17 +25,8 @@ router = APIRouter(prefix="/api/v1/systems/{sid}", tags=["fronts"])
 Reader = Annotated[Principal | None, Viewer("fronts:read")]
 Writer = Annotated[Principal, Requires("fronts:write")]
 Paging = Annotated[PageRequest, Depends(page_params)]
-Include = Annotated[str | None, Query(max_length=100, description="`member`: fill each front's member object.")]
-
-
-def include_member(include: Include = None) -> bool:
-    wanted = {part.strip() for part in (include or "").split(",") if part.strip()}
-    if wanted - {"member"}:
-        raise ValidationFailed.field("include", "unknown; use member")
-    return bool(wanted)
-
-
-IncludeMember = Annotated[bool, Depends(include_member)]
+# `member` fills each front's member object.
+Include = Annotated[frozenset[str], Includes("fronts:read", {"member": "members:read"})]
 
 
 def _utc(name: str, value: datetime | None) -> datetime | None:
@@ -66,9 +58,9 @@ def front_filter(
             summary="Front history, newest first (needs front_history public for other viewers)")
 async def list_fronts(sid: SystemId, viewer: Reader, request: Request, paging: Paging,
                       filters: Annotated[service.FrontFilter, Depends(front_filter)],
-                      member: IncludeMember) -> Page:
+                      include: Include) -> Page:
     fronts, cursor = await app_state(request).database.read(service.list_fronts, sid, viewer, paging, filters,
-                                                            member)
+                                                            "member" in include)
     return page(fronts, paging.limit, cursor)
 
 
@@ -81,8 +73,9 @@ async def create_front(sid: SystemId, body: FrontCreate, principal: Writer, requ
 @router.get("/fronts/{front_id}", response_model=Envelope[FrontOut], responses=errors(403, 404, 422),
             summary="A front")
 async def get_front(sid: SystemId, front_id: uuid.UUID, viewer: Reader, request: Request,
-                    member: IncludeMember) -> Envelope:
-    return ok(await app_state(request).database.read(service.get_front, sid, viewer, front_id, member))
+                    include: Include) -> Envelope:
+    return ok(await app_state(request).database.read(service.get_front, sid, viewer, front_id,
+                                                     "member" in include))
 
 
 @router.patch("/fronts/{front_id}", response_model=Envelope[FrontOut], responses=errors(*WRITE, 403, 404, 409),

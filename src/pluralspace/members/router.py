@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from ..auth.dependencies import Requires, Viewer
+from ..auth.includes import Includes
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.openapi import WRITE, errors
@@ -20,11 +21,7 @@ router = APIRouter(prefix="/api/v1/systems/{sid}/members", tags=["members"])
 Reader = Annotated[Principal | None, Viewer("members:read")]
 Writer = Annotated[Principal, Requires("members:write")]
 MemberId = Annotated[str, Path(max_length=64, description="Short id or uuid.")]
-Include = Annotated[str | None, Query(max_length=100, description="Comma list of fields, groups, relationships.")]
-
-
-def include_param(include: Include = None) -> frozenset[str]:
-    return service.parse_include(include)
+Include = Annotated[frozenset[str], Includes("members:read", service.INCLUDES)]
 
 
 def list_filter(
@@ -41,7 +38,7 @@ def list_filter(
 async def list_members(sid: SystemId, viewer: Reader, request: Request,
                        paging: Annotated[PageRequest, Depends(page_params)],
                        filters: Annotated[service.ListFilter, Depends(list_filter)],
-                       include: Annotated[frozenset[str], Depends(include_param)]) -> Page:
+                       include: Include) -> Page:
     members, cursor = await app_state(request).database.read(service.list_members, sid, viewer, paging, filters,
                                                              include)
     return page(members, paging.limit, cursor)
@@ -55,7 +52,7 @@ async def create_member(sid: SystemId, body: MemberCreate, principal: Writer, re
 
 @router.get("/{mid}", response_model=Envelope[MemberOut], responses=errors(403, 404, 422), summary="A member")
 async def get_member(sid: SystemId, mid: MemberId, viewer: Reader, request: Request,
-                     include: Annotated[frozenset[str], Depends(include_param)]) -> Envelope:
+                     include: Include) -> Envelope:
     return ok(await app_state(request).database.read(service.get_member, sid, viewer, mid, include))
 
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..fields import values as field_values
 from ..groups.models import Group, GroupMember
-from ..kit.errors import ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
@@ -24,16 +23,8 @@ from ..systems.service import unique_short_id
 from .models import Member, default_member_privacy
 from .schemas import MemberCreate, MemberOut, MemberPatch
 
-INCLUDES = frozenset({"fields", "groups", "relationships"})
-
-
-def parse_include(text: str | None) -> frozenset[str]:
-    wanted = frozenset(part.strip() for part in (text or "").split(",") if part.strip())
-    unknown = wanted - INCLUDES
-    if unknown:
-        raise ValidationFailed.field("include", f"unknown: {', '.join(sorted(unknown))}; "
-                                                f"use {', '.join(sorted(INCLUDES))}")
-    return wanted
+INCLUDES = {"fields": "fields:read", "groups": "groups:read", "relationships": "relationships:read"}
+"""`?include=` on member reads: each expansion and the read scope it needs."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +63,8 @@ def _group_ids(session: Session, access: Access, ids: list[uuid.UUID]) -> dict[u
     query = (select(GroupMember.member_uuid, Group.hid, Group.privacy).join(Group, Group.uuid == GroupMember.group_uuid)
              .where(GroupMember.member_uuid.in_(ids)).order_by(Group.created_at, Group.uuid))
     for member_uuid, hid, privacy in session.execute(query):
-        if access.sees(privacy, "visibility"):
+        # A group's membership shows only where its member list would (visible group, `list` public).
+        if access.sees(privacy, "visibility") and access.sees(privacy, "list"):
             result[member_uuid].append(hid)
     return result
 

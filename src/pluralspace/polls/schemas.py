@@ -87,8 +87,9 @@ class PollOut(OutModel):
     created_by: str | None = Field(description="Short id of the member who made the poll; null when unknown, "
                                                "and for other viewers when that member is private.")
     results: dict[str, int] = Field(description="{option_id: n, ..., abstain: n, veto: n}, counted from the "
-                                                "votes (every option is listed, 0 included).")
-    vote_count: int = Field(description="How many members voted (abstentions and vetoes included).")
+                                                "votes this viewer may see (every option is listed, 0 included).")
+    vote_count: int = Field(description="How many members voted (abstentions and vetoes included), among the "
+                                        "votes this viewer may see.")
     created_at: Timestamp
 
 

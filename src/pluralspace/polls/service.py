@@ -6,9 +6,9 @@ table's primary key; every change of votes, and of what votes depend on (closing
 the system's row lock (`write_access(..., serialize=True)`: a row lock on PostgreSQL, SQLite serializes writes
 anyway), so a re-vote replaces the member's vote in one unit of work and a vote cannot slip in after a close.
 
-Privacy: viewers other than the owner need the system's `polls` area public (403 otherwise). The votes of members
-whose visibility is private are counted in results but left out of the votes list for those viewers, and
-`created_by` reads null for them when its member is private.
+Privacy: viewers other than the owner need the system's `polls` area public (403 otherwise). For them the votes
+of members whose visibility is private are left out of the votes list and of `results` and `vote_count` alike, and
+`created_by` reads null when its member is private.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
@@ -110,12 +110,20 @@ def _require_open(poll: Poll) -> None:
 
 # --- output ----------------------------------------------------------------------------------------------------
 
-def _results(session: Session, polls: list[Poll]) -> dict[uuid.UUID, tuple[dict[str, int], int]]:
-    """{poll id: (results, vote_count)} for all the polls in one query."""
+def _visible_votes(access: Access, query: Select) -> Select:
+    """`query` (of Vote, Member columns may be selected) limited to the votes this viewer may see: for anyone but
+    the owner, those of members whose visibility is public. The votes list and the totals both go through here, so
+    the totals count exactly the votes listed."""
+    query = query.join(Member, Member.uuid == Vote.member_uuid)
+    return query if access.owner else query.where(Member.privacy["visibility"].as_string() == "public")
+
+
+def _results(session: Session, access: Access, polls: list[Poll]) -> dict[uuid.UUID, tuple[dict[str, int], int]]:
+    """{poll id: (results, vote_count)} for all the polls in one query, counting the votes the viewer may see."""
     tallies: dict[uuid.UUID, Counter] = {poll.id: Counter() for poll in polls}
     counts: Counter = Counter()
     if polls:
-        rows = session.execute(select(Vote.poll_id, Vote.kind, Vote.option_ids)
+        rows = session.execute(_visible_votes(access, select(Vote.poll_id, Vote.kind, Vote.option_ids))
                                .where(Vote.poll_id.in_([poll.id for poll in polls])))
         for poll_id, kind, option_ids in rows:
             counts[poll_id] += 1
@@ -143,7 +151,7 @@ def _creators(session: Session, access: Access, polls: list[Poll]) -> dict[uuid.
 
 def polls_out(session: Session, access: Access, polls: list[Poll]) -> list[PollOut]:
     """A page of polls with results and creators: two queries whatever the page's size."""
-    results = _results(session, polls)
+    results = _results(session, access, polls)
     creators = _creators(session, access, polls)
     now = utcnow()
     out = []
@@ -258,10 +266,7 @@ def list_votes(session: Session, sid: str, viewer: Principal | None, poll_id: uu
     access = read_access(session, sid, viewer)
     access.require_area(AREA)
     poll = _poll(session, access, poll_id)
-    query = (select(Vote, Member.hid).join(Member, Member.uuid == Vote.member_uuid)
-             .where(Vote.poll_id == poll.id))
-    if not access.owner:
-        query = query.where(Member.privacy["visibility"].as_string() == "public")
+    query = _visible_votes(access, select(Vote, Member.hid)).where(Vote.poll_id == poll.id)
     rows, cursor = keyset_page(query, [Vote.created_at, Vote.member_uuid], paging, descending=False,
                                session=session, row_key=lambda row: (row[0].created_at, row[0].member_uuid))
     return [vote_out(vote, hid) for vote, hid in rows], cursor

@@ -18,7 +18,7 @@ class ThoughtSet(Model):
 class ThoughtOut(OutModel):
     id: str
     text: str
-    member_id: str | None = Field(description="Short id of the member; null when none, and for other viewers "
-                                              "when the member is private.")
+    member_id: str | None = Field(description="Short id of the member who wrote it; null when none. Other "
+                                              "viewers do not see thoughts of private members at all.")
     date: str = Field(description="The system's local date when the thought was set, YYYY-MM-DD.")
     created_at: Timestamp

@@ -5,8 +5,9 @@ so a thought set at 23:30 in Tokyo belongs to that Tokyo day even though it is s
 `GET /thought` is the latest thought of the system's current local day. The clock is a parameter (`now`,
 default the real time) so the day boundary can be tested deterministically.
 
-Privacy: viewers other than the owner need the system's `thoughts` area public (403 otherwise); for them
-`member_id` reads null when the member's visibility is private.
+Privacy: viewers other than the owner need the system's `thoughts` area public (403 otherwise); for them a
+thought written by a member whose visibility is private does not exist (left out of lists; `GET /thought` shows
+the latest thought of the day they may see).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import uuid
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
@@ -46,15 +47,20 @@ def system_today(system: System, now: datetime | None = None) -> str:
     return local_date(now or utcnow(), system.timezone)
 
 
-def thought_out(access: Access, thought: Thought, member_hid: str | None, member_privacy: dict | None) -> ThoughtOut:
-    shown = member_hid is not None and access.sees(member_privacy or {}, "visibility")
-    return ThoughtOut(id=str(thought.id), text=thought.text, member_id=member_hid if shown else None,
-                      date=thought.date, created_at=thought.created_at)
+def thought_out(thought: Thought, member_hid: str | None) -> ThoughtOut:
+    return ThoughtOut(id=str(thought.id), text=thought.text, member_id=member_hid, date=thought.date,
+                      created_at=thought.created_at)
 
 
-def _with_member():
-    return (select(Thought, Member.hid, Member.privacy)
-            .outerjoin(Member, Member.uuid == Thought.member_uuid))
+def _visible(access: Access) -> Select:
+    """This system's thoughts with their member's short id, as far as the viewer may see them: for anyone but the
+    owner, a thought written by a member whose visibility is private is left out (thoughts by no member stay)."""
+    query = (select(Thought, Member.hid).outerjoin(Member, Member.uuid == Thought.member_uuid)
+             .where(Thought.system_uuid == access.system_uuid))
+    if not access.owner:
+        query = query.where(or_(Thought.member_uuid.is_(None),
+                                Member.privacy["visibility"].as_string() == "public"))
+    return query
 
 
 def today_thought(session: Session, sid: str, viewer: Principal | None,
@@ -62,9 +68,9 @@ def today_thought(session: Session, sid: str, viewer: Principal | None,
     access = read_access(session, sid, viewer)
     access.require_area(AREA)
     today = system_today(access.system, now)
-    row = session.execute(_with_member().where(Thought.system_uuid == access.system_uuid, Thought.date == today)
+    row = session.execute(_visible(access).where(Thought.date == today)
                           .order_by(Thought.created_at.desc(), Thought.id.desc()).limit(1)).first()
-    return thought_out(access, *row) if row else None
+    return thought_out(*row) if row else None
 
 
 def set_thought(session: Session, sid: str, principal: Principal, spec: ThoughtSet,
@@ -78,19 +84,19 @@ def set_thought(session: Session, sid: str, principal: Principal, spec: ThoughtS
                       text=spec.text, date=system_today(access.system, now), created_at=now)
     session.add(thought)
     session.flush()
-    return thought_out(access, thought, member.hid if member else None, member.privacy if member else None)
+    return thought_out(thought, member.hid if member else None)
 
 
 def list_thoughts(session: Session, sid: str, viewer: Principal | None, paging: PageRequest,
                   day: str | None) -> tuple[list[ThoughtOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area(AREA)
-    query = _with_member().where(Thought.system_uuid == access.system_uuid)
+    query = _visible(access)
     if day is not None:
         query = query.where(Thought.date == day)
     rows, cursor = keyset_page(query, [Thought.created_at, Thought.id], paging, descending=True, session=session,
                                row_key=lambda row: (row[0].created_at, row[0].id))
-    return [thought_out(access, *row) for row in rows], cursor
+    return [thought_out(*row) for row in rows], cursor
 
 
 def delete_thought(session: Session, sid: str, principal: Principal, thought_id: uuid.UUID) -> None:

@@ -1,0 +1,45 @@
+"""`?include=`: optional expansions of a read, each behind its own area's read scope.
+
+    include: Annotated[frozenset[str], Includes("members:read", {"fields": "fields:read", ...})]
+
+The endpoint's own scope lets a token read the object; an expansion shows another area's data (a member's field
+values, group ids, relationships; a front's member), so a token asking for it must hold that area's read scope too:
+403 INSUFFICIENT_SCOPE naming the missing scopes otherwise. Viewers without a token need no scope; what they are
+shown is still limited by the system's privacy settings, which the services apply to each expansion.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the dependency's annotations at runtime, and they use
+# this call's arguments.
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+
+from ..kit.errors import ValidationFailed
+from .dependencies import Viewer, check_scopes
+from .principal import Principal
+
+
+def held_includes(principal: Principal, expansions: Mapping[str, str]) -> frozenset[str]:
+    """Every expansion the principal's scopes allow (for reads that expand as far as they may, like the export)."""
+    return frozenset(name for name, scope in expansions.items() if principal.holds(scope))
+
+
+def Includes(read_scope: str, expansions: Mapping[str, str]) -> Any:  # noqa: N802 - reads as a declaration
+    """The checked `?include=` of an endpoint whose viewer is `Viewer(read_scope)` (resolved once per request:
+    FastAPI caches a dependency asked for twice with the same scopes)."""
+    names = ", ".join(sorted(expansions))
+
+    def checked_include(viewer: Annotated[Principal | None, Viewer(read_scope)],
+                        include: Annotated[str | None, Query(max_length=100, description=f"Comma list of {names}; "
+                                                             "each needs its own area's read scope.")] = None,
+                        ) -> frozenset[str]:
+        wanted = frozenset(part.strip() for part in (include or "").split(",") if part.strip())
+        unknown = wanted - expansions.keys()
+        if unknown:
+            raise ValidationFailed.field("include", f"unknown: {', '.join(sorted(unknown))}; use {names}")
+        if viewer is not None:
+            check_scopes(viewer, sorted({expansions[name] for name in wanted}))
+        return wanted
+
+    return Depends(checked_include)
