@@ -114,7 +114,7 @@ def plant(api: Api, server, scenario: str, privacy: Privacy) -> Planted:
     app = data(api.post("/api/v1/me/apps", session, json={
         "name": "Leak test app", "description": world.secret("owner's app description", set()),
         "redirect_uris": ["https://example.org/callback"], "client_type": "public"}), 201)
-    world.ids["client_id"] = app["client_id"]
+    world.hidden["client_id"] = [app["client_id"]]  # from everyone but the owner's sessions
     world.unknown["client_id"] = f"{app['client_id'][:-4]}zzzz"
 
     # The system.

@@ -41,7 +41,7 @@ def urls(*templates: str) -> Fill:
 
 
 def each(template: str, values: Callable[[Planted], list[str]], *queries: str) -> Fill:
-    """The route once per value of its last path parameter (`{it}`) and per query string."""
+    """The route once per value put in its `{it}` and per query string."""
     return lambda world: [world.path(template, it=value) + world.path(query)
                           for value in values(world) for query in (queries or ("",))]
 
@@ -73,9 +73,9 @@ ROUTES: dict[str, Fill] = {
     "/api/docs/oauth2-redirect": urls("/api/docs/oauth2-redirect"),
     "/api/docs/assets/{name}": urls("/api/docs/assets/swagger-ui.css"),
     "/.well-known/oauth-authorization-server": urls("/.well-known/oauth-authorization-server"),
-    "/oauth/authorize": urls("/oauth/authorize?response_type=code&client_id={client_id}"
+    "/oauth/authorize": each("/oauth/authorize?response_type=code&client_id={it}"
                              "&redirect_uri=https%3A%2F%2Fexample.org%2Fcallback&code_challenge_method=S256"
-                             "&code_challenge=" + "a" * 43),
+                             "&code_challenge=" + "a" * 43, ids(kind="client_id")),
     "/login": urls("/login"),
     "/register": urls("/register"),
     "/": urls("/"),
@@ -85,7 +85,7 @@ ROUTES: dict[str, Fill] = {
     "/api/v1/me/security-log": urls("/api/v1/me/security-log", "/api/v1/me/security-log" + PAGED),
     "/api/v1/me/tokens": urls("/api/v1/me/tokens", "/api/v1/me/tokens" + PAGED),
     "/api/v1/me/apps": urls("/api/v1/me/apps"),
-    "/api/v1/me/apps/{client_id}": each("/api/v1/me/apps/{it}", ids("client_id", kind="client_id")),
+    "/api/v1/me/apps/{client_id}": each("/api/v1/me/apps/{it}", ids(kind="client_id")),
     "/api/v1/me/authorizations": urls("/api/v1/me/authorizations"),
     # The native API.
     SYSTEM: urls(SYSTEM, "/api/v1/systems/{suuid}", "/api/v1/systems/@me"),
@@ -179,6 +179,7 @@ PROBES: list[tuple[str, str]] = [
     (SYSTEM + "/fronts/{it}?include=member", "front"),
     (SYSTEM + "/journal/{it}", "journal"),
     ("/pk/v2/systems/{sid}/switches/{it}", "switch"),
+    ("/api/v1/me/apps/{it}", "client_id"),
 ]
 
 
