@@ -30,3 +30,29 @@ def front(api, token, member_id, start=None, end=None, **extra) -> dict:
     if end is not None:
         body["ended_at"] = at(end)
     return data(api.post(FRONTS, token, json=body), 201)
+
+
+HIDDEN_HISTORY = {"S": ((0, 30), (50, None)), "H": ((10, 20), (30, 40), (45, 60))}
+"""A history with a hidden member, minutes after BASE (S: a public member, H: one whose visibility is private):
+
+    S  [0, 30)   [50, now)
+    H      [10, 20)   [30, 40)  [45, 60)
+
+The owner sees every change point (OWNER_SWITCHES). Anyone else sees the history of S alone (PUBLIC_SWITCHES): 50
+(S), 30 (nobody: S stopped; H's start at the same time does not count) and 0 (S); the changes at 10, 20, 40, 45
+and 60 are H's alone and are no switches for them.
+"""
+OWNER_SWITCHES = [(60, ["S"]), (50, ["H", "S"]), (45, ["H"]), (40, []), (30, ["H"]), (20, ["S"]), (10, ["S", "H"]),
+                  (0, ["S"])]
+PUBLIC_SWITCHES = [(50, ["S"]), (30, []), (0, ["S"])]
+
+
+def hidden_history(api, token) -> tuple[dict[str, dict], dict[str, list[dict]]]:
+    """HIDDEN_HISTORY in the system of `token` (front and front history public): its members and fronts by name.
+    H's name and comments carry a marker that no other viewer may ever read."""
+    data(api.patch("/api/v1/systems/@me", token, json={"privacy": {"front": "public", "front_history": "public"}}))
+    members = {"S": member(api, token, "Shown", privacy={"visibility": "public", "name": "public"}),
+               "H": member(api, token, "Hidden Marker")}
+    fronts = {name: [front(api, token, members[name]["id"], start, end, comment=f"{name} marker")
+                     for start, end in spans] for name, spans in HIDDEN_HISTORY.items()}
+    return members, fronts

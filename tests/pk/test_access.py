@@ -67,6 +67,7 @@ def world(server) -> World:
         "member_list_privacy": "public", "front_privacy": "public"}}))
     world.ids["a"] = world.member("Open", privacy={"visibility": "public"})["id"]
     world.ids["b"] = world.member("Hidden")["id"]
+    world.ids["c"] = world.member("Also open", privacy={"visibility": "public"})["id"]
     world.ids["group"] = ok(world.v2("POST", "/groups", world.token, json={"name": "Group"}))["id"]
     world.ids["switch"] = world.new_switch()[0]["id"]
     discord_id = str(10 ** 17 + secrets.randbelow(10 ** 17))
@@ -105,17 +106,20 @@ def fixed(method: str, path: str, json: Any = None) -> Callable[[World], Call]:
     return lambda world: Call(method, path.format(**world.ids), json)
 
 
+PUBLIC = {"privacy": {"visibility": "public"}}
+
+
 def fresh_member(method: str, suffix: str = "", json: Any = None) -> Callable[[World], Call]:
-    return lambda world: Call(method, f"/pk/v2/members/{world.member('Temp')['id']}{suffix}", json)
+    return lambda world: Call(method, f"/pk/v2/members/{world.member('Temp', **PUBLIC)['id']}{suffix}", json)
 
 
 def fresh_v1_member(method: str, json: Any = None) -> Callable[[World], Call]:
-    return lambda world: Call(method, f"/pk/v1/m/{world.member('Temp')['id']}", json)
+    return lambda world: Call(method, f"/pk/v1/m/{world.member('Temp', **PUBLIC)['id']}", json)
 
 
 def fresh_group(method: str) -> Callable[[World], Call]:
     def build(world: World) -> Call:
-        group = ok(world.v2("POST", "/groups", world.token, json={"name": "Temp"}))
+        group = ok(world.v2("POST", "/groups", world.token, json={"name": "Temp", **PUBLIC}))
         return Call(method, f"/pk/v2/groups/{group['id']}")
     return build
 
@@ -126,7 +130,7 @@ def new_switch_body(world: World) -> Call:
 
 
 def v1_switch_body(world: World) -> Call:
-    members = next(s for s in ([world.ids["b"]], [world.ids["a"]]) if set(s) != world.fronting())
+    members = next(s for s in ([world.ids["a"]], [world.ids["a"], world.ids["c"]]) if set(s) != world.fronting())
     return Call("POST", "/pk/v1/s/switches", {"members": members})
 
 
@@ -153,7 +157,8 @@ ROWS = [
     Row("GET", SYSTEM, "system:read", fixed("GET", "/pk/v2/systems/@me")),
     Row("PATCH", SYSTEM, "system:write", fixed("PATCH", "/pk/v2/systems/@me", {"tag": "[t]"}), other=(403, 0),
         public=None),
-    Row("GET", SYSTEM + "/settings", "system:read", fixed("GET", "/pk/v2/systems/@me/settings")),
+    Row("GET", SYSTEM + "/settings", "system:read", fixed("GET", "/pk/v2/systems/@me/settings"), other=(403, 0),
+        public=(403, 0)),
     Row("PATCH", SYSTEM + "/settings", "system:write",
         fixed("PATCH", "/pk/v2/systems/@me/settings", {"timezone": "Europe/Berlin"}), other=(403, 0), public=None),
     Row("GET", SYSTEM + "/members", "members:read", fixed("GET", "/pk/v2/systems/@me/members")),
@@ -174,14 +179,14 @@ ROWS = [
     Row("GET", "/pk/v2/groups/{ref}", "groups:read", fixed("GET", "/pk/v2/groups/{group}"), other=(404, 20004),
         public=(404, 20004)),
     Row("PATCH", "/pk/v2/groups/{ref}", "groups:write", fixed("PATCH", "/pk/v2/groups/{group}", {"icon": None}),
-        other=(403, 30007), public=None),
+        other=(404, 20004), public=None),  # the group is private: as if it did not exist
     Row("DELETE", "/pk/v2/groups/{ref}", "groups:write", fresh_group("DELETE"), status=204, other=(403, 30007),
         public=None),
     Row("GET", "/pk/v2/groups/{ref}/members", "groups:read", fixed("GET", "/pk/v2/groups/{group}/members"),
-        other=(403, 30003), public=(403, 30003)),
+        other=(404, 20004), public=(404, 20004)),
     Row("POST", "/pk/v2/groups/{ref}/members/{mode}", "groups:write",
         lambda w: Call("POST", f"/pk/v2/groups/{w.ids['group']}/members/overwrite", [w.ids["a"]]), status=204,
-        other=(403, 30007), public=None),
+        other=(404, 20004), public=None),
     Row("GET", SYSTEM + "/switches", "fronts:read", fixed("GET", "/pk/v2/systems/@me/switches?limit=5"),
         other=(403, 30005), public=(403, 30005)),
     Row("POST", SYSTEM + "/switches", "fronts:write", new_switch_body, other=(403, 0), public=None),

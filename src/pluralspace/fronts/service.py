@@ -7,9 +7,11 @@ anyway) and then checks the member's history with one indexed query (`check_over
 holds, the latest front of the member that starts before the new end is the only one that can overlap.
 
 Privacy: the owner sees everything. Other viewers need the system's `front` setting public for /fronters and
-`front_history` public for /fronts and /switches (403 otherwise). Fronts of members whose visibility is private
-are still listed, because who fronts is what friends follow; their `member` object goes through `member_out`'s
-public view, so every private field of the member reads null.
+`front_history` public for /fronts and /switches (403 otherwise), and they see the history as if the members
+hidden from them (visibility private) did not exist: those members' fronts are left out of every list, a single
+such front and `?member=` of such a member are 404 exactly like unknown ids, and switches are the change points
+of the visible fronts only (a change that only hidden members make is no switch). Every read below goes through
+`_seen`, so no path can forget the rule. The `member` objects shown go through `member_out`'s public view.
 """
 
 from __future__ import annotations
@@ -18,20 +20,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.principal import Principal
-from ..kit.errors import Conflict, ValidationFailed
+from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import format_timestamp, utcnow
 from ..members.models import Member
 from ..members.service import member_out
-from ..systems.access import (Access, find_by_public_id, find_by_uuid, find_in_body, read_access,
-                              resolve_public_ids, write_access)
+from ..systems.access import (Access, find_by_uuid, find_in_body, find_visible, read_access, resolve_public_ids,
+                              write_access)
 from .models import Front
 from .schemas import FrontCreate, FrontEnd, FrontersReplace, FrontOut, FrontPatch, SwitchOut
-from .switches import Interval, change_points
+from .switches import Interval, Switch, change_points
 
 MAX_SWITCH_PAGE = 200
 
@@ -151,6 +153,12 @@ def replace_fronters(session: Session, sid: str, principal: Principal, spec: Fro
 
 # --- reading ---------------------------------------------------------------------------------------------------
 
+def _seen(access: Access, query: Select) -> Select:
+    """`query` (over fronts joined with their members) narrowed to the fronts this viewer may see: all for the
+    owner, for anyone else only those of members whose visibility lets them see the member."""
+    return access.only_visible(query, Member)
+
+
 def front_out(front: Front, member: Member, access: Access, *, with_member: bool) -> FrontOut:
     return FrontOut(id=str(front.id), member_id=member.hid,
                     member=member_out(member, access) if with_member else None,
@@ -170,11 +178,11 @@ def list_fronts(session: Session, sid: str, viewer: Principal | None, paging: Pa
                 include_member: bool) -> tuple[list[FrontOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area("front_history")
-    query = select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
+    query = _seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid))
     member_uuid = None
     if filters.member is not None:
         # The member is this system's, so its index alone bounds the scan (no system condition to mislead).
-        member_uuid = find_by_public_id(session, Member, access.system_uuid, filters.member, "member").uuid
+        member_uuid = find_visible(session, access, Member, filters.member, "member").uuid
         query = query.where(Front.member_uuid == member_uuid)
     else:
         query = query.where(Front.system_uuid == access.system_uuid)
@@ -211,26 +219,53 @@ def get_front(session: Session, sid: str, viewer: Principal | None, front_id: uu
               include_member: bool) -> FrontOut:
     access = read_access(session, sid, viewer)
     access.require_area("front_history")
-    front = _front(session, access, front_id)
-    return front_out(front, session.get(Member, front.member_uuid), access, with_member=include_member)
+    found = session.execute(_seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
+                                  .where(Front.id == front_id, Front.system_uuid == access.system_uuid))).first()
+    if found is None:
+        raise NotFound("No such front.")  # word for word what an id that was never issued gets
+    front, member = found
+    return front_out(front, member, access, with_member=include_member)
+
+
+def _open_fronts(session: Session, access: Access) -> list[FrontOut]:
+    # Sorted here, not in SQL: an ORDER BY started_at tempts the planner into walking the start index over the
+    # whole history instead of picking the few open fronts out of the (system_uuid, ended_at) index.
+    rows = session.execute(_seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
+                                 .where(Front.system_uuid == access.system_uuid, Front.ended_at.is_(None)))).all()
+    rows.sort(key=lambda row: (row[0].started_at, str(row[0].id)))
+    return [front_out(front, member, access, with_member=True) for front, member in rows]
 
 
 def current_fronters(session: Session, sid: str, viewer: Principal | None) -> list[FrontOut]:
     access = read_access(session, sid, viewer)
     access.require_area("front")
-    # Sorted here, not in SQL: an ORDER BY started_at tempts the planner into walking the start index over the
-    # whole history instead of picking the few open fronts out of the (system_uuid, ended_at) index.
-    rows = session.execute(select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
-                           .where(Front.system_uuid == access.system_uuid, Front.ended_at.is_(None))).all()
-    rows.sort(key=lambda row: (row[0].started_at, str(row[0].id)))
-    return [front_out(front, member, access, with_member=True) for front, member in rows]
+    return _open_fronts(session, access)
 
 
-def _newest_event_times(session: Session, system_uuid: uuid.UUID, before: datetime | None, count: int
-                        ) -> list[datetime]:
-    """The newest `count` distinct start or end times earlier than `before`: two short index scans."""
-    starts = select(Front.started_at).where(Front.system_uuid == system_uuid)
-    ends = select(Front.ended_at).where(Front.system_uuid == system_uuid, Front.ended_at.is_not(None))
+def current_switch(session: Session, sid: str, viewer: Principal | None
+                   ) -> tuple[datetime | None, list[FrontOut]]:
+    """When the latest switch happened (None: there is none) and who fronts since, for PluralKit's /fronters.
+
+    Needs only `front` public, as /fronters does: the time of the latest switch is part of "who fronts now" there.
+    It is derived like /switches, from the fronts this viewer may see.
+    """
+    access = read_access(session, sid, viewer)
+    access.require_area("front")
+    latest, _ = _switches(session, access, None, 1)
+    return (latest[0].timestamp if latest else None), _open_fronts(session, access)
+
+
+def _newest_event_times(session: Session, access: Access, before: datetime | None, count: int) -> list[datetime]:
+    """The newest `count` distinct start or end times earlier than `before` of the fronts this viewer may see:
+    two short index scans (for other viewers, each row also probes its member's primary key)."""
+    def times(column) -> Select:
+        query = select(column).where(Front.system_uuid == access.system_uuid)
+        if not access.owner:  # the owner's scan needs no member rows
+            query = _seen(access, query.join(Member, Member.uuid == Front.member_uuid))
+        return query
+
+    starts = times(Front.started_at)
+    ends = times(Front.ended_at).where(Front.ended_at.is_not(None))
     if before is not None:
         starts = starts.where(Front.started_at < before)
         ends = ends.where(Front.ended_at < before)
@@ -239,14 +274,14 @@ def _newest_event_times(session: Session, system_uuid: uuid.UUID, before: dateti
     return sorted(times, reverse=True)[:count]
 
 
-def _intervals_around(session: Session, system_uuid: uuid.UUID, oldest: datetime, newest: datetime
-                      ) -> list[Interval]:
-    """Every front covering an instant between just before `oldest` and just after `newest`.
+def _intervals_around(session: Session, access: Access, oldest: datetime, newest: datetime) -> list[Interval]:
+    """Every front this viewer may see covering an instant between just before `oldest` and just after `newest`.
 
     Those are the fronts starting inside [oldest, newest] (a range of the system's start index) plus, per member,
     the latest front starting before `oldest` (one probe of the member index each): since a member's fronts never
     overlap, no earlier front of that member can reach `oldest`. Neither part grows with the history's length.
     """
+    system_uuid = access.system_uuid
     inside = (select(Member.hid, Front.started_at, Front.ended_at).join(Member, Member.uuid == Front.member_uuid)
               .where(Front.system_uuid == system_uuid, Front.started_at >= oldest, Front.started_at <= newest))
     earlier = aliased(Front)
@@ -256,7 +291,8 @@ def _intervals_around(session: Session, system_uuid: uuid.UUID, oldest: datetime
                 .join(Front, Front.id == latest_before)
                 .where(Member.system_uuid == system_uuid)
                 .where((Front.ended_at.is_(None)) | (Front.ended_at >= oldest)))
-    return [Interval(hid, start, end) for query in (inside, spanning) for hid, start, end in session.execute(query)]
+    return [Interval(hid, start, end) for query in (inside, spanning)
+            for hid, start, end in session.execute(_seen(access, query))]
 
 
 def list_switches(session: Session, sid: str, viewer: Principal | None, before: datetime | None,
@@ -264,17 +300,23 @@ def list_switches(session: Session, sid: str, viewer: Principal | None, before: 
     """Switches newest first, earlier than `before`; the cursor is the timestamp of the last switch served."""
     access = read_access(session, sid, viewer)
     access.require_area("front_history")
+    served, more = _switches(session, access, before, limit)
+    cursor = format_timestamp(served[-1].timestamp) if more else None
+    return [SwitchOut(timestamp=s.timestamp, member_ids=list(s.member_ids)) for s in served], cursor
+
+
+def _switches(session: Session, access: Access, before: datetime | None, limit: int) -> tuple[list[Switch], bool]:
+    """Up to `limit` switches of the fronts this viewer may see, newest first, earlier than `before`; and whether
+    there are more. Event times that change nothing for this viewer (a hidden member's alone) are skipped."""
     found = []
     bound = before
     while len(found) <= limit:
-        moments = _newest_event_times(session, access.system_uuid, bound, limit + 1)
+        moments = _newest_event_times(session, access, bound, limit + 1)
         if not moments:
             break
-        intervals = _intervals_around(session, access.system_uuid, moments[-1], moments[0])
+        intervals = _intervals_around(session, access, moments[-1], moments[0])
         found += change_points(intervals, moments)
         if len(moments) < limit + 1:
             break
         bound = moments[-1]  # only events that changed nothing were skipped: look further back
-    served = found[:limit]
-    cursor = format_timestamp(served[-1].timestamp) if len(found) > limit else None
-    return [SwitchOut(timestamp=s.timestamp, member_ids=list(s.member_ids)) for s in served], cursor
+    return found[:limit], len(found) > limit

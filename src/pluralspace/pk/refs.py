@@ -3,6 +3,11 @@
 PluralKit names members and groups without their system (`/members/{ref}`), by short id (any case, dash
 tolerated) or uuid, and systems also by a linked Discord account id. The native services take a system and an id
 within it, so these helpers find the owning system first and hand the native services `(system uuid, row uuid)`.
+
+A member or group the caller may not see (another system's, with visibility private: the native rule in
+`systems.access`) is not found here, before any other check. PluralKit answers such refs on writes with 403
+"not part of your system" (30006-30009), which confirms that they exist; pluralspace answers them exactly like
+refs that name nothing (20002-20005), on reads and writes alike.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..auth.principal import Principal
 from ..kit.ids import normalize_short_id, parse_uuid
 from ..members.models import Member
+from ..systems.access import read_access
 from ..systems.service import ME
 from .errors import PkError, system_not_found
 from .models import PkAccount
@@ -44,24 +51,34 @@ def locate(session: Session, model: type[T], ref: str) -> T | None:
     return session.get(model, key) if key else None
 
 
-def locate_or(session: Session, model: type[T], ref: str, missing: Callable[[], PkError]) -> T:
+def visible(session: Session, model: type[T], ref: str, viewer: Principal | None) -> T | None:
+    """A member or group by ref, if `viewer` may see it at all; None for one hidden from them as for a bad ref."""
     found = locate(session, model, ref)
+    if found is None or not read_access(session, str(found.system_uuid), viewer).sees(found.privacy, "visibility"):
+        return None
+    return found
+
+
+def locate_or(session: Session, model: type[T], ref: str, viewer: Principal | None,
+              missing: Callable[[], PkError]) -> T:
+    found = visible(session, model, ref, viewer)
     if found is None:
         raise missing()
     return found
 
 
-def own_rows(session: Session, model: type[T], system_uuid: uuid.UUID, refs: object,
+def own_rows(session: Session, model: type[T], principal: Principal, refs: object,
              missing: Callable[[str], PkError], foreign: Callable[[str], PkError]) -> list[T]:
-    """The rows a body's list of refs names, in order; each must exist (20003/20005) and be the caller's (30008/9)."""
+    """The rows a body's list of refs names, in order; each must exist for the caller (20003/20005) and be in the
+    caller's system (30008/9)."""
     if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
         raise PkError.bad_request()
     rows = []
     for ref in refs:
-        row = locate(session, model, ref)
+        row = visible(session, model, ref, principal)
         if row is None:
             raise missing(ref)
-        if row.system_uuid != system_uuid:
+        if not principal.owns(row.system_uuid):
             raise foreign(ref)
         rows.append(row)
     return rows

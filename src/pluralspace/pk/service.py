@@ -18,13 +18,13 @@ from ..auth.principal import Principal
 from ..groups import service as groups
 from ..groups.models import Group, GroupMember
 from ..groups.schemas import GroupCreate, GroupOut, GroupPatch
-from ..kit.errors import NotFound
+from ..kit.errors import Forbidden, NotFound
 from ..kit.pagination import MAX_LIMIT, PageRequest
 from ..members import service as members
 from ..members.models import Member
 from ..members.schemas import MemberCreate, MemberOut, MemberPatch
 from ..systems import service as systems
-from ..systems.access import write_access
+from ..systems.access import read_access, write_access
 from ..systems.schemas import SystemOut, SystemPatch
 from .errors import (
     PkError,
@@ -87,16 +87,15 @@ SETTINGS = Shape(keys={"timezone": "timezone"}, fixed={
     "show_private_info": True, "member_limit": None, "group_limit": None, "case_sensitive_proxy_tags": True,
     "proxy_error_message_enabled": True, "hid_display_split": False, "hid_display_caps": False,
     "hid_list_padding": "off", "proxy_switch": "off", "name_format": None, "description_templates": []})
-PUBLIC_SETTINGS = ("pings_enabled", "latch_timeout", "case_sensitive_proxy_tags", "proxy_error_message_enabled",
-                   "hid_display_split", "hid_display_caps", "hid_list_padding", "proxy_switch", "name_format")
 
 
 def get_settings(session: Session, ref: str, viewer: Principal | None) -> dict[str, Any]:
-    system = get_system(session, ref, viewer)
-    settings = {"timezone": system.timezone, **SETTINGS.fixed}
-    if system.privacy is None:  # the public subset PluralKit shows to anyone else
-        return {key: settings[key] for key in PUBLIC_SETTINGS}
-    return settings
+    """The owner's only, as PluralKit's settings endpoint was: anyone else gets 403 (code 0), an unknown system
+    404 (20001)."""
+    access = read_access(session, system_sid(session, ref), viewer)
+    if not access.owner:
+        raise Forbidden("Only the system's owner can read its settings.")
+    return {"timezone": access.system.timezone, **SETTINGS.fixed}
 
 
 def update_settings(session: Session, ref: str, principal: Principal, body: Any) -> dict[str, Any]:
@@ -112,8 +111,8 @@ def list_members(session: Session, ref: str, viewer: Principal | None) -> list[M
     return every_page(lambda page: members.list_members(session, sid, viewer, page, members_only, NO_INCLUDES))
 
 
-def _member(session: Session, ref: str) -> Member:
-    member = locate_or(session, Member, ref, member_not_found)
+def _member(session: Session, ref: str, viewer: Principal | None) -> Member:
+    member = locate_or(session, Member, ref, viewer, member_not_found)
     if member.is_custom_front:
         raise member_not_found()  # custom fronts do not exist for PluralKit
     return member
@@ -121,7 +120,7 @@ def _member(session: Session, ref: str) -> Member:
 
 def get_member(session: Session, ref: str, viewer: Principal | None,
                include: frozenset[str] = NO_INCLUDES) -> MemberOut:
-    member = _member(session, ref)
+    member = _member(session, ref, viewer)
     return members.get_member(session, str(member.system_uuid), viewer, str(member.uuid), include)
 
 
@@ -130,19 +129,19 @@ def create_member(session: Session, principal: Principal, values: dict[str, Any]
 
 
 def update_member(session: Session, ref: str, principal: Principal, values: dict[str, Any]) -> MemberOut:
-    member = _member(session, ref)
+    member = _member(session, ref, principal)
     return members.update_member(session, str(member.system_uuid), principal, str(member.uuid),
                                  validated(MemberPatch, values, MEMBER))
 
 
 def delete_member(session: Session, ref: str, principal: Principal) -> None:
-    member = _member(session, ref)
+    member = _member(session, ref, principal)
     members.delete_member(session, str(member.system_uuid), principal, str(member.uuid))
 
 
-def member_proxy_tags(session: Session, ref: str) -> list[dict]:
+def member_proxy_tags(session: Session, ref: str, principal: Principal) -> list[dict]:
     """The stored proxy tags (v1 PATCH edits the first one through `prefix`/`suffix`)."""
-    return list(_member(session, ref).proxy_tags)
+    return list(_member(session, ref, principal).proxy_tags)
 
 
 # --- groups ------------------------------------------------------------------------------------------------------
@@ -164,8 +163,8 @@ def list_groups(session: Session, ref: str, viewer: Principal | None, with_membe
     return _groups_v2(session, uuid.UUID(system.uuid), system.id, outs, with_members)
 
 
-def _group(session: Session, ref: str) -> Group:
-    return locate_or(session, Group, ref, group_not_found)
+def _group(session: Session, ref: str, viewer: Principal | None) -> Group:
+    return locate_or(session, Group, ref, viewer, group_not_found)
 
 
 def _group_v2(session: Session, group: Group, out: GroupOut) -> dict[str, Any]:
@@ -174,7 +173,7 @@ def _group_v2(session: Session, group: Group, out: GroupOut) -> dict[str, Any]:
 
 
 def get_group(session: Session, ref: str, viewer: Principal | None) -> dict[str, Any]:
-    group = _group(session, ref)
+    group = _group(session, ref, viewer)
     return _group_v2(session, group, groups.get_group(session, str(group.system_uuid), viewer, str(group.uuid)))
 
 
@@ -184,19 +183,19 @@ def create_group(session: Session, principal: Principal, values: dict[str, Any])
 
 
 def update_group(session: Session, ref: str, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
-    group = _group(session, ref)
+    group = _group(session, ref, principal)
     out = groups.update_group(session, str(group.system_uuid), principal, str(group.uuid),
                               validated(GroupPatch, values, GROUP))
     return group_v2(out, principal.system_hid)
 
 
 def delete_group(session: Session, ref: str, principal: Principal) -> None:
-    group = _group(session, ref)
+    group = _group(session, ref, principal)
     groups.delete_group(session, str(group.system_uuid), principal, str(group.uuid))
 
 
 def group_members(session: Session, ref: str, viewer: Principal | None) -> list[MemberOut]:
-    group = _group(session, ref)
+    group = _group(session, ref, viewer)
     sid, gid = str(group.system_uuid), str(group.uuid)
     outs = every_page(lambda page: groups.list_group_members(session, sid, viewer, gid, page))
     return [out for out in outs if not out.is_custom_front]
@@ -219,10 +218,10 @@ def _check_list(refs: Any, mode: str) -> None:
 
 
 def change_group_members(session: Session, ref: str, principal: Principal, refs: Any, mode: str) -> None:
-    group = _group(session, ref)
+    group = _group(session, ref, principal)
     access = write_access(session, str(group.system_uuid), principal)
     _check_list(refs, mode)
-    rows = own_rows(session, Member, access.system_uuid, refs, member_ref_not_found, member_not_yours)
+    rows = own_rows(session, Member, principal, refs, member_ref_not_found, member_not_yours)
     idents = {str(row.uuid) for row in rows}
     if mode == "overwrite":  # custom fronts in the group are invisible to PluralKit clients: they stay
         idents |= {str(key) for key in session.execute(
@@ -233,11 +232,10 @@ def change_group_members(session: Session, ref: str, principal: Principal, refs:
 
 
 def change_member_groups(session: Session, ref: str, principal: Principal, refs: Any, mode: str) -> None:
-    member = _member(session, ref)
+    member = _member(session, ref, principal)
     access = write_access(session, str(member.system_uuid), principal)
     _check_list(refs, mode)
-    wanted = {row.uuid for row in own_rows(session, Group, access.system_uuid, refs, group_ref_not_found,
-                                           group_not_yours)}
+    wanted = {row.uuid for row in own_rows(session, Group, principal, refs, group_ref_not_found, group_not_yours)}
     current = set(session.execute(select(GroupMember.group_uuid).where(GroupMember.member_uuid == member.uuid))
                   .scalars())
     changes = {"add": (wanted - current, set()), "remove": (set(), wanted & current),

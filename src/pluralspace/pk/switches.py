@@ -143,24 +143,18 @@ def fronters(session: Session, sid: str, viewer: Principal | None
              ) -> tuple[str, datetime, list[MemberOut]] | None:
     """(switch id, timestamp, members) of the current switch; None (204) when the system has no switches at all."""
     sid = system_sid(session, sid)
-    current = fronts.current_fronters(session, sid, viewer)  # the native privacy check (front) comes first
-    access = read_access(session, sid, viewer)
-    try:
-        latest, _ = fronts.list_switches(session, sid, viewer, None, 1)
-        at = latest[0].timestamp if latest else None
-    except Forbidden:
-        # Who fronts now is public but the history is not: the latest front event stands in for the switch time.
-        at = _latest_event(session, access.system_uuid)
+    at, current = fronts.current_switch(session, sid, viewer)
     if at is None:
         return None
+    access = read_access(session, sid, viewer)
     current.sort(key=lambda front: (front.started_at, front.member_id))
     return switch_id(access.system_uuid, at), at, [f.member for f in current if not f.member.is_custom_front]
 
 
 # --- writing -----------------------------------------------------------------------------------------------------
 
-def _members_in_body(session: Session, access: Access, refs: Any) -> list[uuid.UUID]:
-    rows = own_rows(session, Member, access.system_uuid, refs, member_ref_not_found, member_not_yours)
+def _members_in_body(session: Session, principal: Principal, refs: Any) -> list[uuid.UUID]:
+    rows = own_rows(session, Member, principal, refs, member_ref_not_found, member_not_yours)
     if len({row.uuid for row in rows}) != len(rows):
         raise PkError(400, 40003, "Duplicate members in member list.")
     return [row.uuid for row in rows]
@@ -181,7 +175,7 @@ def create_switch(session: Session, sid: str, principal: Principal, body: Any) -
     sid = str(access.system_uuid)
     if not isinstance(body, dict):
         raise PkError.bad_request()
-    wanted = _members_in_body(session, access, body.get("members"))
+    wanted = _members_in_body(session, principal, body.get("members"))
     at = parse_time(body.get("timestamp")) or utcnow()
     if _switch_at(session, sid, principal, at) is not None:
         raise PkError(400, 40005, "Switch with provided timestamp already exists.")
@@ -236,7 +230,7 @@ def replace_switch_members(session: Session, sid: str, principal: Principal, ide
     access = _writable(session, sid, principal)
     sid = str(access.system_uuid)
     at = _existing(session, sid, principal, access, ident)
-    wanted = set(_members_in_body(session, access, refs))
+    wanted = set(_members_in_body(session, principal, refs))
     history = _history_from(session, access.system_uuid, at)
     current = {i.member for i in fronting_after(history, at)}
     custom = custom_front_uuids(session, access.system_uuid)

@@ -99,7 +99,7 @@ async def get_member(ref: Ref, request: Request,
 
 def _update_member(session: Session, ref: str, principal: Principal, body: Any) -> MemberOut:
     """v1's `prefix`/`suffix` edit the first proxy tag, so the stored tags are read in the same unit of work."""
-    tags = service.member_proxy_tags(session, ref)
+    tags = service.member_proxy_tags(session, ref, principal)
     values = native_body(v1_body(body, MEMBER, current_tags=tags), MEMBER, patch=True)
     return service.update_member(session, ref, principal, values)
 

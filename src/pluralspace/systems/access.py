@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
@@ -37,6 +37,11 @@ class Access:
 
     def sees(self, privacy: dict, key: str) -> bool:
         return self.owner or privacy.get(key, "private") == "public"
+
+    def only_visible(self, query: Select, model: type) -> Select:
+        """`query` narrowed to the rows of `model` (members, groups) this viewer may see: `sees(privacy,
+        "visibility")` in SQL. The owner's query is left as it is."""
+        return query if self.owner else query.where(model.privacy["visibility"].as_string() == "public")
 
 
 def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:
