@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from ..conftest import RunningServer
-from ..helpers import Api, data
+from ..helpers import Api, answer, data
 from ..test_access_matrix import GRANTABLE, app_routes
 from .plant import AREAS, FAMILIES, Planted, plant
 
@@ -296,19 +296,6 @@ def sweep(api: Api, world: Planted, viewers: list[Viewer], found: Sweep, app) ->
                 sweep_one(api, world, viewer, url, found)
 
 
-def without_request_ids(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: without_request_ids(item) for key, item in value.items() if key != "request_id"}
-    if isinstance(value, list):
-        return [without_request_ids(item) for item in value]
-    return value
-
-
-def answer(response: httpx.Response) -> tuple[int, Any]:
-    body = json_of(response)
-    return response.status_code, without_request_ids(body) if body is not None else response.text
-
-
 # --- scenarios and fixtures ------------------------------------------------------------------------------------------
 
 # Leaks hide where settings meet: recaps public over a private history, a public history with hidden members in it.
@@ -389,9 +376,10 @@ def test_hidden_answers_like_unknown(client, other, planted, scenario):
     differences = []
     for template, kind in PROBES:
         for viewer in public_viewers(other):
-            unknown = answer(request(client, world.path(template, it=world.unknown[kind]), viewer))
+            unknown_id = world.unknown[kind]
+            unknown = answer(request(client, world.path(template, it=unknown_id), viewer), unknown_id)
             for hidden in world.hidden[kind]:
-                seen = answer(request(client, world.path(template, it=hidden), viewer))
+                seen = answer(request(client, world.path(template, it=hidden), viewer), hidden)
                 if seen != unknown:
                     differences.append(f"{viewer.name}: {template} with a hidden {kind}: {str(seen)[:300]} "
                                        f"but unknown: {str(unknown)[:300]}")
