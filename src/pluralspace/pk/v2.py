@@ -2,7 +2,7 @@
 
 Creates answer 200, deletes and membership changes 204, `/fronters` 204 when there are no switches; errors carry
 PluralKit's numeric codes (pk/errors.py). Scopes per route: system:*, members:*, groups:*, fronts:* as the area
-the route reads or changes (see pk/auth.py).
+the route reads or changes, and members:read as well where the answer is made of full members (see pk/auth.py).
 """
 
 from __future__ import annotations
