@@ -122,6 +122,7 @@ def base_settings(backend: Backend) -> Settings:
     # cheap here (the default cost is tested in tests/kit/test_passwords.py): it would dominate the suite's time.
     return Settings(data_dir=backend.data_dir, database_url=backend.database_url, rate_limit_read=1_000_000,
                     rate_limit_write=1_000_000, login_failures_per_ip=1_000_000, login_failures_per_account=5,
+                    registrations_per_ip=1_000_000,
                     usage_flush_seconds=0.2, argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
 
 

@@ -87,6 +87,23 @@ def error(response: httpx.Response, status: int, code: str) -> dict:
     return body["error"]
 
 
+def served_routes(app) -> list:
+    """Every route the app serves, included routers flattened: objects with `path` (the full path), `methods`
+    (None for a mount) and, for API routes, `route.dependant`."""
+    from fastapi import routing
+
+    if hasattr(routing, "iter_route_contexts"):  # FastAPI that includes routers lazily
+        return list(routing.iter_route_contexts(app.routes))
+    return [_Served(route) for route in app.routes]
+
+
+class _Served:
+    """An older FastAPI's route, shaped like the route contexts of a newer one."""
+
+    def __init__(self, route) -> None:
+        self.route, self.path, self.methods = route, route.path, getattr(route, "methods", None)
+
+
 class QueryCounter:
     """Counts the SQL statements the server runs while the block runs (tests in one process run one at a time)."""
 

@@ -26,7 +26,7 @@ from pluralspace.pk.v1 import router as pk_v1_router
 from pluralspace.pk.v2 import router as pk_v2_router
 
 from .conftest import RunningServer, base_settings
-from .helpers import PASSWORD, Account, Api, data, error
+from .helpers import PASSWORD, Account, Api, data, error, served_routes
 
 # The contract's scopes (API.md section 2); `account` is held by login sessions only and is never grantable.
 GRANTABLE = sorted([
@@ -259,6 +259,10 @@ def is_other_account(world: World, call: Call, response: httpx.Response) -> None
 
 def patch_me_call(world: World) -> Call:
     return Call("PATCH", "/api/v1/me", {"current_password": PASSWORD, "email": new_email()})
+
+
+def delete_me_call(world: World) -> Call:
+    return Call("DELETE", "/api/v1/me", {"current_password": PASSWORD})
 
 
 def owner_email_changed(world: World, call: Call, response: httpx.Response) -> None:
@@ -944,7 +948,7 @@ ROWS: list[Row] = [
         as_other=is_other_account),
     Row("PATCH", "/api/v1/me", ACCOUNT, False, patch_me_call, check=owner_email_changed,
         as_other=only_other_email_changed, unchanged=owner_email_unchanged),
-    Row("DELETE", "/api/v1/me", ACCOUNT, False, simple("DELETE", "/api/v1/me"), 204, check=owner_deleted,
+    Row("DELETE", "/api/v1/me", ACCOUNT, False, delete_me_call, 204, check=owner_deleted,
         as_other=only_other_deleted, unchanged=owner_still_signed_in, fresh="account"),
     Row("GET", "/api/v1/me/security-log", ACCOUNT, False, simple("GET", "/api/v1/me/security-log?limit=200"),
         check=owner_security_log, as_other=other_security_log),
@@ -1107,14 +1111,8 @@ def assert_unauthenticated(response: httpx.Response) -> None:
 
 def app_routes(app) -> set[tuple[str, str]]:
     """(method, path) of every route the app serves, included routers flattened (HEAD follows GET)."""
-    from fastapi import routing
-
-    if hasattr(routing, "iter_route_contexts"):  # FastAPI that includes routers lazily
-        routes = list(routing.iter_route_contexts(app.routes))
-    else:
-        routes = list(app.routes)
     found: set[tuple[str, str]] = set()
-    for route in routes:
+    for route in served_routes(app):
         methods = getattr(route, "methods", None)
         if methods is None:  # a mount or a websocket: a row must name it with method "*"
             found.add(("*", route.path))

@@ -12,7 +12,7 @@ from . import __version__
 from .accounts.router import router as account_router
 from .auth.router import router as auth_router
 from .auth.usage import UsageRecorder
-from .config import Settings, settings_from_env
+from .config import Settings, ensure_data_dir, settings_from_env
 from .exports.router import router as exports_router
 from .fields.router import router as fields_router
 from .fronts.router import router as fronts_router
@@ -66,7 +66,9 @@ def operation_id(route: APIRoute) -> str:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = (settings or settings_from_env()).with_secret()
+    settings = settings or settings_from_env()
+    ensure_data_dir(settings.data_dir)
+    settings = settings.with_secret()
     database = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
     limiter = create_limiter(settings.redis_url)
     usage = UsageRecorder(database, settings.usage_flush_seconds)

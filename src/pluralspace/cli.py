@@ -18,6 +18,8 @@ app = typer.Typer(help="pluralspace: a self-hostable server for plural systems."
 
 
 def _prepare():
+    # Whatever the server or SQLite creates from here on is the server's user's alone (0600 files, 0700 dirs).
+    os.umask(0o077)
     settings = settings_from_env()
     ensure_data_dir(settings.data_dir)
     return settings

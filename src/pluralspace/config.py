@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .kit.files import keep_dir_private
+
 SECRET_KEY_FILE = "secret_key"
 
 
@@ -33,6 +35,9 @@ class Settings:
     login_failures_per_account: int = 5
     login_failures_per_ip: int = 30
     login_window: int = 900
+    # Registration attempts per window (registration_window seconds) per address before 429.
+    registrations_per_ip: int = 10
+    registration_window: int = 3600
     max_body_bytes: int = 1024 * 1024
     session_ttl_seconds: int = 3600
     refresh_ttl_seconds: int = 30 * 24 * 3600
@@ -67,7 +72,7 @@ class Settings:
 
 def ensure_data_dir(data_dir: Path) -> None:
     """Creates the data dir readable by the server's user only: it holds every system's data and the key."""
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keep_dir_private(data_dir)
 
 
 def load_or_create_secret(data_dir: Path) -> str:
@@ -111,6 +116,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         login_failures_per_account=integer("LOGIN_FAILURES_PER_ACCOUNT", defaults.login_failures_per_account),
         login_failures_per_ip=integer("LOGIN_FAILURES_PER_IP", defaults.login_failures_per_ip),
         login_window=integer("LOGIN_WINDOW", defaults.login_window),
+        registrations_per_ip=integer("REGISTRATIONS_PER_IP", defaults.registrations_per_ip),
+        registration_window=integer("REGISTRATION_WINDOW", defaults.registration_window),
         max_body_bytes=integer("MAX_BODY_BYTES", defaults.max_body_bytes),
         session_ttl_seconds=integer("SESSION_TTL", defaults.session_ttl_seconds),
         refresh_ttl_seconds=integer("REFRESH_TTL", defaults.refresh_ttl_seconds),

@@ -165,7 +165,7 @@ def test_email_change_keeps_uniqueness(api):
 def test_deleting_the_account_removes_everything(api):
     account = api.register()
     pat = api.pat(account, "system:read")
-    assert api.delete("/api/v1/me", account.session).status_code == 204
+    assert api.delete("/api/v1/me", account.session, json={"current_password": PASSWORD}).status_code == 204
     error(api.get("/api/v1/systems/@me", pat), 401, "UNAUTHENTICATED")
     error(api.get(f"/api/v1/systems/{account.system_id}"), 404, "NOT_FOUND")
     error(api.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}),
@@ -199,3 +199,12 @@ def test_a_forwarded_client_address_is_believed_only_from_listed_proxies(make_se
     logins = [event for event in data(server.get("/api/v1/me/security-log", session)) if event["kind"] == "login"]
     assert logins[0]["ip"] == seen  # the newest login
     assert {event["ip"] for event in logins[1:]} == {"127.0.0.1"}
+
+
+def test_deleting_the_account_needs_its_password(api):
+    account = api.register()
+    for body, why in [(None, "missing"), ({}, "missing"), ({"current_password": "not the password"}, "wrong")]:
+        failure = error(api.delete("/api/v1/me", account.session, json=body), 422, "VALIDATION_FAILED")
+        assert "current_password" in failure["details"]["fields"], (why, failure)
+    assert data(api.get("/api/v1/me", account.session))["email"] == account.email  # nothing deleted
+    assert api.delete("/api/v1/me", account.session, json={"current_password": PASSWORD}).status_code == 204

@@ -19,7 +19,7 @@ def history(server):
     owner, stranger = api.register(), api.register()
     members, fronts = hidden_history(api, owner.session)
     viewers = {"anonymous": None, "another account": stranger.session,
-               "another account's token": api.pat(stranger, "fronts:read")}
+               "another account's token": api.pat(stranger, "fronts:read", "members:read")}
     yield api, owner, viewers, members, fronts["S"], fronts["H"]
     api.close()
 

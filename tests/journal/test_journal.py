@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..helpers import QueryCounter, data, error
+from ..helpers import PASSWORD, QueryCounter, data, error
 
 JOURNAL = "/api/v1/systems/@me/journal"
 MEMBERS = "/api/v1/systems/@me/members"
@@ -345,7 +345,7 @@ def test_deleting_the_account_removes_its_journal_from_search(api):
     gone, stays = api.register(), api.register()
     make_entry(api, gone.session, body="pelican pelican", privacy="public")
     kept = make_entry(api, stays.session, body="pelican")
-    assert api.delete("/api/v1/me", gone.session).status_code == 204
+    assert api.delete("/api/v1/me", gone.session, json={"current_password": PASSWORD}).status_code == 204
     assert ids(listed(api, stays.session, q="pelican")) == [kept["id"]]
 
 

@@ -184,3 +184,10 @@ def test_nul_characters_are_refused_everywhere(api):
     error(api.get("/api/v1/systems/@me/members", account.session, params={"q": "a\u0000b"}), 422,
           "VALIDATION_FAILED")
     assert data(api.get("/api/v1/systems/@me", account.session))["name"] == "Keep"
+
+
+def test_strict_transport_security_only_when_the_base_url_is_https(make_server, api):
+    assert "strict-transport-security" not in api.get("/api/v1/health").headers
+    https = make_server(base_url="https://plural.example").api()
+    for path in ("/api/v1/health", "/login", "/pk/v2/systems/zzzzzz", "/no/such/path"):
+        assert https.get(path).headers["strict-transport-security"] == "max-age=31536000; includeSubDomains", path

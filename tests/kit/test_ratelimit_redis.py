@@ -133,7 +133,7 @@ def test_memory_window_counts_until_the_limit_and_restarts_at_the_edge(clock):
     first = run(limiter.hit("k", 3, 60))
     assert (first.count, first.remaining, first.allowed, first.reset_in) == (1, 2, True, 61)
     clock.value = 630.25
-    assert run(limiter.peek("k", 3, 60)).count == 1  # peeking does not spend
+    assert run(limiter.hit("k", 3, 60, amount=0)).count == 1  # an amount of 0 reads without spending
     second = run(limiter.hit("k", 3, 60))
     assert (second.count, second.remaining, second.reset_in) == (2, 1, 30)
     third = run(limiter.hit("k", 3, 60))
@@ -152,7 +152,7 @@ def test_memory_amounts_and_reset(clock):
     assert run(limiter.hit("k", 10, 60, amount=4)).count == 4
     assert run(limiter.hit("k", 10, 60, amount=7)).allowed is False
     run(limiter.reset("k"))
-    assert run(limiter.peek("k", 10, 60)).count == 0
+    assert run(limiter.hit("k", 10, 60, amount=0)).count == 0
     run(limiter.reset("never-seen"))  # resetting an unknown key is harmless
 
 
@@ -182,12 +182,12 @@ def test_redis_limiters_share_a_window(clock):
             clock.value = 7230.5
             shared = await second.hit(key, 3, 60, amount=2)
             assert (shared.count, shared.remaining, shared.reset_in) == (3, 0, 30)
-            assert (await first.peek(key, 3, 60)).count == 3
+            assert (await first.hit(key, 3, 60, amount=0)).count == 3
             assert (await second.hit(key, 3, 60)).allowed is False
             clock.value = 7260.0  # the next window has a key of its own
             assert (await first.hit(key, 3, 60)).count == 1
             await second.reset(key)
-            assert (await first.peek(key, 3, 60)).count == 0
+            assert (await first.hit(key, 3, 60, amount=0)).count == 0
         finally:
             await first.reset(key)
             await first.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ..helpers import data, error
+from ..helpers import PASSWORD, data, error
 from .common import App, Browser, exchange, get_code, oauth_error, refresh, register_app
 
 APP = {"name": "Tracker", "redirect_uris": ["https://tracker.example/cb"], "client_type": "confidential"}
@@ -139,7 +139,7 @@ def test_deleting_the_developer_account_revokes_what_its_apps_hold(server, api, 
     finally:
         user_browser.close()
     data(api.get("/api/v1/systems/@me", tokens["access_token"]))
-    assert api.delete("/api/v1/me", developer.session).status_code == 204
+    assert api.delete("/api/v1/me", developer.session, json={"current_password": PASSWORD}).status_code == 204
     error(api.get("/api/v1/systems/@me", tokens["access_token"]), 401, "UNAUTHENTICATED")
     assert data(api.get("/api/v1/me/authorizations", owner.session)) == []
 

@@ -73,6 +73,11 @@ def test_patch_changes_only_sent_keys_and_null_clears(api):
     ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
     ({"timezone": "../../etc/passwd"}, "timezone"),
     ({"timezone": ""}, "timezone"),
+    ({"timezone": "localtime"}, "timezone"),  # the host's own zone, whatever it is: not an IANA name
+    ({"timezone": "posix/Europe/Berlin"}, "timezone"),  # copies of the database beside the real names
+    ({"timezone": "right/UTC"}, "timezone"),
+    ({"timezone": "posixrules"}, "timezone"),
+    ({"timezone": "europe/berlin"}, "timezone"),
     ({"privacy": {"front": "friends"}}, "privacy.front"),
     ({"privacy": {"everything": "public"}}, "privacy.everything"),
     ({"privacy": None}, "privacy"),
@@ -94,3 +99,17 @@ def test_patch_needs_write_scope_and_own_system_only(api):
     error(api.patch("/api/v1/systems/@me", json={"name": "x"}), 401, "UNAUTHENTICATED")
     error(api.patch(f"/api/v1/systems/{other.system_id}", owner.session, json={"name": "x"}),
           405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posix/Europe/Berlin", "right/UTC", "Mars/Olympus_Mons"])
+def test_pluralkit_paths_take_only_iana_time_zones_too(api, zone):
+    account = api.register()
+    for path, key in [("/pk/v2/systems/@me/settings", "timezone"), ("/pk/v1/s", "tz")]:
+        refused = api.patch(path, account.session, json={key: zone})
+        assert refused.status_code == 400, (path, refused.text)
+        if path.startswith("/pk/v2"):
+            assert refused.json()["code"] == 40001 and key in refused.json()["errors"], refused.json()
+    assert data(api.get("/api/v1/systems/@me", account.session))["timezone"] == "UTC"
+    assert api.patch("/pk/v2/systems/@me/settings", account.session,
+                     json={"timezone": "Europe/Berlin"}).status_code == 200
+    assert data(api.get("/api/v1/systems/@me", account.session))["timezone"] == "Europe/Berlin"

@@ -93,16 +93,22 @@ def test_a_token_made_on_the_settings_page_is_shown_once_works_and_can_be_revoke
     created = browser.http.post("/settings/tokens", data={
         "csrf_token": _csrf(browser), "name": "my bot", "scopes": ["members:read", "system:read"],
         "expires_in_days": "30"})
-    assert created.status_code == 200
-    token = re.search(r'id="new-token">(ps_pat_[^<]+)<', created.text).group(1)
+    # POST/redirect/GET: the form's answer is a redirect, and the token text is not in its URL.
+    assert created.status_code == 303 and created.headers["location"] == "/settings"
+    shown = browser.http.get("/settings")
+    token = re.search(r'id="new-token">(ps_pat_[^<]+)<', shown.text).group(1)
+    assert token not in created.headers["location"] and token not in created.headers["set-cookie"]
     assert data(api.get("/api/v1/systems/@me", token))["id"] == owner.system_id
     error(api.get("/api/v1/systems/@me/fronters", token), 403, "INSUFFICIENT_SCOPE")
     listed = data(api.get("/api/v1/me/tokens", owner.session))
     assert [(t["name"], t["scopes"], t["expires_at"] is not None) for t in listed] == [
         ("my bot", ["members:read", "system:read"], True)]
 
-    settings = browser.http.get("/settings").text
+    settings = browser.http.get("/settings").text  # a reload
     assert "my bot" in settings and token not in settings  # listed, never shown again
+    assert f"<code>{token[:15]}…</code>" in settings and token[:16] not in settings  # told apart by its prefix
+    assert listed[0]["prefix"] == token[:15]
+    assert len(data(api.get("/api/v1/me/tokens", owner.session))) == 1  # the reload made no second token
     forged = browser.http.post(f"/settings/tokens/{listed[0]['id']}/revoke", data={"csrf_token": "forged"})
     assert forged.status_code == 403 and api.get("/api/v1/systems/@me", token).status_code == 200
     revoked = browser.http.post(f"/settings/tokens/{listed[0]['id']}/revoke", data={"csrf_token": _csrf(browser)})
@@ -145,7 +151,7 @@ def test_authorized_apps_are_listed_and_revoked(server, browser, api):
     revoked = browser.http.post(f"/settings/apps/{app.client_id}/revoke", data={"csrf_token": _csrf(browser)})
     assert revoked.status_code == 303
     error(api.get("/api/v1/systems/@me", access), 401, "UNAUTHENTICATED")
-    assert "Front Tracker" not in browser.http.get("/settings").text
+    assert 'aria-label="Revoke Front Tracker"' not in browser.http.get("/settings").text  # (the log still names it)
     again = browser.http.post(f"/settings/apps/{app.client_id}/revoke", data={"csrf_token": _csrf(browser)})
     assert again.status_code == 404
 
@@ -182,10 +188,52 @@ def test_password_change_on_the_settings_page(browser, api):
                                                           "csrf_token": "forged"}).status_code == 403
 
     changed = change()
-    assert changed.status_code == 200 and "Password changed" in changed.text
-    assert "password changed" in changed.text  # the security events table
+    assert changed.status_code == 303 and changed.headers["location"] == "/settings"
+    shown = browser.http.get("/settings").text
+    assert "Password changed" in shown
+    assert "password changed" in shown  # the security events table
+    assert "Password changed" not in browser.http.get("/settings").text  # shown once
     error(api.get("/api/v1/me", owner.session), 401, "UNAUTHENTICATED")  # the other session ended
     assert browser.http.get("/settings").status_code == 200  # this one goes on
     error(api.post("/api/v1/auth/login", json={"email": owner.email, "password": owner.password}), 401,
           "UNAUTHENTICATED")
     assert api.login(owner.email, new_password)["token_type"] == "Bearer"
+
+
+def test_the_flash_of_a_new_token_is_only_readable_by_its_session(browser, api, server):
+    """The redirect carries the new token's text in a cookie sealed with a key bound to the session: another
+    session (or a forged cookie) reads nothing, and the page that shows it clears it."""
+    owner = api.register()
+    browser.sign_in(owner)
+    created = browser.http.post("/settings/tokens", data={"csrf_token": _csrf(browser), "name": "sealed",
+                                                          "scopes": "system:read"})
+    sealed = created.cookies["ps_flash"]
+    other = Browser(server.url)
+    try:
+        other.sign_in(owner)  # the same account, another session
+        other.http.cookies.set("ps_flash", sealed, path="/settings")
+        assert 'id="new-token"' not in other.http.get("/settings").text
+        other.http.cookies.set("ps_flash", "bm90IGEgZmxhc2g=", path="/settings")
+        assert other.http.get("/settings").status_code == 200
+    finally:
+        other.close()
+    shown = browser.http.get("/settings")
+    assert 'id="new-token"' in shown.text and 'ps_flash=""' in shown.headers["set-cookie"]
+
+
+def test_the_security_log_names_the_token_and_the_app(server, browser, api):
+    owner, developer = api.register(), api.register()
+    app = register_app(api, developer, name="Named Tracker")
+    browser.sign_in(owner)
+    get_code(browser, app)
+    browser.http.post("/settings/tokens", data={"csrf_token": _csrf(browser), "name": "logged bot",
+                                                "scopes": "system:read"})
+    token = data(api.get("/api/v1/me/tokens", owner.session))[0]
+    browser.http.post(f"/settings/tokens/{token['id']}/revoke", data={"csrf_token": _csrf(browser)})
+    browser.http.post(f"/settings/apps/{app.client_id}/revoke", data={"csrf_token": _csrf(browser)})
+    events = data(api.get("/api/v1/me/security-log", owner.session))
+    named = {(e["kind"], e["detail"].get("name"), e["detail"].get("prefix")) for e in events}
+    assert {("token_created", "logged bot", token["prefix"]), ("token_revoked", "logged bot", token["prefix"]),
+            ("oauth_granted", "Named Tracker", None), ("oauth_revoked", "Named Tracker", None)} <= named
+    page = browser.http.get("/settings").text
+    assert "logged bot" in page and f"<code>{token['prefix']}…</code>" in page and "Named Tracker" in page

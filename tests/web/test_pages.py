@@ -162,8 +162,13 @@ def test_register_then_make_and_revoke_a_token_in_the_browser(server, api, page)
     page.get_by_label("Name").fill("fronting bot")
     page.get_by_label("See who is fronting and your front history").check()
     page.get_by_role("button", name="Create token").click()
+    page.wait_for_url(server.url + "/settings")  # the form's POST answered with a redirect to a GET
     token = page.locator("#new-token").inner_text()
-    assert token.startswith("ps_pat_")
+    assert token.startswith("ps_pat_") and token not in page.url
+    page.reload()  # reloading the page after a POST/redirect/GET sends no form again
+    assert page.locator("#new-token").count() == 0
+    assert page.get_by_role("cell", name="fronting bot", exact=True).count() == 1
+    assert page.get_by_role("cell", name=token[:15] + "…", exact=True).is_visible()  # the row shows its prefix
     assert api.get("/api/v1/systems/@me/fronters", token).status_code == 200
 
     page.get_by_role("button", name="Revoke fronting bot").click()

@@ -10,9 +10,10 @@ from ..auth import login as login_flow
 from ..auth import service
 from ..auth.dependencies import Requires
 from ..auth.principal import Principal
-from ..auth.schemas import AccountOut, AccountPatch, SecurityEventOut
+from ..auth.schemas import AccountDelete, AccountOut, AccountPatch, SecurityEventOut
 from ..auth.scopes import ACCOUNT_SCOPE
 from ..kit.envelope import Envelope, Page, ok, page
+from ..kit.errors import ValidationFailed
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
@@ -34,10 +35,14 @@ async def update_me(body: AccountPatch, principal: SessionOnly, request: Request
     return ok(await login_flow.update_account(app_state(request), principal, body, client_of(request)))
 
 
-@router.delete("", status_code=204, response_class=Response, responses=errors(403),
-               summary="Delete the account, its system and all its data")
-async def delete_me(principal: SessionOnly, request: Request) -> Response:
-    await app_state(request).database.write(service.delete_account, principal.account_id)
+@router.delete("", status_code=204, response_class=Response, responses=errors(*WRITE, 403),
+               summary="Delete the account, its system and all its data (needs current_password)",
+               description="A missing or wrong `current_password` is 422 VALIDATION_FAILED naming the field, as for "
+                           "PATCH; nothing is deleted.")
+async def delete_me(principal: SessionOnly, request: Request, body: AccountDelete | None = None) -> Response:
+    if body is None:  # named as the field it lacks, like an empty object would be
+        raise ValidationFailed.field("current_password", "Field required")
+    await login_flow.delete_account(app_state(request), principal, body)
     return Response(status_code=204)
 
 

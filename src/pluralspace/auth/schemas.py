@@ -71,6 +71,10 @@ class AccountPatch(Model):
     current_password: AnyPassword = Field(description="Needed to change the email or the password.")
 
 
+class AccountDelete(Model):
+    current_password: AnyPassword = Field(description="The account's password: deleting cannot be undone.")
+
+
 class SecurityEventOut(OutModel):
     id: str
     kind: str

@@ -39,6 +39,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator, Uuid
 
 from .errors import ServiceUnavailable
+from .files import keep_sqlite_files_private
 
 R = TypeVar("R")
 
@@ -84,6 +85,8 @@ def async_postgres_url(url: str) -> str:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    keep_sqlite_files_private(engine.url.database)
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:
         # The driver's own transaction handling is off so that BEGIN is ours (DEFERRED or IMMEDIATE).

@@ -20,6 +20,7 @@ from .context import accept_request_id, request_id_var
 from .crypto import token_prefix
 from .envelope import error_body
 from .errors import ApiError, PayloadTooLarge, RateLimited, UnsupportedMediaType, ValidationFailed
+from .pagination import cursor_signing_key, signing_key_var
 from .ratelimit import Limiter
 
 log = logging.getLogger("pluralspace.errors")
@@ -79,6 +80,10 @@ class EdgeMiddleware:
         self.settings = settings
         self.limiter = limiter
         self.surfaces = surfaces
+        self.cursor_key = cursor_signing_key(settings.secret_key)
+        # Browsers that reached the server over https once keep to https for a year (RFC 6797).
+        self.transport_headers = ([(b"strict-transport-security", b"max-age=31536000; includeSubDomains")]
+                                  if settings.base_url.startswith("https://") else [])
         self.body_limit_for = body_limit_for or (lambda path: settings.max_body_bytes)
         self.media_type_exempt = media_type_exempt or (lambda path: False)
 
@@ -93,8 +98,9 @@ class EdgeMiddleware:
             return
         request_id = accept_request_id(_header(scope, b"x-request-id"))
         request_id_var.set(request_id)
+        signing_key_var.set(self.cursor_key)
         started = time.perf_counter()
-        extra_headers = [(b"x-request-id", request_id.encode())]
+        extra_headers = [(b"x-request-id", request_id.encode()), *self.transport_headers]
         if cross_origin:
             extra_headers += CORS_RESPONSE_HEADERS
         status_holder: dict[str, int | None] = {"status": None}

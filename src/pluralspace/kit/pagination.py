@@ -1,10 +1,18 @@
 """Keyset pagination: the cursor carries the sort key of the last row served, so pages stay stable while rows
-are inserted, and each page is one indexed range scan however deep the client pages."""
+are inserted, and each page is one indexed range scan however deep the client pages.
+
+Cursors are signed (HMAC-SHA256 with a key derived from the server's secret): a cursor this server did not issue is
+422 before any of its values reaches a query, so a crafted one cannot give a wrong type to a comparison.
+"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -17,6 +25,15 @@ from .errors import ValidationFailed
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+SIGNATURE_BYTES = 16
+
+# Set per request by the edge middleware from the server's secret, so cursors survive restarts and work on every
+# worker. Outside a request (the CLI's export) a key of this process signs the cursors it issues and reads back.
+signing_key_var: ContextVar[bytes] = ContextVar("cursor_signing_key", default=secrets.token_bytes(32))
+
+
+def cursor_signing_key(secret_key: str) -> bytes:
+    return hmac.new(secret_key.encode(), b"pluralspace pagination cursor", hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,8 @@ def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..200.")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512, description="Cursor from the previous page.")] = None,
 ) -> PageRequest:
+    if cursor is not None:
+        _signed_payload(cursor)  # a forged cursor is refused here, before the route looks anything up
     return PageRequest(limit=limit, cursor=cursor)
 
 
@@ -48,19 +67,39 @@ def _decode_value(value: Any) -> Any:
     return value
 
 
-def encode_cursor(values: tuple) -> str:
-    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":")).encode()
+def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _signature(payload: str) -> str:
+    return _b64(hmac.new(signing_key_var.get(), payload.encode(), hashlib.sha256).digest()[:SIGNATURE_BYTES])
+
+
+def encode_cursor(values: tuple) -> str:
+    payload = _b64(json.dumps([_encode_value(v) for v in values], separators=(",", ":")).encode())
+    return f"{payload}.{_signature(payload)}"
+
+
+def _not_ours() -> ValidationFailed:
+    return ValidationFailed.field("cursor", "is not a cursor this server issued")
+
+
+def _signed_payload(cursor: str) -> str:
+    payload, _, signature = cursor.partition(".")
+    if not hmac.compare_digest(signature.encode(), _signature(payload).encode()):
+        raise _not_ours()
+    return payload
+
+
 def decode_cursor(cursor: str, width: int) -> tuple:
+    payload = _signed_payload(cursor)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         values = tuple(_decode_value(v) for v in json.loads(raw))
-    except (ValueError, TypeError, KeyError):
-        raise ValidationFailed.field("cursor", "is not a cursor this server issued") from None
+    except (ValueError, TypeError, KeyError):  # signed by this server, so only after a change of format
+        raise _not_ours() from None
     if len(values) != width:
-        raise ValidationFailed.field("cursor", "is not a cursor this server issued")
+        raise _not_ours()
     return values
 
 

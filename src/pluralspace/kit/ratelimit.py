@@ -31,7 +31,6 @@ class Window:
 
 class Limiter(Protocol):
     async def hit(self, key: str, limit: int, window: int, amount: int = 1) -> Window: ...
-    async def peek(self, key: str, limit: int, window: int) -> Window: ...
     async def reset(self, key: str) -> None: ...
     async def close(self) -> None: ...
 
@@ -54,9 +53,6 @@ class MemoryLimiter:
             self._prune(start)
         self._counts[key] = (start, count)
         return Window(count, limit, int(start + window - now) + 1)
-
-    async def peek(self, key: str, limit: int, window: int) -> Window:
-        return await self.hit(key, limit, window, amount=0)
 
     async def reset(self, key: str) -> None:
         self._counts.pop(key, None)
@@ -116,9 +112,6 @@ class RedisLimiter:
         except Exception:  # any Redis failure: count nothing, let the requests through
             log.warning("rate limit store unavailable; %d requests not counted", len(batch), exc_info=True)
             return [amount for _key, amount, _ttl, _counted in batch]
-
-    async def peek(self, key: str, limit: int, window: int) -> Window:
-        return await self.hit(key, limit, window, amount=0)
 
     async def reset(self, key: str) -> None:
         try:

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, ConfigDict, model_validator, Field, StringConstraints
 from pydantic import BaseModel as _BaseModel
@@ -70,15 +70,16 @@ def _not_blank(value: str) -> str:
     return value
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=1)
+def iana_time_zones() -> frozenset[str]:
+    """The IANA zone names this machine knows; not `localtime` (the host's own setting, under whatever name) nor the
+    `posix/` and `right/` copies of the database, which some systems' zoneinfo trees hold beside the real names."""
+    return frozenset(name for name in available_timezones()
+                     if name not in {"localtime", "posixrules"} and not name.startswith(("posix/", "right/")))
+
+
 def is_timezone(name: str) -> bool:
-    if not name or name.startswith(("/", ".")) or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+    return name in iana_time_zones()
 
 
 def _timezone(value: str) -> str:

@@ -135,7 +135,13 @@ def revoke_authorization(session: Session, account_id: uuid.UUID, client_id: str
                                             OAuthCode.used_at.is_(None)).values(used_at=utcnow()))
     if not forgotten and not revoked:
         raise NotFound("This app holds no authorization for your account.")
-    security_log.record(session, account_id, "oauth_revoked", client, client_id=client_id, reason="user_revoked")
+    security_log.record(session, account_id, "oauth_revoked", client, client_id=client_id,
+                        name=_app_name(session, client_id), reason="user_revoked")
+
+
+def _app_name(session: Session, client_id: str) -> str | None:
+    """The app's name for the security log (the app may be gone since)."""
+    return session.execute(select(OAuthClient.name).where(OAuthClient.client_id == client_id)).scalar_one_or_none()
 
 
 # --- the authorization endpoint -----------------------------------------------------------------------------------
@@ -202,4 +208,5 @@ def _remember(session: Session, account_id: uuid.UUID, client_id: str, scopes: f
     else:
         # What the account approved before stays approved; the page is skipped for any subset of the union.
         grant.scope, grant.updated_at = scope_set.serialize(scope_set.parse(grant.scope) | scopes), now
-    security_log.record(session, account_id, "oauth_granted", client, client_id=client_id, scopes=sorted(scopes))
+    security_log.record(session, account_id, "oauth_granted", client, client_id=client_id,
+                        name=_app_name(session, client_id), scopes=sorted(scopes))

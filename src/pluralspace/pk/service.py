@@ -100,8 +100,9 @@ def get_settings(session: Session, ref: str, viewer: Principal | None) -> dict[s
 
 
 def update_settings(session: Session, ref: str, principal: Principal, body: Any) -> dict[str, Any]:
-    update_system(session, ref, principal, native_body(body, SETTINGS, patch=True), SETTINGS)
-    return get_settings(session, ME, principal)
+    # The answer comes from the updated row: the principal's system is a snapshot taken before the change.
+    updated = update_system(session, ref, principal, native_body(body, SETTINGS, patch=True), SETTINGS)
+    return {"timezone": updated.timezone, **SETTINGS.fixed}
 
 
 # --- members -----------------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ async def run(request: Request, fn: Callable, *args: Any, write: bool = False, *
 async def body_of(request: Request) -> Any:
     try:
         return json.loads(await request.body() or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise PkError.bad_request() from None
 
 

@@ -34,6 +34,9 @@ class Credential(Base):
     access_hash: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     name: Mapped[str | None] = mapped_column(String(100))
+    # A personal access token's kind prefix and first random characters (`ps_pat_Ab3dEf9h`): not enough to use it,
+    # enough to tell it apart on the settings page and in the security log.
+    token_prefix: Mapped[str | None] = mapped_column(String(16))
     scopes: Mapped[str] = mapped_column(String(1000))
     client_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

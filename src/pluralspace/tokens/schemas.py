@@ -33,6 +33,8 @@ class TokenCreate(Model):
 class TokenOut(OutModel):
     id: str
     name: str
+    prefix: str | None = Field(description="The token's first characters (ps_pat_ and 8 more), to tell tokens "
+                                           "apart; null for tokens made before the server kept it.")
     scopes: list[str]
     created_at: Timestamp
     last_used_at: Timestamp | None

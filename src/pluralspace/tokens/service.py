@@ -17,9 +17,11 @@ from ..kit.timeutil import utcnow
 from .models import PAT, Credential
 from .schemas import TokenCreate, TokenCreated, TokenOut
 
+SHOWN_CHARACTERS = 8  # of the token's 32 random ones: ~48 bits shown, ~143 kept secret
+
 
 def _token_out(credential: Credential) -> TokenOut:
-    return TokenOut(id=str(credential.id), name=credential.name or "", scopes=sorted(scope_set.parse(credential.scopes)),
+    return TokenOut(id=str(credential.id), name=credential.name or "", prefix=credential.token_prefix, scopes=sorted(scope_set.parse(credential.scopes)),
                     created_at=credential.created_at, last_used_at=credential.last_used_at,
                     expires_at=credential.expires_at)
 
@@ -29,12 +31,13 @@ def create_token(session: Session, secret_key: str, account_id: uuid.UUID, spec:
     text = generate_token(PAT_PREFIX)
     credential = Credential(
         kind=PAT, account_id=account_id, access_hash=token_hash(secret_key, text), name=spec.name,
+        token_prefix=text[:len(PAT_PREFIX) + SHOWN_CHARACTERS],
         scopes=scope_set.serialize(spec.scopes), created_at=utcnow(), expires_at=spec.expires_at,
     )
     session.add(credential)
     session.flush()
     security_log.record(session, account_id, "token_created", client, token_id=str(credential.id),
-                        name=spec.name, scopes=spec.scopes)
+                        name=spec.name, prefix=credential.token_prefix, scopes=spec.scopes)
     return TokenCreated(**_token_out(credential).model_dump(), token=text)
 
 
@@ -55,4 +58,4 @@ def revoke_token(session: Session, account_id: uuid.UUID, token_id: uuid.UUID, c
         raise NotFound("No such token.")
     credential.revoked_at, credential.revoke_reason = utcnow(), "revoked"
     security_log.record(session, account_id, "token_revoked", client, token_id=str(token_id),
-                        name=credential.name)
+                        name=credential.name, prefix=credential.token_prefix)

@@ -25,8 +25,9 @@ from ..oauth import service as oauth_service
 from ..state import app_state
 from ..systems.service import own_system_view
 from ..tokens import service as tokens_service
-from ..tokens.schemas import TokenCreate, TokenCreated
-from .session import error_page, form_problem, protect, render, session_csrf, signed_in_form, signed_in_page
+from ..tokens.schemas import TokenCreate
+from .session import (FLASH_COOKIE, clear_flash, error_page, form_problem, protect, redirect_with_flash, render,
+                      session_csrf, signed_in_form, signed_in_page, take_flash)
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,7 +47,9 @@ async def dashboard(request: Request) -> Response:
 @router.get("/settings")
 async def settings_page(request: Request) -> Response:
     principal, token = await signed_in_page(request)
-    return await _settings(request, principal, token)
+    flash = take_flash(request, app_state(request).settings, token) or {}
+    response = await _settings(request, principal, token, created=flash.get("created"), notice=flash.get("notice"))
+    return clear_flash(response) if FLASH_COOKIE in request.cookies else response
 
 
 @router.post("/settings/tokens")
@@ -61,7 +64,8 @@ async def create_token(request: Request) -> Response:
     state = app_state(request)
     created = await state.database.write(tokens_service.create_token, state.settings.secret_key,
                                          principal.account_id, spec, client_of(request))
-    return await _settings(request, principal, token, created=created)
+    return redirect_with_flash("/settings", state.settings, token,
+                               {"created": {"name": created.name, "token": created.token}})
 
 
 @router.post("/settings/password")
@@ -77,8 +81,8 @@ async def change_password(request: Request) -> Response:
         return await _settings(request, principal, token, 422, error=form_problem(invalid))
     except ApiError as refused:  # the current password is wrong
         return await _settings(request, principal, token, refused.status, error=_field_message(refused))
-    return await _settings(request, principal, token,
-                           notice="Password changed. Every other sign-in of this account has ended.")
+    return redirect_with_flash("/settings", app_state(request).settings, token,
+                               {"notice": "Password changed. Every other sign-in of this account has ended."})
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
@@ -110,7 +114,8 @@ async def _revoke(request: Request, revoke: Callable, target: object, missing: s
 
 
 async def _settings(request: Request, principal: Principal, token: str, status: int = 200, error: str | None = None,
-                    created: TokenCreated | None = None, notice: str | None = None) -> Response:
+                    created: dict | None = None, notice: str | None = None) -> Response:
+    """The settings page; `created` is a token made just before ({name, token}), shown this once."""
     database = app_state(request).database
     tokens, _ = await database.read(tokens_service.list_tokens, principal.account_id, LISTED)
     apps, _ = await database.read(oauth_service.list_authorizations, principal.account_id, LISTED)

@@ -5,16 +5,25 @@ so throttling and the security log apply); it is HttpOnly, SameSite=Lax, and Sec
 https. Forms are protected by CSRF tokens that are HMACs of the server's secret key: a signed-in page's forms (consent,
 settings) are bound to the session token; a signed-out form's (login, register) to a random value in a cookie of its
 own, scoped to the form's path (double submit).
+
+A form that changes something answers with a redirect (POST/redirect/GET), so reloading the page it lands on
+never sends the form again. What that page must show once (a new token's text, "password changed") travels in a
+flash cookie: encrypted and authenticated with a key bound to the session, HttpOnly, for /settings only, short-lived,
+and cleared by the page that shows it. Never in the URL, so it stays out of history, logs and Referer.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import secrets
 from pathlib import Path
 from urllib.parse import urlencode
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
@@ -29,6 +38,8 @@ from ..tokens.models import SESSION
 
 SESSION_COOKIE = "ps_session"
 FORM_NONCE_COOKIE = "ps_form_csrf"
+FLASH_COOKIE = "ps_flash"
+FLASH_SECONDS = 300
 
 # Pages are never framed (clickjacking, RFC 9700 §4.16), load nothing from elsewhere, leak nothing in Referer
 # (authorization requests carry state and codes) and are never cached.
@@ -128,6 +139,43 @@ async def signed_in_form(request: Request) -> tuple[Principal, str, FormData]:
         raise PageAnswer(error_page("Please try again", "This form expired or did not come from this site. Reload "
                                     "the page and try again.", 403))
     return principal, token, form
+
+
+# --- what a page shows once, after a form's redirect --------------------------------------------------------------
+
+def _flash_cipher(secret_key: str, session_token: str) -> AESGCM:
+    return AESGCM(hmac.new(secret_key.encode(), f"flash:{token_hash(secret_key, session_token)}".encode(),
+                           hashlib.sha256).digest())
+
+
+def redirect_with_flash(path: str, settings: Settings, session_token: str, message: dict) -> Response:
+    """303 to `path` (under /settings), carrying `message` for that page's next GET in this session only."""
+    nonce = secrets.token_bytes(12)
+    sealed = nonce + _flash_cipher(settings.secret_key, session_token).encrypt(nonce, json.dumps(message).encode(),
+                                                                                None)
+    response = protect(RedirectResponse(path, status_code=303))
+    response.set_cookie(FLASH_COOKIE, base64.urlsafe_b64encode(sealed).decode(), max_age=FLASH_SECONDS,
+                        path="/settings", secure=_secure(settings), httponly=True, samesite="strict")
+    return response
+
+
+def take_flash(request: Request, settings: Settings, session_token: str) -> dict | None:
+    """The message a redirect left for this session (None if none, or not readable with this session's key).
+    The page that shows it must `clear_flash` on its response."""
+    sealed = request.cookies.get(FLASH_COOKIE)
+    if not sealed:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(sealed)
+        message = _flash_cipher(settings.secret_key, session_token).decrypt(raw[:12], raw[12:], None)
+        return json.loads(message)
+    except (ValueError, InvalidTag):
+        return None
+
+
+def clear_flash(response: Response) -> Response:
+    response.delete_cookie(FLASH_COOKIE, path="/settings")
+    return response
 
 
 # --- CSRF ----------------------------------------------------------------------------------------------------------
