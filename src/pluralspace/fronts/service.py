@@ -236,7 +236,9 @@ def _open_fronts(session: Session, access: Access, with_member: bool = True) -> 
     return [front_out(front, member, access, with_member=with_member) for front, member in rows]
 
 
-def current_fronters(session: Session, sid: str, viewer: Principal | None, with_member: bool) -> list[FrontOut]:
+def current_fronters(session: Session, sid: str, viewer: Principal | None, with_member: bool = True
+                     ) -> list[FrontOut]:
+    """The open fronts, each with its member unless `with_member` is false (a token without members:read)."""
     access = read_access(session, sid, viewer)
     access.require_area("front")
     return _open_fronts(session, access, with_member)
