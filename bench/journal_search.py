@@ -13,17 +13,19 @@ the rarest in a handful. Queries (100 by default, fixed seed) mix:
 * medium: a word of rank 200..2,000;
 * rare: a word of rank 5,000..20,000;
 * two words: a common and a medium word (both must occur);
+* prefix: the first three letters of one of the 2,000 most frequent words, then `*`;
 * phrase: two adjacent words of an existing entry, quoted.
 
 Each query is GET /api/v1/systems/@me/journal?q=...&limit=50 against `pluralspace serve` (one worker, rate limits
-off) on loopback, after a warm-up pass; p50 and p95 per kind and overall are printed, with a plain newest-first
+off) on loopback, after a warm-up pass; p50, p95 and p99 per kind and overall are printed, with a plain newest-first
 page for comparison.
 
-With --neighbour-entries N (SQLite), a second account's system gets N entries of the same language first: the
+With --neighbour-entries N, a second account's system gets N entries of the same language first: the
 measured system's searches then show what other journals on the server cost them.
 
 Run:  python -m bench.journal_search [--entries 50000] [--queries 100] [--database-url URL]
-      [--neighbour-entries N] [--code <git ref>]
+      [--neighbour-entries N] [--code <git ref>] [--reuse]
+--reuse measures the database a previous run left (its first account), without inserting anything.
 Without --database-url the database is SQLite in bench/.data/journal/. With a PostgreSQL URL that database is used
 as given (it is migrated to head; use a scratch database).
 """
@@ -148,14 +150,14 @@ def insert_sqlite(database_url: str, count: int, corpus: Corpus, system_uuid: uu
     engine.dispose()
 
 
-async def insert_postgres(database_url: str, count: int, corpus: Corpus) -> None:
+async def insert_postgres(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(async_postgres_url(database_url))
     try:
         async with engine.begin() as connection:
-            members = [row.uuid for row in await connection.execute(select(Member.uuid))]
-            system_uuid = (await connection.execute(select(Member.system_uuid))).scalars().first()
+            members = list((await connection.execute(
+                select(Member.uuid).where(Member.system_uuid == system_uuid))).scalars())
             for entry_rows, author_rows, tag_rows in batches(count, system_uuid, members, corpus):
                 for row in entry_rows:
                     row["seq"] = None  # the FTS5 key is SQLite's; PostgreSQL leaves it null
@@ -176,7 +178,7 @@ async def insert_postgres(database_url: str, count: int, corpus: Corpus) -> None
 def queries(corpus: Corpus, count: int, sample_text: list[str]) -> list[tuple[str, str]]:
     rng = random.Random(5)
     words = corpus.words
-    kinds = ["common", "medium", "rare", "two words", "phrase"]
+    kinds = ["common", "medium", "rare", "two words", "prefix", "phrase"]
     result = []
     for index in range(count):
         kind = kinds[index % len(kinds)]
@@ -188,6 +190,8 @@ def queries(corpus: Corpus, count: int, sample_text: list[str]) -> list[tuple[st
             q = rng.choice(words[5000:])
         elif kind == "two words":
             q = f"{rng.choice(words[:20])} {rng.choice(words[200:2000])}"
+        elif kind == "prefix":
+            q = rng.choice(words[:2000])[:3] + "*"
         else:
             tokens = rng.choice(sample_text).lower().translate(str.maketrans("", "", string.punctuation)).split()
             at = rng.randrange(len(tokens) - 1)
@@ -220,8 +224,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "journal")
     parser.add_argument("--database-url", help="default: a fresh SQLite file in --data-dir")
-    parser.add_argument("--neighbour-entries", type=int, default=0, help="entries of another system (SQLite)")
+    parser.add_argument("--neighbour-entries", type=int, default=0, help="entries of another system")
     parser.add_argument("--code", default="worktree", help="git ref of the app code the servers run, or `worktree`")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database a previous run left (same --database-url or --data-dir)")
     args = parser.parse_args()
     code, src = code_snapshot(args.code)
     print(f"app code: {code}")
@@ -229,38 +235,59 @@ def main() -> None:
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     sqlite = args.database_url is None or make_url(args.database_url).get_backend_name() == "sqlite"
-    if args.database_url is None:
+    if args.database_url is None and not args.reuse:
         for name in ("pluralspace.db", "pluralspace.db-wal", "pluralspace.db-shm"):
             (data_dir / name).unlink(missing_ok=True)
     database_url = args.database_url or f"sqlite:///{data_dir / 'pluralspace.db'}"
     env = {"PLURALSPACE_DATABASE_URL": database_url, "PLURALSPACE_SECRET_KEY": SECRET, **code_env(src)}
-    if args.neighbour_entries and not sqlite:
-        parser.error("--neighbour-entries is for SQLite")
     print(f"{args.entries:,} journal entries, {'SQLite' if sqlite else 'PostgreSQL'}")
     # The first server start migrates the database, with the code it runs (--code).
 
     corpus = Corpus()
+    if args.reuse:
+        measure(data_dir, env, corpus, args.queries, reused_token(data_dir, env))
+        return
     port = free_port()
     with real_server(data_dir, port, rate_limit=False, extra_env=env) as server:
         server.wait_ready()
         pat, system_uuid = account_with_members(server.url)
         neighbour_uuid = account_with_members(server.url)[1] if args.neighbour_entries else None
     started = time.monotonic()
-    if neighbour_uuid is not None:
-        insert_sqlite(database_url, args.neighbour_entries, corpus, neighbour_uuid)  # the same language
+    if neighbour_uuid is not None:  # the same language
+        if sqlite:
+            insert_sqlite(database_url, args.neighbour_entries, corpus, neighbour_uuid)
+        else:
+            asyncio.run(insert_postgres(database_url, args.neighbour_entries, corpus, neighbour_uuid))
         print(f"  inserted {args.neighbour_entries:,} entries in another system")
     if sqlite:
         insert_sqlite(database_url, args.entries, corpus, system_uuid, first_seq=args.neighbour_entries + 1)
     else:
-        asyncio.run(insert_postgres(database_url, args.entries, corpus))
+        asyncio.run(insert_postgres(database_url, args.entries, corpus, system_uuid))
     print(f"  inserted {args.entries:,} entries in {time.monotonic() - started:.1f}s")
+    measure(data_dir, env, corpus, args.queries, pat)
 
+
+def reused_token(data_dir: Path, env: dict) -> str:
+    """A new journal:read token of the measured account of a previous run (the first account it registered)."""
+    engine = null_pool_engine(env["PLURALSPACE_DATABASE_URL"])
+    with engine.connect() as connection:
+        email = connection.exec_driver_sql("SELECT email FROM accounts ORDER BY created_at LIMIT 1").scalar_one()
+    engine.dispose()
+    with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
+        server.wait_ready()
+        session = call(server.url, "POST", "/api/v1/auth/login",
+                       body={"email": email, "password": PASSWORD})["data"]["access_token"]
+        return call(server.url, "POST", "/api/v1/me/tokens", session,
+                    {"name": "bench", "scopes": ["journal:read"]})["data"]["token"]
+
+
+def measure(data_dir: Path, env: dict, corpus: Corpus, count: int, pat: str) -> None:
     port = free_port()
     with real_server(data_dir, port, rate_limit=False, extra_env=env) as server:
         server.wait_ready()
         base = server.url + "/api/v1/systems/@me/journal"
         first_page = call(base, "GET", "?limit=50", pat)["data"]
-        plan = queries(corpus, args.queries, [e["body"] for e in first_page])
+        plan = queries(corpus, count, [e["body"] for e in first_page])
 
         def search(q: str) -> tuple[float, int]:
             started = time.perf_counter()
@@ -282,12 +309,14 @@ def main() -> None:
             plain.append((time.perf_counter() - started) * 1000)
 
     every = [ms for values in samples.values() for ms in values]
-    print(f"  {'kind':<10} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'results/page':>13}")
+    print(f"  {'kind':<10} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'results/page':>13}")
     for kind, values in samples.items():
         print(f"  {kind:<10} {len(values):>4} {percentile(values, 0.5):8.1f} {percentile(values, 0.95):8.1f} "
-              f"{statistics.mean(found[kind]):13.1f}")
-    print(f"  {'all ?q=':<10} {len(every):>4} {percentile(every, 0.5):8.1f} {percentile(every, 0.95):8.1f}")
-    print(f"  {'no ?q=':<10} {len(plain):>4} {percentile(plain, 0.5):8.1f} {percentile(plain, 0.95):8.1f}")
+              f"{percentile(values, 0.99):8.1f} {statistics.mean(found[kind]):13.1f}")
+    print(f"  {'all ?q=':<10} {len(every):>4} {percentile(every, 0.5):8.1f} {percentile(every, 0.95):8.1f} "
+          f"{percentile(every, 0.99):8.1f}")
+    print(f"  {'no ?q=':<10} {len(plain):>4} {percentile(plain, 0.5):8.1f} {percentile(plain, 0.95):8.1f} "
+          f"{percentile(plain, 0.99):8.1f}")
 
 
 if __name__ == "__main__":

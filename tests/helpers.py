@@ -127,7 +127,7 @@ class QueryCounter:
 
     @property
     def selects(self) -> int:
-        return sum(1 for s in self.statements if s.lstrip().upper().startswith("SELECT"))
+        return sum(1 for s in self.statements if s.lstrip().upper().startswith(("SELECT", "WITH")))
 
 
 def unit_of_work(server, fn, *, write: bool = False):

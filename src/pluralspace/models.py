@@ -14,7 +14,9 @@ from .relationships.models import Relationship, RelationshipType
 from .systems.models import System
 from .thoughts.models import Thought
 from .tokens.models import Credential
+from .wrapped.models import WrappedSnapshot
 
 __all__ = ["Account", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember", "JournalAuthor",
            "JournalEntry", "JournalTag", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PkAccount", "PkMessage",
-           "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote"]
+           "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote",
+           "WrappedSnapshot"]

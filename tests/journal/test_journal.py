@@ -30,7 +30,8 @@ def test_entry_has_every_key_of_the_contract_and_private_defaults(api):
     account = api.register()
     entry = make_entry(api, account.session)
     assert set(entry) == {"id", "title", "body", "author_ids", "tags", "pinned", "privacy", "created_at",
-                          "updated_at"}
+                          "updated_at", "snippet"}
+    assert entry["snippet"] is None  # search results only
     assert entry["title"] is None and entry["body"] == "Dear journal." and entry["author_ids"] == []
     assert entry["tags"] == [] and entry["pinned"] is False and entry["privacy"] == "private"
     assert entry["created_at"].endswith("Z") and entry["updated_at"].endswith("Z")
@@ -261,7 +262,7 @@ def test_search_language(api):
     assert found('"lake cold"') == set()
     assert found("clear -\"cold lake\"") == {forest["id"]}
     assert found("-cold") == set()  # exclusions alone find nothing
-    assert found("swim") == set()  # whole words, no stemming
+    assert found("swim") == set()  # stems, not dictionary forms: "swam" is another word
     assert found("Lake") == {lake["id"]}  # the title is searched too
 
 
@@ -411,3 +412,93 @@ def test_scopes_and_ownership(api):
     error(api.patch(f"{foreign}/{entry['id']}", other.session, json={"title": "x"}), 403, "FORBIDDEN")
     error(api.delete(f"{foreign}/{entry['id']}", other.session), 403, "FORBIDDEN")
     assert data(api.get(path, owner.session))["title"] == "by pat"
+
+
+# --- stemming, prefixes, snippets, and what other systems write ---------------------------------------------------
+
+def test_search_stems_english_words_and_matches_beginnings(api):
+    account = api.register()
+    herons = make_entry(api, account.session, body="Two herons by the weir.")
+    heron = make_entry(api, account.session, body="One heron, alone.")
+    running = make_entry(api, account.session, body="We were running late.")
+    runs = make_entry(api, account.session, body="Morning runs are best.")
+    runway = make_entry(api, account.session, body="The runway lights.")
+
+    def found(q: str) -> set[str]:
+        return set(ids(listed(api, account.session, q=q)))
+
+    assert found("heron") == found("herons") == found("HERONS") == {herons["id"], heron["id"]}
+    assert found("run") == found("running") == {running["id"], runs["id"]}
+    assert found("run*") == found("running*") == {running["id"], runs["id"], runway["id"]}
+    assert found("runw*") == {runway["id"]}
+    assert found('"herons by"') == {herons["id"]} and found('"heron by"') == {herons["id"]}  # phrases stem too
+    assert found('"by herons"') == set()
+
+
+def test_search_hits_carry_an_escaped_highlighted_snippet(api):
+    account = api.register()
+    prose = ("Words before the match " * 10) + "<b>Herons</b> & egrets waded; a heron & <i>its</i> shadow. " + (
+        "Words after the match " * 20)
+    make_entry(api, account.session, title="Title <script>", body=prose)
+    hit = listed(api, account.session, q="heron")[0]
+    snippet = hit["snippet"]
+    assert "<mark>Herons</mark>" in snippet and "<mark>heron</mark>" in snippet
+    assert "&lt;b&gt;" in snippet and "&amp; egrets" in snippet and "<b>" not in snippet and "<i>" not in snippet
+    assert snippet.startswith("…") and snippet.endswith("…") and len(snippet) < 300
+    assert listed(api, account.session, q="egrets")[0]["snippet"].count("<mark>") == 1
+    title_only = listed(api, account.session, q="title")[0]["snippet"]
+    assert title_only == "<mark>Title</mark> &lt;script&gt;"
+    phrase = listed(api, account.session, q='"waded a heron"')[0]["snippet"]  # punctuation only separates words
+    assert "<mark>waded; a heron</mark>" in phrase and phrase.count("<mark>") == 1
+    assert listed(api, account.session)[0]["snippet"] is None  # not a search
+
+
+def test_other_systems_private_entries_change_neither_my_results_nor_their_order(api):
+    mine, theirs = api.register(), api.register()
+    bodies = ["heron heron heron", "a heron and a kestrel", "kestrel heron, heron", "herons at dusk, long ago",
+              "grey heron " * 5 + "short", "the heronry by the lake; a heron"]
+    for index, body in enumerate(bodies):
+        make_entry(api, mine.session, body=body, created_at=f"2024-01-0{index + 1}T00:00:00Z")
+    queries = ["heron", "heron kestrel", "hero*", '"grey heron"', "heron -kestrel", "heron or kestrel"]
+    before = {q: ids(listed(api, mine.session, q=q)) for q in queries}
+    assert all(before.values())
+    # Enough to shift any corpus-wide statistic: many entries, long and short, repeating and lacking the words.
+    for index in range(40):
+        make_entry(api, theirs.session, body=("heron " * (index % 7 + 1)) + ("filler " * (index * 11)) +
+                   ("kestrel grey" if index % 3 else "nothing"))
+    assert {q: ids(listed(api, mine.session, q=q)) for q in queries} == before
+
+
+SHARED_CORPUS = [
+    ("Lake", "We swam in the cold lake; the water was clear and the herons watched."),
+    (None, "Running by the river, cold and fast. Ran again later."),
+    ("Dreams", "Dreamed of a heron running across the lake. Strange dream."),
+    (None, "Heron, heron, heron: three herons at the lake today."),
+    ("Notes", "Nothing to say about birds. Café au lait, then reading."),
+    (None, "The relational database generously ran all queries; happiness."),
+]
+SHARED_QUERIES = {
+    "heron": [3, 2, 0],  # 2 and 0 name it once each: newest first
+    "lake": [0, 3, 2],
+    "run": [2, 1],
+    "ran": [5, 1],
+    "dream": [2],
+    "heron lake": [3, 0, 2],
+    '"the lake"': [3, 2],
+    '"cold lake"': [0],
+    "heron -running": [3, 0],
+    "river or relational": [5, 1],
+    "happy": [5],
+    "relate": [5],
+    "gen*": [5],
+    "rea*": [4],
+}
+
+
+def test_both_engines_give_the_same_results_on_a_shared_corpus(api):
+    """The expected lists are the same on SQLite and PostgreSQL (this test runs on both): sets and order."""
+    account = api.register()
+    made = [make_entry(api, account.session, title=title, body=body, created_at=f"2024-02-0{index + 1}T00:00:00Z")
+            for index, (title, body) in enumerate(SHARED_CORPUS)]
+    got = {q: [ids(made).index(i) for i in ids(listed(api, account.session, q=q))] for q in SHARED_QUERIES}
+    assert got == SHARED_QUERIES

@@ -79,7 +79,7 @@ def test_a_year_and_the_list_of_periods(api, history):
     assert year["fronting"]["total_seconds"] == 7.5 * HOUR  # February's hour too
     december = data(api.get(f"{ME}/wrapped/2025/12", owner.session))["fronting"]
     assert december["total_seconds"] == HOUR and december["members"][0]["member_id"] == ash
-    periods = [p["period"] for p in data(api.get(f"{ME}/wrapped", owner.session))["periods"]]
+    periods = [p["period"] for p in data(api.get(f"{ME}/wrapped", owner.session, params={"limit": 200}))]
     now = datetime.now(UTC)  # the system's local month can differ near a month's end: allow either
     assert periods[0] in {f"{now.year:04d}-{now.month:02d}", f"{now.year:04d}-{now.month - 1:02d}"}
     assert periods[-4:] == ["2026-01", "2026", "2025-12", "2025"]  # from the oldest front, not the creation
@@ -96,7 +96,7 @@ def test_this_months_counts_for_the_owner(api, history):
     data(api.post(f"{ME}/polls/{poll['id']}/votes", token, json={"member_id": ash, "kind": "choice",
                                                                  "option_ids": [poll["options"][0]["id"]]}), 201)
     data(api.put(f"{ME}/thought", token, json={"text": "Calm."}))
-    month = data(api.get(f"{ME}/wrapped", token))["periods"][0]["period"]
+    month = data(api.get(f"{ME}/wrapped", token))[0]["period"]
     recap = data(api.get(f"{ME}/wrapped/{month.replace('-', '/')}", token))
     assert recap["final"] is False
     assert recap["members"] == {"created": 3, "archived": 1}
@@ -111,6 +111,11 @@ def test_others_see_it_only_when_public_and_never_private_members(api, history):
     error(api.get(path), 403, "FORBIDDEN")
     data(api.patch(ME, owner.session, json={"privacy": {"wrapped": "public"}}))
     recap = data(api.get(path))
+    assert recap["fronting"] is None  # front_history is private: no fronting at all
+    assert (recap["members"], recap["journal"], recap["polls"], recap["thoughts"]) == (None, None, None, None)
+    assert (recap["period"], recap["start"], recap["final"]) == ("2026-01", "2026-01-01T05:00:00Z", True)
+    data(api.patch(ME, owner.session, json={"privacy": {"front_history": "public"}}))
+    recap = data(api.get(path))
     fronting = recap["fronting"]
     assert fronting["total_seconds"] == 5.5 * HOUR and fronting["switch_count"] == 5  # Cedar left out entirely
     assert [(m["member_id"], m["name"]) for m in fronting["members"]] == [(ash, "Ash"), (birch, None)]
@@ -118,6 +123,100 @@ def test_others_see_it_only_when_public_and_never_private_members(api, history):
     assert (recap["members"], recap["journal"], recap["polls"], recap["thoughts"]) == (None, None, None, None)
     other = api.register()
     assert data(api.get(path, api.pat(other, "wrapped:read")))["fronting"] == fronting
+    # Hiding a member restates the stored month for others; the owner still sees everyone.
+    data(api.patch(f"{ME}/members/{birch}", owner.session, json={"privacy": {"visibility": "private"}}))
+    hidden = data(api.get(path))["fronting"]
+    assert hidden["total_seconds"] == 3.5 * HOUR and hidden["top_cofronts"] == [] and birch not in str(hidden)
+    assert len(data(api.get(path, owner.session))["fronting"]["members"]) == 3
+
+
+def test_an_open_front_needs_front_public_for_others(api):
+    owner = api.register()
+    data(api.patch(ME, owner.session, json={"privacy": {"wrapped": "public", "front_history": "public"}}))
+    ash = data(api.post(f"{ME}/members", owner.session, json={"name": "Ash", "privacy": {"visibility": "public"}}),
+               201)
+    birch = data(api.post(f"{ME}/members", owner.session,
+                          json={"name": "Birch", "privacy": {"visibility": "public"}}), 201)
+    front(api, owner.session, ash["id"], "2025-03-01T00:00:00Z", "2025-03-01T02:00:00Z")
+    data(api.post(f"{ME}/fronts", owner.session, json={"member_id": birch["id"], "started_at": "2025-03-31T00:00:00Z"}),
+         201)  # still fronting: a day of March, and every day since
+    path = f"/api/v1/systems/{owner.system_id}/wrapped/2025/3"
+    mine = data(api.get(path, owner.session))["fronting"]
+    assert mine["total_seconds"] == 2 * HOUR + 24 * HOUR and mine["switch_count"] == 3
+    assert mine["longest_session"] == {"member_id": birch["id"], "started_at": "2025-03-31T00:00:00Z",
+                                       "ended_at": None, "seconds": 24 * HOUR}
+    theirs = data(api.get(path))["fronting"]  # front is private: the open front is left out
+    assert theirs["total_seconds"] == 2 * HOUR and [m["member_id"] for m in theirs["members"]] == [ash["id"]]
+    assert birch["id"] not in str(theirs) and theirs["switch_count"] == 2
+    data(api.patch(ME, owner.session, json={"privacy": {"front": "public"}}))
+    assert data(api.get(path))["fronting"]["total_seconds"] == 26 * HOUR
+    current = data(api.get(f"/api/v1/systems/{owner.system_id}/wrapped", params={"limit": 1}))[0]["period"]
+    live = data(api.get(f"/api/v1/systems/{owner.system_id}/wrapped/{current.replace('-', '/')}"))
+    assert live["final"] is False and live["fronting"]["members"][0]["member_id"] == birch["id"]
+
+
+def test_daylight_saving_changes_count_local_hours(api):
+    owner = api.register()
+    data(api.patch(ME, owner.session, json={"timezone": "America/New_York"}))
+    ash = data(api.post(f"{ME}/members", owner.session, json={"name": "Ash"}), 201)["id"]
+    # 2025-03-09 02:00 EST becomes 03:00 EDT: 06:00-08:00Z is local 01:00-04:00, two hours long.
+    front(api, owner.session, ash, "2025-03-09T06:00:00Z", "2025-03-09T08:00:00Z")
+    # 2025-11-02 02:00 EDT becomes 01:00 EST: 05:00-07:00Z is local 01:00 twice.
+    front(api, owner.session, ash, "2025-11-02T05:00:00Z", "2025-11-02T07:00:00Z")
+    march = data(api.get(f"{ME}/wrapped/2025/3", owner.session))
+    assert (march["start"], march["end"]) == ("2025-03-01T05:00:00Z", "2025-04-01T04:00:00Z")
+    assert march["fronting"]["by_hour"][1] == HOUR and march["fronting"]["by_hour"][3] == HOUR
+    assert march["fronting"]["by_hour"][2] == 0 and march["fronting"]["by_weekday"][6] == 2 * HOUR  # a Sunday
+    november = data(api.get(f"{ME}/wrapped/2025/11", owner.session))
+    assert (november["start"], november["end"]) == ("2025-11-01T04:00:00Z", "2025-12-01T05:00:00Z")
+    assert november["fronting"]["by_hour"][1] == 2 * HOUR and sum(november["fronting"]["by_hour"]) == 2 * HOUR
+
+
+def test_a_finished_period_is_stored_until_a_change_touches_it(api, history):
+    owner, ash, birch, cedar = history
+    token = owner.session
+    path = f"{ME}/wrapped/2026/1"
+    first = data(api.get(path, token))
+    assert data(api.get(path, token)) == first  # served from storage: the same generated_at
+    data(api.get(f"{ME}/wrapped/2025/12", token))
+    # A front in February does not touch January...
+    front(api, token, ash, "2026-02-10T00:00:00Z", "2026-02-10T01:00:00Z")
+    assert data(api.get(path, token)) == first
+    # ...one in January does, and so does a journal entry dated in it.
+    front(api, token, cedar, "2026-01-20T00:00:00Z", "2026-01-20T02:00:00Z")
+    second = data(api.get(path, token))
+    assert second["generated_at"] > first["generated_at"]
+    assert second["fronting"]["total_seconds"] == first["fronting"]["total_seconds"] + 2 * HOUR
+    data(api.post(f"{ME}/journal", token, json={"body": "back then", "created_at": "2026-01-15T12:00:00Z"}), 201)
+    assert data(api.get(path, token))["journal"] == {"entries": 1, "words": 2}
+    fronts = data(api.get(f"{ME}/fronts", token, params={"member": cedar, "limit": 200}))
+    late = next(f for f in fronts if f["started_at"] == "2026-01-20T00:00:00Z")
+    assert api.delete(f"{ME}/fronts/{late['id']}", token).status_code == 204
+    assert data(api.get(path, token))["fronting"] == first["fronting"]
+    # A new time zone restates every stored period.
+    data(api.patch(ME, token, json={"timezone": "UTC"}))
+    restated = data(api.get(path, token))
+    assert (restated["start"], restated["end"]) == ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")
+    assert restated["fronting"]["total_seconds"] == 7.5 * HOUR  # Ash's December hour now falls in January
+    assert data(api.get(f"{ME}/wrapped/2025/12", token))["fronting"]["total_seconds"] == 0
+
+
+def test_the_list_of_periods_pages_newest_first(api, history):
+    owner = history[0]
+    every = data(api.get(f"{ME}/wrapped", owner.session, params={"limit": 200}))
+    assert set(every[0]) == {"period", "kind", "start", "end", "final"}
+    seen, cursor = [], None
+    while True:
+        response = api.get(f"{ME}/wrapped", owner.session, params={"limit": 5} | ({"cursor": cursor} if cursor else {}))
+        body = response.json()
+        seen += data(response)
+        cursor = body["pagination"]["cursor"]
+        assert body["pagination"]["has_more"] is (cursor is not None)
+        if cursor is None:
+            break
+    assert seen == every
+    for bad in ("WyJhIiwxXQ", "not-a-cursor", "WyJ3cmFwcGVkIiwyMDI2LDEzXQ"):
+        error(api.get(f"{ME}/wrapped", owner.session, params={"cursor": bad}), 422, "VALIDATION_FAILED")
 
 
 @pytest.mark.parametrize("suffix, status, code", [

@@ -28,9 +28,12 @@ LIST_DESCRIPTION = f"""
 Without `?q=`: newest first, paged by a keyset cursor (stable while entries are added).
 
 With `?q=` (full-text search of title and body): best match first, then newest. The query language is that of
-web search engines: words (all must occur), `"a phrase"`, `or` between alternatives, `-word` to exclude; other
-characters only separate words, and at most {search.MAX_WORDS} words are allowed. Words match whole
-(case-insensitively; no stemming, so `dream` does not find `dreams`). Search results page by an offset carried in
+web search engines: words (all must occur), `word*` (any word beginning so), `"a phrase"`, `or` between
+alternatives, `-word` to exclude; other characters only separate words, and at most {search.MAX_WORDS} words are
+allowed. Words match case-insensitively and by their English stem (`dream` finds `dreams`, `run` finds `running`).
+The ranking counts each word's occurrences in the entry (the title twice) and nothing outside the searched system's
+entries. Each result carries `snippet`: a passage around the first match, HTML-escaped, matches wrapped in
+`<mark>`. Search results page by an offset carried in
 the cursor, which belongs to its query and filters: the first {search.MAX_RESULTS:,} matches can be paged through,
 and a result list may shift if entries change between pages.
 

@@ -78,3 +78,5 @@ class EntryOut(OutModel):
     privacy: EntryPrivacy
     created_at: Timestamp
     updated_at: Timestamp
+    snippet: str | None = Field(None, description="Search results (`?q=`) only, else null: a short passage around "
+                                                  "the first match, HTML-escaped, the matching words in <mark>.")

@@ -1,8 +1,10 @@
 """Full-text search of journal entries (`?q=`), on SQLite FTS5 and on PostgreSQL text search.
 
-The query language is the one of PostgreSQL's `websearch_to_tsquery`, on both engines:
+The query language is the one of web search engines, on both engines:
 
-* words: every word must occur (`dream lake`);
+* words: every word must occur (`dream lake`); words are stemmed (English, Martin Porter's algorithm on both
+  engines), so `heron` finds `herons` and `run` finds `running`;
+* `word*`: any word beginning like it (the beginning is stemmed too: `running*` is `run*`);
 * `"quoted words"`: the words next to each other, in this order (a phrase);
 * `or` between two words or phrases: either;
 * `-word` or `-"a phrase"`: must not occur (a query of nothing but exclusions finds nothing).
@@ -10,32 +12,40 @@ The query language is the one of PostgreSQL's `websearch_to_tsquery`, on both en
 User text never reaches either engine's query parser as such. `parse` keeps only words (runs of letters and digits,
 as both engines' tokenizers split text) and the operators above, and the query is then rebuilt from those words,
 each quoted: an FTS5 string per word or phrase on SQLite (so `"`, `*`, `NEAR(`, `AND`, `:` and `^` are just text),
-and a websearch string of quoted words on PostgreSQL. Anything else in the input (punctuation, emoji, control
-characters) only separates words. At most MAX_WORDS words per query keep the cost of one query bounded.
+and a `to_tsquery` expression of single-quoted words on PostgreSQL. Anything else in the input (punctuation,
+emoji, control characters) only separates words. At most MAX_WORDS words per query keep the cost of one query
+bounded.
 
-Ranking: SQLite's `bm25()` (lower is better; term frequency, rarity across the index and document length) and
-PostgreSQL's `ts_rank()` over the stored `search_vector` (term frequency; without length normalization, which with
-`ts_rank`'s saturating frequency curve could rank an entry that names a word more often below one that names it
-less); ties go newest first. `ts_rank` must read and decompress each match's vector, about 5 µs a row: a word in
-all of 50,000 entries took 230 ms to rank. So PostgreSQL ranks the newest POSTGRES_CANDIDATES matches of the
-query and filters (every match, unless a query matches more entries than that); SQLite's bm25 over FTS5 ranks every
-match of the system (160 ms for a word in all of 50,000 entries), and limiting it the same way made SQLite's planner
-slower. On SQLite the index also holds each entry's system as a token, so other systems' journals cost nothing.
-Ranked results cannot page by a keyset on created_at, so a search's cursor carries an offset (see `SearchCursor`),
-reaching at most the first MAX_RESULTS matches: a search is for finding the best few entries, and a refinement of
-the query is the way past that.
+Ranking reads nothing but the searched system's matching entries, the same way on both engines, so what other
+systems write (private entries included) can change neither which of my entries are found nor their order. FTS5's
+`bm25()` is not used: it weighs words by their rarity and entries by their length across the whole index, every
+system's journals together. Instead each entry scores, per query word, how often the word's root (the word cut to
+what it shares with its stem: `herons` → `heron`, `happy` → `happ`) occurs in it, the title counting twice, each
+word's count capped at SCORE_CAP; ties go newest first. The counting is plain SQL string arithmetic (`length`,
+`lower`, `replace`), identical on both engines. Only the newest CANDIDATES matches are ranked (all of them, unless
+a query matches more entries than that), and a search pages by offset through at most MAX_RESULTS results (see
+`SearchCursor`): a search is for finding the best few entries, and a refinement of the query is the way past that.
+
+Each hit carries a `snippet`: a short passage of the body (or of the title, when only the title matches), HTML-
+escaped, with the matching words wrapped in `<mark>`; it is cut in Python from the page's entries only, with the
+same stemmer.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import html
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
+import snowballstemmer
 from sqlalchemy import (
     ColumnElement,
     Select,
+    case,
     column,
     func,
     literal_column,
@@ -51,18 +61,50 @@ from .models import JournalEntry
 
 MAX_WORDS = 32
 MAX_RESULTS = 1000
-POSTGRES_CANDIDATES = 5000
+CANDIDATES = 5000
 QUERY_MAX_LENGTH = 500
+SCORE_CAP = 20
+TITLE_WEIGHT = 2
+SNIPPET_BEFORE = 60  # characters of context before the first match
+SNIPPET_LENGTH = 200  # characters of a snippet, at most (plus the ellipses)
+POSTGRES_CONFIG = "pluralspace_search"  # migration 0011: `simple` with Porter stemming of words
 
 _WORD = re.compile(r"[^\W_]+")
 _PIECE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
 
+@functools.lru_cache(maxsize=1)
+def _porter():
+    return snowballstemmer.stemmer("porter")
+
+
+@functools.lru_cache(maxsize=50_000)
+def stem(word: str) -> str:
+    """A lower-case word as both engines index it: diacritics removed, then Porter-stemmed."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return _porter().stemWord(plain)
+
+
 @dataclass(frozen=True)
 class Term:
-    """A word, or a phrase of words that must stand next to each other."""
+    """A word, or a phrase of words that must stand next to each other; `prefix`: the last word is a beginning."""
 
     words: tuple[str, ...]
+    prefix: bool = False
+
+    def roots(self) -> list[str]:
+        """What ranking counts in an entry for each word: the word cut to what it shares with its stem."""
+        result = []
+        for index, word in enumerate(self.words):
+            if self.prefix and index == len(self.words) - 1:
+                result.append(word)
+                continue
+            stemmed = stem(word)
+            shared = 0
+            while shared < min(len(word), len(stemmed)) and word[shared] == stemmed[shared]:
+                shared += 1
+            result.append(word[:shared] or word)
+        return result
 
 
 @dataclass(frozen=True)
@@ -76,10 +118,15 @@ class SearchQuery:
     def empty(self) -> bool:
         return not self.clauses
 
+    @property
+    def wanted(self) -> list[Term]:
+        return [term for alternatives in self.clauses for term in alternatives]
+
     def fts5(self) -> str:
-        """An FTS5 MATCH expression made only of quoted strings, OR, AND, NOT and parentheses."""
+        """An FTS5 MATCH expression made only of quoted strings, `*`, OR, AND, NOT and parentheses."""
         def string(term: Term) -> str:
-            return '"' + " ".join(term.words).replace('"', '""') + '"'
+            quoted = '"' + " ".join(term.words).replace('"', '""') + '"'
+            return quoted + " *" if term.prefix else quoted
 
         def clause(alternatives: tuple[Term, ...]) -> str:
             if len(alternatives) == 1:
@@ -91,14 +138,18 @@ class SearchQuery:
             return positive
         return f"({positive}) NOT ({' OR '.join(string(t) for t in self.excluded)})"
 
-    def websearch(self) -> str:
-        """The same query for PostgreSQL's websearch_to_tsquery, every word or phrase in double quotes."""
+    def tsquery(self) -> str:
+        """The same query for PostgreSQL's to_tsquery: single-quoted words (letters and digits only), `<->` between
+        the words of a phrase, `:*` for a beginning, `|`, `&` and `!`."""
         def string(term: Term) -> str:
-            return '"' + " ".join(term.words) + '"'
+            words = [f"'{word}'" for word in term.words]
+            if term.prefix:
+                words[-1] += ":*"
+            return "(" + " <-> ".join(words) + ")"
 
-        parts = [" or ".join(string(t) for t in alternatives) for alternatives in self.clauses]
-        parts += ["-" + string(t) for t in self.excluded]
-        return " ".join(parts)
+        parts = ["(" + " | ".join(string(t) for t in alternatives) + ")" for alternatives in self.clauses]
+        parts += ["!" + string(t) for t in self.excluded]
+        return " & ".join(parts)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(self.fts5().encode()).hexdigest()[:16]
@@ -121,7 +172,7 @@ def parse(text_: str) -> SearchQuery:
         count += len(words)
         if count > MAX_WORDS:
             raise ValidationFailed.field("q", f"at most {MAX_WORDS} words")
-        term = Term(words)
+        term = Term(words, prefix=phrase is None and word.endswith("*"))
         if negated or negated_word:
             excluded.append(term)
             want_or = last_positive = False
@@ -163,15 +214,21 @@ def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditi
            limit: int, offset: int) -> list[JournalEntry]:
     """Up to `limit` entries matching `query` and `conditions`, best first, skipping `offset`.
 
-    Two steps: rank the matches carrying only their keys (a common word matches most entries, and sorting whole
-    rows, bodies included, would cost far more than ranking), then load the page's entries by id.
+    Two steps: rank the matches carrying only their keys and score (a common word matches most entries, and
+    sorting whole rows would cost far more than ranking), then load the page's entries by id.
     """
     if query.empty:
         return []
     if session.bind.dialect.name == "sqlite":
-        statement = _sqlite(system_uuid, query, conditions)
+        matches = _sqlite_matches(system_uuid, query, conditions)
     else:
-        statement = _postgres(query, conditions)
+        matches = _postgres_matches(query, conditions)
+    candidates = matches.order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc()).limit(CANDIDATES)
+    candidates = candidates.subquery("candidates")
+    scored = JournalEntry.__table__.alias("scored")
+    statement = (select(candidates.c.id).join(scored, scored.c.id == candidates.c.id)
+                 .order_by(_score(query, scored.c.title, scored.c.body).desc(), candidates.c.created_at.desc(),
+                           candidates.c.id.desc()))
     keys = list(session.execute(statement.limit(limit).offset(offset)).scalars())
     if not keys:
         return []
@@ -179,26 +236,86 @@ def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditi
     return [found[key] for key in keys if key in found]
 
 
-def _sqlite(system_uuid: uuid.UUID, query: SearchQuery, conditions: list[ColumnElement]) -> Select:
-    # journal_fts drives (MATCH); the join and the filters read the covering index ix_journal_entries_search_keys,
-    # never the rows themselves (their bodies would have to be walked through to reach the later columns).
-    # The system's id is a token of its own in the index (migration 0009), so FTS5 steps through this system's
-    # entries only, however common a word is in other journals; it weighs nothing in the ranking.
+def _occurrences(text_column: ColumnElement, root: str) -> ColumnElement:
+    """How often `root` occurs in the text, ignoring case: integer arithmetic that both engines compute alike."""
+    lowered = func.lower(func.coalesce(text_column, ""))
+    shortened = func.length(lowered) - func.length(func.replace(lowered, root, ""))
+    return shortened.self_group().op("/")(literal_column(str(len(root)))).self_group()
+
+
+def _score(query: SearchQuery, title: ColumnElement, body: ColumnElement) -> ColumnElement:
+    total = None
+    for term in query.wanted:
+        for root in term.roots():
+            count = _occurrences(title, root) * TITLE_WEIGHT + _occurrences(body, root)
+            capped = case((count > SCORE_CAP, SCORE_CAP), else_=count)
+            total = capped if total is None else total + capped
+    return total
+
+
+def _sqlite_matches(system_uuid: uuid.UUID, query: SearchQuery, conditions: list[ColumnElement]) -> Select:
+    # FTS5 finds the matches first (a materialized CTE: otherwise the planner may walk the system's entries newest
+    # first and run the MATCH once per entry); the join and the filters read the covering index
+    # ix_journal_entries_search_keys, never the rows themselves. The system's id is a token of its own in the index
+    # (migration 0009), so FTS5 steps through this system's entries only, however common a word is elsewhere.
     fts = literal_column("journal_fts")
-    rank = func.bm25(fts, 1.0, 1.0, 0.0)
     match = f'system_uuid : "{system_uuid.hex}" AND {{title body}} : ({query.fts5()})'
-    return (select(JournalEntry.id).select_from(_fts).join(JournalEntry, JournalEntry.seq == _fts.c.rowid)
-            .where(fts.op("MATCH")(match), *conditions)
-            .order_by(rank, JournalEntry.created_at.desc(), JournalEntry.id.desc()))
+    found = select(_fts.c.rowid).where(fts.op("MATCH")(match)).cte("fts_matches").prefix_with("MATERIALIZED")
+    return (select(JournalEntry.id, JournalEntry.created_at).select_from(found)
+            .join(JournalEntry, JournalEntry.seq == found.c.rowid)
+            .where(*conditions))
 
 
-def _postgres(query: SearchQuery, conditions: list[ColumnElement]) -> Select:
-    """Ranks the newest POSTGRES_CANDIDATES matches (all of them, for all but the most common words)."""
-    tsquery = func.websearch_to_tsquery(text("'simple'::regconfig"), query.websearch())
-    candidates = (select(JournalEntry.id, JournalEntry.created_at, JournalEntry.search_vector)
-                  .where(JournalEntry.search_vector.op("@@")(tsquery), *conditions)
-                  .order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
-                  .limit(POSTGRES_CANDIDATES).subquery("candidates"))
-    rank = func.ts_rank(candidates.c.search_vector, tsquery)
-    return (select(candidates.c.id)
-            .order_by(rank.desc(), candidates.c.created_at.desc(), candidates.c.id.desc()))
+def _postgres_matches(query: SearchQuery, conditions: list[ColumnElement]) -> Select:
+    tsquery = func.to_tsquery(text(f"'{POSTGRES_CONFIG}'::regconfig"), query.tsquery())
+    return (select(JournalEntry.id, JournalEntry.created_at)
+            .where(JournalEntry.search_vector.op("@@")(tsquery), *conditions))
+
+
+# --- snippets ----------------------------------------------------------------------------------------------------
+
+def _matched_spans(text_: str, query: SearchQuery) -> list[tuple[int, int]]:
+    """(start, end) of every word or phrase of the query in the text, in order, not overlapping."""
+    tokens = [(m.start(), m.end(), stem(m.group().lower())) for m in _WORD.finditer(text_)]
+    patterns = [([stem(w) for w in term.words], term.prefix) for term in query.wanted]
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(tokens):
+        for stems, prefix in patterns:
+            size = len(stems)
+            window = tokens[index:index + size]
+            if len(window) == size and all(
+                    token[2] == wanted or (prefix and i == size - 1 and token[2].startswith(wanted))
+                    for i, (token, wanted) in enumerate(zip(window, stems))):
+                spans.append((window[0][0], window[-1][1]))
+                index += size
+                break
+        else:
+            index += 1
+    return spans
+
+
+def snippet(entry: JournalEntry, query: SearchQuery) -> str:
+    """A passage of the entry around its first match, HTML-escaped, matches in `<mark>`."""
+    text_ = entry.body
+    spans = _matched_spans(text_, query)
+    if not spans and entry.title:
+        title_spans = _matched_spans(entry.title, query)
+        if title_spans:
+            text_, spans = entry.title, title_spans
+    begin = max(0, spans[0][0] - SNIPPET_BEFORE) if spans else 0
+    if begin:
+        begin = next((m.start() for m in _WORD.finditer(text_, begin)), begin)
+    end = min(len(text_), begin + SNIPPET_LENGTH)
+    if end < len(text_):
+        words_before = [m.end() for m in _WORD.finditer(text_, begin, end)]
+        end = words_before[-1] if words_before else end
+    pieces, at = [], begin
+    for start, stop in spans:
+        if start < begin or stop > end:
+            continue
+        pieces += [html.escape(text_[at:start]), "<mark>", html.escape(text_[start:stop]), "</mark>"]
+        at = stop
+    pieces.append(html.escape(text_[at:end]))
+    passage = " ".join("".join(pieces).split())
+    return ("…" if begin else "") + passage + ("…" if end < len(text_) else "")

@@ -58,15 +58,16 @@ def _authors(session: Session, access: Access, entry_ids: list[uuid.UUID]) -> di
     return result
 
 
-def entry_out(entry: JournalEntry, author_ids: list[str]) -> EntryOut:
+def entry_out(entry: JournalEntry, author_ids: list[str], snippet: str | None = None) -> EntryOut:
     return EntryOut(id=str(entry.id), title=entry.title, body=entry.body, author_ids=author_ids,
                     tags=list(entry.tags or []), pinned=entry.pinned, privacy=entry.privacy,
-                    created_at=entry.created_at, updated_at=entry.updated_at)
+                    created_at=entry.created_at, updated_at=entry.updated_at, snippet=snippet)
 
 
-def _page_out(session: Session, access: Access, entries: list[JournalEntry]) -> list[EntryOut]:
+def _page_out(session: Session, access: Access, entries: list[JournalEntry],
+              query: search.SearchQuery | None = None) -> list[EntryOut]:
     authors = _authors(session, access, [e.id for e in entries])
-    return [entry_out(e, authors.get(e.id, [])) for e in entries]
+    return [entry_out(e, authors.get(e.id, []), search.snippet(e, query) if query else None) for e in entries]
 
 
 def _conditions(session: Session, access: Access, filters: ListFilter) -> list[ColumnElement]:
@@ -111,7 +112,7 @@ def _search(session: Session, access: Access, paging: PageRequest, query: search
         entries = entries[: paging.limit]
         if offset + paging.limit < search.MAX_RESULTS:
             cursor = search.SearchCursor(offset + paging.limit, query.fingerprint()).encode()
-    return _page_out(session, access, entries), cursor
+    return _page_out(session, access, entries, query), cursor
 
 
 def _visible_entry(session: Session, access: Access, entry_id: uuid.UUID) -> JournalEntry:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 
 from ..auth.dependencies import Viewer
 from ..auth.principal import Principal
-from ..kit.envelope import Envelope, ok
+from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.openapi import errors
+from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from . import service
-from .schemas import WrappedIndex, WrappedOut
+from .schemas import PeriodOut, WrappedOut
 
 router = APIRouter(prefix="/api/v1/systems/{sid}/wrapped", tags=["wrapped"])
 SystemId = Annotated[str, Path(max_length=64, description="Short id, uuid, or @me for your own system.")]
@@ -21,20 +22,22 @@ Month = Annotated[int, Path(ge=1, le=12)]
 WrappedViewer = Annotated[Principal | None, Viewer("wrapped:read")]
 
 
-@router.get("", response_model=Envelope[WrappedIndex], responses=errors(403, 404, 422),
-            summary="The months and years there are recaps of, newest first")
-async def list_wrapped(sid: SystemId, viewer: WrappedViewer, request: Request) -> Envelope:
-    return ok(await app_state(request).database.read(service.list_periods, sid, viewer))
+@router.get("", response_model=Page[PeriodOut], responses=errors(403, 404, 422),
+            summary="The months and years there are recaps of, newest first (each year right after its January)")
+async def list_wrapped(sid: SystemId, viewer: WrappedViewer, request: Request,
+                       paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+    periods, cursor = await app_state(request).database.read(service.list_periods, sid, viewer, paging)
+    return page(periods, paging.limit, cursor)
 
 
 @router.get("/{year}", response_model=Envelope[WrappedOut], responses=errors(403, 404, 422),
             summary="A year's recap, in the system's time zone")
 async def year_wrapped(sid: SystemId, year: Year, viewer: WrappedViewer, request: Request) -> Envelope:
-    return ok(await app_state(request).database.read(service.get_wrapped, sid, viewer, service.Period(year, None)))
+    return ok(await service.recap(app_state(request).database, sid, viewer, service.Period(year, None)))
 
 
 @router.get("/{year}/{month}", response_model=Envelope[WrappedOut], responses=errors(403, 404, 422),
             summary="A month's recap, in the system's time zone")
 async def month_wrapped(sid: SystemId, year: Year, month: Month, viewer: WrappedViewer,
                         request: Request) -> Envelope:
-    return ok(await app_state(request).database.read(service.get_wrapped, sid, viewer, service.Period(year, month)))
+    return ok(await service.recap(app_state(request).database, sid, viewer, service.Period(year, month)))

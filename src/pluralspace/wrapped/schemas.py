@@ -66,7 +66,8 @@ class WrappedOut(OutModel):
     end: Timestamp = Field(description="Local midnight after the period, in UTC.")
     final: bool = Field(description="false while the period is still going: the numbers may still change.")
     generated_at: Timestamp
-    fronting: Fronting
+    fronting: Fronting | None = Field(description="null for other viewers when the system's front_history is "
+                                                  "private.")
     members: MembersRecap | None
     journal: JournalRecap | None
     polls: PollsRecap | None
@@ -79,8 +80,3 @@ class PeriodOut(OutModel):
     start: Timestamp
     end: Timestamp
     final: bool
-
-
-class WrappedIndex(OutModel):
-    periods: list[PeriodOut] = Field(description="Every month and year from the system's creation to now, "
-                                                 "newest first (each year after its months).")

@@ -1,39 +1,47 @@
-"""Wrapped: a month or a year of a system, computed on request from its history, in the system's time zone.
+"""Wrapped: a month or a year of a system, in the system's time zone; finished periods are stored.
 
-Periods run from local midnight to local midnight; a period still going is counted up to now (`final` false), and
-a front still open counts up to now. Fronting is measured on the fronts clipped to the period: `total_seconds` is
-the time anyone was fronting, each member's `seconds` includes time fronting with others.
+Periods run from local midnight to local midnight; a period still going is counted up to now (`final` false) and
+computed on every read. A finished period is computed once and stored (`models.WrappedSnapshot`, `generated_at` =
+when computed); the triggers of migration 0011 mark it stale when a change touches it, and a read of a stale
+snapshot, or of one computed in another time zone than the system's current one, computes it again. Fronting is
+computed by the database (`compute.py`); a front still open counts up to now.
 
-Who sees what: the system's `wrapped` privacy decides whether anyone but the owner sees a recap at all. Others see
-the fronting part only, computed over the members they may see (a private member's fronts are left out entirely, so
-they cannot be worked out from the totals); the member, journal, poll and thought counts are the owner's alone.
+Who sees what (contract §5 and §8): the system's `wrapped` privacy decides whether anyone but the owner sees a
+recap at all. Others see the fronting part only, and only when the system's `front_history` is public; it is
+computed as if the members they may not see did not exist (their fronts are left out of every number); when the
+system's `front` is private, fronts still open are left out too (otherwise the recap would tell who fronts now).
+Names show where the member's name is public. The member, journal, poll and thought counts are the owner's alone.
+A snapshot stores the owner's fronting and the public one; the rare public view of a period that an open front
+touches while `front` is private is computed when asked.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
 from ..fronts.models import Front
-from ..fronts.service import earliest_start_going_on_at
 from ..journal.models import JournalEntry
-from ..kit.errors import NotFound
+from ..kit.db import Database
+from ..kit.errors import NotFound, ValidationFailed
+from ..kit.pagination import PageRequest, decode_cursor, encode_cursor
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..polls.models import Poll, Vote
 from ..systems.access import Access, read_access
 from ..thoughts.models import Thought
+from . import compute
+from .models import WrappedSnapshot
 from .schemas import (Cofront, Fronting, JournalRecap, LongestSession, MemberFronting, MembersRecap, PeriodOut,
-                      PollsRecap, ThoughtsRecap, WrappedIndex, WrappedOut)
-
-TOP_COFRONTS = 5
+                      PollsRecap, ThoughtsRecap, WrappedOut)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,11 @@ class Period:
     @property
     def kind(self) -> str:
         return "year" if self.month is None else "month"
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Newest first is this, descending: a year right after its January."""
+        return self.year, self.month or 0
 
     def local_first_day(self) -> datetime:
         return datetime(self.year, self.month or 1, 1)
@@ -66,41 +79,40 @@ class Period:
         return PeriodOut(period=self.name, kind=self.kind, start=start, end=end, final=end <= now)
 
 
-def get_wrapped(session: Session, sid: str, viewer: Principal | None, period: Period,
-                now: datetime | None = None) -> WrappedOut:
-    access, zone = _recaps_of(session, sid, viewer)
-    now = now or utcnow()
-    start, end = period.bounds(zone)
-    if start > now:
-        raise NotFound("This period has not begun.")
-    owner = access.owner
-    return WrappedOut(
-        period=period.name, kind=period.kind, start=start, end=end, final=end <= now, generated_at=now,
-        fronting=_fronting(session, access, start, min(end, now), zone),
-        members=_members(session, access.system_uuid, start, end) if owner else None,
-        journal=_journal(session, access.system_uuid, start, end) if owner else None,
-        polls=_polls(session, access.system_uuid, start, end) if owner else None,
-        thoughts=_thoughts(session, access.system_uuid, period) if owner else None,
-    )
+# --- the list of periods -----------------------------------------------------------------------------------------
 
-
-def list_periods(session: Session, sid: str, viewer: Principal | None, now: datetime | None = None) -> WrappedIndex:
+def list_periods(session: Session, sid: str, viewer: Principal | None, paging: PageRequest,
+                 now: datetime | None = None) -> tuple[list[PeriodOut], str | None]:
     """Every month and year from the system's beginning (its creation, or its oldest front when an import brought
-    older history) to now, newest first, each year after its months."""
+    older history) to now, newest first, each year after its months; paged by a cursor naming the last one served."""
     access, zone = _recaps_of(session, sid, viewer)
     now = now or utcnow()
+    after = _decode_period_cursor(paging.cursor)
     oldest_front = session.execute(select(func.min(Front.started_at))
                                    .where(Front.system_uuid == access.system_uuid)).scalar()
     first = min(filter(None, [access.system.created_at, oldest_front])).astimezone(zone)
     latest = now.astimezone(zone)
-    periods: list[PeriodOut] = []
+    periods: list[Period] = []
     year, month = latest.year, latest.month
-    while (year, month) >= (first.year, first.month):
-        periods.append(Period(year, month).out(zone, now))
-        if month == 1 or (year, month) == (first.year, first.month):
-            periods.append(Period(year, None).out(zone, now))
+    while (year, month) >= (first.year, first.month) and len(periods) <= paging.limit:
+        for period in (Period(year, month), Period(year, None)):
+            if period.month is None and not (month == 1 or (year, month) == (first.year, first.month)):
+                continue
+            if after is None or period.order < after:
+                periods.append(period)
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return WrappedIndex(periods=periods)
+    page, more = periods[:paging.limit], len(periods) > paging.limit
+    cursor = encode_cursor(("wrapped", *page[-1].order)) if more else None
+    return [period.out(zone, now) for period in page], cursor
+
+
+def _decode_period_cursor(cursor: str | None) -> tuple[int, int] | None:
+    if not cursor:
+        return None
+    kind, year, month = decode_cursor(cursor, 3)
+    if kind != "wrapped" or not isinstance(year, int) or not isinstance(month, int) or not 0 <= month <= 12:
+        raise ValidationFailed.field("cursor", "is not a cursor this server issued")
+    return year, month
 
 
 def _recaps_of(session: Session, sid: str, viewer: Principal | None) -> tuple[Access, ZoneInfo]:
@@ -110,124 +122,157 @@ def _recaps_of(session: Session, sid: str, viewer: Principal | None) -> tuple[Ac
     return access, ZoneInfo(access.system.timezone)
 
 
-# --- fronting ----------------------------------------------------------------------------------------------------
+# --- one recap ---------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Fronter:
-    uuid: uuid.UUID
-    hid: str
-    name: str | None  # None when the viewer may not see it
-
-
-@dataclass(frozen=True)
-class _Clipped:
-    member: _Fronter
-    started_at: datetime  # the front's own start and end, unclipped
-    ended_at: datetime | None
-    start: datetime
-    end: datetime
-
-    @property
-    def seconds(self) -> float:
-        return (self.end - self.start).total_seconds()
+async def recap(database: Database, sid: str, viewer: Principal | None, period: Period) -> WrappedOut:
+    """The recap as this viewer may see it: from storage when the period is finished and its snapshot fresh;
+    otherwise a reserved row first (committed, so that the triggers of concurrent changes see it and mark it), then
+    the computation and the snapshot in a transaction that holds the row: a change committed meanwhile waits for
+    it and marks the new snapshot stale again."""
+    served = await database.read(_served, sid, viewer, period)
+    if served is not None:
+        return served
+    await database.write(_reserve, sid, viewer, period)
+    return await database.write(_compute_and_store, sid, viewer, period)
 
 
-def _fronting(session: Session, access: Access, start: datetime, until: datetime, zone: ZoneInfo) -> Fronting:
-    clipped = [piece for piece in _clipped_fronts(session, access, start, until) if piece.seconds > 0]
-    changes = {moment for piece in clipped for moment in (piece.started_at, piece.ended_at)
-               if moment is not None and start <= moment < until}
-    segments, switch_count = _segments(clipped, changes)
-    total = sum((end - begin).total_seconds() for begin, end, _ in segments)
-    by_weekday, by_hour = [0.0] * 7, [0.0] * 24
-    together: Counter[tuple[str, ...]] = Counter()
-    for begin, end, fronting in segments:
-        _spread(begin, end, zone, by_weekday, by_hour)
-        if len(fronting) > 1:
-            together[tuple(sorted(fronting))] += (end - begin).total_seconds()
-    longest = max(clipped, key=lambda piece: piece.seconds, default=None)
-    return Fronting(
-        total_seconds=round(total), switch_count=switch_count, members=_per_member(clipped, total),
-        top_cofronts=[Cofront(member_ids=list(ids), seconds=round(seconds))
-                      for ids, seconds in together.most_common(TOP_COFRONTS)],
-        longest_session=None if longest is None else LongestSession(
-            member_id=longest.member.hid, started_at=longest.started_at, ended_at=longest.ended_at,
-            seconds=round(longest.seconds)),
-        by_weekday=[round(seconds) for seconds in by_weekday], by_hour=[round(seconds) for seconds in by_hour],
+def _open(session: Session, sid: str, viewer: Principal | None, period: Period
+          ) -> tuple[Access, ZoneInfo, datetime, datetime, datetime]:
+    access, zone = _recaps_of(session, sid, viewer)
+    now = utcnow()
+    start, end = period.bounds(zone)
+    if start > now:
+        raise NotFound("This period has not begun.")
+    return access, zone, start, end, now
+
+
+def _fresh(snapshot: WrappedSnapshot | None, access: Access) -> bool:
+    return (snapshot is not None and not snapshot.stale and snapshot.timezone == access.system.timezone
+            and snapshot.recap)
+
+
+def _served(session: Session, sid: str, viewer: Principal | None, period: Period) -> WrappedOut | None:
+    """The recap, computed live for a period still going, from a fresh snapshot, or None (compute and store it)."""
+    access, zone, start, end, now = _open(session, sid, viewer, period)
+    if end > now:
+        return _view(session, access, period, zone, _compute(session, access, period, start, now, zone), now, final=False)
+    snapshot = session.get(WrappedSnapshot, (access.system_uuid, period.name))
+    if not _fresh(snapshot, access):
+        return None
+    return _view(session, access, period, zone, snapshot.recap, snapshot.generated_at, final=True)
+
+
+def _reserve(session: Session, sid: str, viewer: Principal | None, period: Period) -> None:
+    access, zone, start, end, now = _open(session, sid, viewer, period)
+    insert = sqlite_insert if session.bind.dialect.name == "sqlite" else postgres_insert
+    session.execute(insert(WrappedSnapshot).values(
+        system_uuid=access.system_uuid, period=period.name, timezone=access.system.timezone, start_at=start,
+        end_at=end, generated_at=now, stale=True, recap={}).on_conflict_do_nothing())
+
+
+def _compute_and_store(session: Session, sid: str, viewer: Principal | None, period: Period) -> WrappedOut:
+    access, zone, start, end, now = _open(session, sid, viewer, period)
+    snapshot = session.execute(select(WrappedSnapshot).where(
+        WrappedSnapshot.system_uuid == access.system_uuid, WrappedSnapshot.period == period.name)
+        .with_for_update()).scalar_one()
+    if not _fresh(snapshot, access):  # another request may have stored it meanwhile
+        snapshot.recap = _compute(session, access, period, start, end, zone)
+        snapshot.timezone, snapshot.start_at, snapshot.end_at = access.system.timezone, start, end
+        snapshot.generated_at, snapshot.stale = now, False
+        session.flush()
+    return _view(session, access, period, zone, snapshot.recap, snapshot.generated_at, final=True)
+
+
+def _members_of(session: Session, system_uuid: uuid.UUID) -> dict[str, Member]:
+    rows = session.execute(select(Member.uuid, Member.hid, Member.name, Member.privacy)
+                           .where(Member.system_uuid == system_uuid)).all()
+    return {str(row.uuid): row for row in rows}
+
+
+def _counted(members: dict[str, Member], access: Access) -> list[compute.Counted]:
+    """The members a viewer's recap is about: the ones the viewer may see (contract §8: for anyone else, hidden
+    members do not exist)."""
+    return sorted((compute.Counted(row.uuid, row.hid) for row in members.values()
+                   if access.sees(row.privacy, "visibility")), key=lambda member: member.hid)
+
+
+def _compute(session: Session, access: Access, period: Period, start: datetime, until: datetime,
+             zone: ZoneInfo) -> dict:
+    """Everything a snapshot holds: the owner's recap and the fronting part as the public sees it."""
+    members = _members_of(session, access.system_uuid)
+    owner, public = Access(access.system, owner=True), Access(access.system, owner=False)
+    system = access.system_uuid
+    return {
+        "owner": compute.fronting(session, system, _counted(members, owner), start, until, zone, include_open=True),
+        "public": compute.fronting(session, system, _counted(members, public), start, until, zone,
+                                   include_open=True),
+        "public_open": _touches_open_front(session, system, until),
+        "members": _members(session, system, start, until).model_dump(),
+        "journal": _journal(session, system, start, until).model_dump(),
+        "polls": _polls(session, system, start, until).model_dump(),
+        "thoughts": _thoughts(session, system, period).model_dump(),
+    }
+
+
+def _touches_open_front(session: Session, system_uuid: uuid.UUID, until: datetime) -> bool:
+    return session.execute(select(func.count()).select_from(Front).where(
+        Front.system_uuid == system_uuid, Front.ended_at.is_(None), Front.started_at < until)).scalar_one() > 0
+
+
+def _view(session: Session, access: Access, period: Period, zone: ZoneInfo, stored: dict, generated_at: datetime,
+          *, final: bool) -> WrappedOut:
+    start, end = period.bounds(zone)
+    members = _members_of(session, access.system_uuid)
+    owner = access.owner
+    if owner:
+        fronting = _fronting_out(stored["owner"], members, access)
+    elif not access.area_public("front_history"):
+        fronting = None
+    elif stored["public_open"] and not access.area_public("front"):
+        until = min(end, generated_at)
+        fronting = _fronting_out(compute.fronting(session, access.system_uuid, _counted(members, access), start,
+                                                  until, zone, include_open=False), members, access)
+    else:
+        fronting = _fronting_out(stored["public"], members, access)
+    return WrappedOut(
+        period=period.name, kind=period.kind, start=start, end=end, final=final, generated_at=generated_at,
+        fronting=fronting,
+        members=MembersRecap(**stored["members"]) if owner else None,
+        journal=JournalRecap(**stored["journal"]) if owner else None,
+        polls=PollsRecap(**stored["polls"]) if owner else None,
+        thoughts=ThoughtsRecap(**stored["thoughts"]) if owner else None,
     )
 
 
-def _clipped_fronts(session: Session, access: Access, start: datetime, until: datetime) -> list[_Clipped]:
-    """The fronts overlapping [start, until) that the viewer may see, clipped to it. Plain rows, not ORM objects: a
-    year can hold tens of thousands of fronts."""
-    floor = earliest_start_going_on_at(session, access.system_uuid, None, start)
-    rows = session.execute(
-        select(Front.started_at, Front.ended_at, Member.uuid, Member.hid, Member.name, Member.privacy)
-        .join(Member, Member.uuid == Front.member_uuid)
-        .where(Front.system_uuid == access.system_uuid, Front.started_at < until, Front.started_at >= floor,
-               (Front.ended_at.is_(None)) | (Front.ended_at > start))).all()
-    fronters: dict[uuid.UUID, _Fronter] = {}
-    clipped = []
-    for started_at, ended_at, member_uuid, hid, name, privacy in rows:
-        if not access.sees(privacy, "visibility"):
-            continue
-        if member_uuid not in fronters:
-            fronters[member_uuid] = _Fronter(member_uuid, hid, name if access.sees(privacy, "name") else None)
-        clipped.append(_Clipped(fronters[member_uuid], started_at, ended_at, max(started_at, start),
-                                min(ended_at or until, until)))
-    return clipped
+def _seconds(micros: int) -> int:
+    return round(micros / compute.MICROS)
 
 
-def _segments(clipped: list[_Clipped], changes: set[datetime]
-              ) -> tuple[list[tuple[datetime, datetime, frozenset[str]]], int]:
-    """The stretches of time with the same members fronting, and how many of the `changes` changed who fronted."""
-    deltas: dict[datetime, Counter[str]] = {}
-    for piece in clipped:
-        deltas.setdefault(piece.start, Counter())[piece.member.hid] += 1
-        deltas.setdefault(piece.end, Counter())[piece.member.hid] -= 1
-    fronting: Counter[str] = Counter()
-    segments, switches, previous = [], 0, None
-    for moment in sorted(deltas):
-        before = frozenset(fronting)
-        if previous is not None and before:
-            segments.append((previous, moment, before))
-        fronting.update(deltas[moment])
-        fronting = +fronting  # drops members no longer fronting
-        if moment in changes and frozenset(fronting) != before:
-            switches += 1
-        previous = moment
-    return segments, switches
+def _fronting_out(raw: dict, members: dict[str, Member], access: Access) -> Fronting:
+    def hid(key: str) -> str:
+        return members[key].hid
 
+    def name(key: str) -> str | None:
+        row = members[key]
+        return row.name if access.sees(row.privacy, "name") else None
 
-def _spread(begin: datetime, end: datetime, zone: ZoneInfo, by_weekday: list[float], by_hour: list[float]) -> None:
-    """Adds the stretch to the local weekday and hour it falls in, cut at every local hour."""
-    moment = begin
-    while moment < end:
-        local = moment.astimezone(zone)
-        next_hour = moment + timedelta(minutes=60 - local.minute, seconds=-local.second,
-                                       microseconds=-local.microsecond)
-        piece_end = min(next_hour, end)
-        seconds = (piece_end - moment).total_seconds()
-        by_weekday[local.weekday()] += seconds
-        by_hour[local.hour] += seconds
-        moment = piece_end
-
-
-def _per_member(clipped: list[_Clipped], total: float) -> list[MemberFronting]:
-    members: dict[uuid.UUID, _Fronter] = {}
-    seconds: Counter[uuid.UUID] = Counter()
-    sessions: Counter[uuid.UUID] = Counter()
-    longest: dict[uuid.UUID, float] = {}
-    for piece in clipped:
-        key = piece.member.uuid
-        members[key] = piece.member
-        seconds[key] += piece.seconds
-        sessions[key] += 1
-        longest[key] = max(longest.get(key, 0.0), piece.seconds)
-    ranked = sorted(members, key=lambda key: (-seconds[key], members[key].hid))
-    return [MemberFronting(
-        member_id=members[key].hid, name=members[key].name, seconds=round(seconds[key]),
-        share=round(seconds[key] / total, 4) if total else 0.0, sessions=sessions[key],
-        longest_session_seconds=round(longest[key])) for key in ranked]
+    total = raw["total"]
+    present = [m for m in raw["members"] if m["uuid"] in members]
+    ranked = sorted(present, key=lambda m: (-m["us"], hid(m["uuid"])))
+    longest = raw["longest"]
+    return Fronting(
+        total_seconds=_seconds(total), switch_count=raw["switches"],
+        members=[MemberFronting(member_id=hid(m["uuid"]), name=name(m["uuid"]), seconds=_seconds(m["us"]),
+                                share=round(m["us"] / total, 4) if total else 0.0, sessions=m["sessions"],
+                                longest_session_seconds=_seconds(m["longest_us"])) for m in ranked],
+        top_cofronts=[Cofront(member_ids=sorted(hid(key) for key in c["uuids"] if key in members),
+                              seconds=_seconds(c["us"])) for c in raw["cofronts"]],
+        longest_session=None if longest is None or longest["uuid"] not in members else LongestSession(
+            member_id=hid(longest["uuid"]), started_at=datetime.fromisoformat(longest["started_at"]),
+            ended_at=None if longest["ended_at"] is None else datetime.fromisoformat(longest["ended_at"]),
+            seconds=_seconds(longest["us"])),
+        by_weekday=[_seconds(v) for v in raw["by_weekday"]], by_hour=[_seconds(v) for v in raw["by_hour"]],
+    )
 
 
 # --- the owner's counts ------------------------------------------------------------------------------------------

@@ -1,0 +1,218 @@
+"""Wrapped: computing a year of 100,000 fronts, and serving its stored snapshot, through the real server.
+
+A fresh database (migrated by the server it starts) gets one account (through the API: MEMBERS members and a
+personal access token holding wrapped:read), in America/New_York; then --fronts fronts within one past local year go
+straight into `fronts` with SQLAlchemy Core bulk inserts: each member's fronts never overlap, members often front
+together (co-fronts), lengths of 5 minutes to 4 hours, the last three still open.
+
+Measured with GET /api/v1/systems/@me/wrapped/{year} (one uvicorn worker, rate limits off, loopback):
+
+* compute: the year's recap when no fresh snapshot exists (the snapshot is marked stale in the database before
+  each of --computes requests), which computes and stores it; also a month of the same year;
+* stored: --requests reads of the stored snapshot, after a warm-up; p50, p95 and p99.
+
+Run:  python -m bench.wrapped [--fronts 100000] [--database-url URL]
+Without --database-url the database is SQLite in bench/.data/wrapped/. With a PostgreSQL URL that database is used
+as given (it is migrated to head; use a scratch database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+import pluralspace.app  # noqa: F401 - loads every model, so that foreign-key columns know their types
+from pluralspace.fronts.models import Front
+from pluralspace.kit.db import async_postgres_url, null_pool_engine
+from pluralspace.members.models import Member
+
+from .common import DEFAULT_DATA_DIR, free_port, real_server
+
+PASSWORD = "bench password 123"
+SECRET = "bench-wrapped-secret-key-not-for-production-0123456789"
+MEMBERS = 12
+BATCH = 5_000
+ZONE = "America/New_York"
+
+
+def call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.loads(response.read() or b"null")
+
+
+def year_of_fronts(count: int, members: list[uuid.UUID], system_uuid: uuid.UUID, year: int):
+    """`count` fronts inside the local `year`, oldest first; per member never overlapping."""
+    rng = random.Random(3)
+    start = datetime(year, 1, 1, tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
+    span = (datetime(year + 1, 1, 1, tzinfo=ZoneInfo(ZONE)).astimezone(UTC) - start).total_seconds()
+    step = span / count
+    free = dict.fromkeys(members, 0.0)
+    rows, clock = [], 0.0
+    while len(rows) < count:
+        clock += rng.uniform(0, 2 * step)
+        who = min(members, key=free.get) if rng.random() < 0.5 else rng.choice(members)
+        start_at = max(clock, free[who])
+        length = min(rng.choice([300, 900, 1800, 3600, 7200]) * rng.uniform(0.5, 1), span - start_at - 1)
+        if length <= 0:
+            break
+        rows.append((who, start_at, start_at + length))
+        free[who] = start_at + length
+    still_open = set(range(len(rows) - 3, len(rows)))
+    created = datetime.now(UTC)
+    for index, (who, begin, end) in enumerate(rows):
+        yield {"id": uuid.uuid4(), "system_uuid": system_uuid, "member_uuid": who,
+               "started_at": start + timedelta(seconds=begin),
+               "ended_at": None if index in still_open else start + timedelta(seconds=end),
+               "comment": None, "created_at": created, "updated_at": created}
+
+
+def insert_sqlite(database_url: str, count: int, system_uuid: uuid.UUID, year: int) -> None:
+    engine = null_pool_engine(database_url)
+    with engine.begin() as connection:
+        members = list(connection.execute(select(Member.uuid).where(Member.system_uuid == system_uuid)).scalars())
+        batch = []
+        for row in year_of_fronts(count, members, system_uuid, year):
+            batch.append(row)
+            if len(batch) == BATCH:
+                connection.execute(Front.__table__.insert(), batch)
+                batch = []
+        if batch:
+            connection.execute(Front.__table__.insert(), batch)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
+async def insert_postgres(database_url: str, count: int, system_uuid: uuid.UUID, year: int) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(async_postgres_url(database_url))
+    try:
+        async with engine.begin() as connection:
+            members = list((await connection.execute(
+                select(Member.uuid).where(Member.system_uuid == system_uuid))).scalars())
+            batch = []
+            for row in year_of_fronts(count, members, system_uuid, year):
+                batch.append(row)
+                if len(batch) == BATCH:
+                    await connection.execute(Front.__table__.insert(), batch)
+                    batch = []
+            if batch:
+                await connection.execute(Front.__table__.insert(), batch)
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.exec_driver_sql("VACUUM ANALYZE fronts")
+    finally:
+        await engine.dispose()
+
+
+def mark_stale(database_url: str) -> None:
+    statement, params = text("UPDATE wrapped_snapshots SET stale = :yes"), {"yes": True}
+    if make_url(database_url).get_backend_name() == "sqlite":
+        engine = null_pool_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(statement, params)
+        engine.dispose()
+        return
+
+    async def postgres() -> None:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(async_postgres_url(database_url))
+        async with engine.begin() as connection:
+            await connection.execute(statement, params)
+        await engine.dispose()
+
+    asyncio.run(postgres())
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fronts", type=int, default=100_000)
+    parser.add_argument("--computes", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "wrapped")
+    parser.add_argument("--database-url", help="default: a fresh SQLite file in --data-dir")
+    args = parser.parse_args()
+
+    data_dir = args.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sqlite = args.database_url is None or make_url(args.database_url).get_backend_name() == "sqlite"
+    if args.database_url is None:
+        for name in ("pluralspace.db", "pluralspace.db-wal", "pluralspace.db-shm"):
+            (data_dir / name).unlink(missing_ok=True)
+    database_url = args.database_url or f"sqlite:///{data_dir / 'pluralspace.db'}"
+    env = {"PLURALSPACE_DATABASE_URL": database_url, "PLURALSPACE_SECRET_KEY": SECRET}
+    year = datetime.now(UTC).year - 1
+    print(f"{args.fronts:,} fronts in {year} ({ZONE}), {'SQLite' if sqlite else 'PostgreSQL'}")
+
+    with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
+        server.wait_ready()
+        email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
+        call(server.url, "POST", "/api/v1/auth/register", body={"email": email, "password": PASSWORD})
+        session = call(server.url, "POST", "/api/v1/auth/login",
+                       body={"email": email, "password": PASSWORD})["data"]["access_token"]
+        call(server.url, "PATCH", "/api/v1/systems/@me", session, {"timezone": ZONE})
+        for index in range(MEMBERS):
+            call(server.url, "POST", "/api/v1/systems/@me/members", session, {"name": f"member {index}"})
+        pat = call(server.url, "POST", "/api/v1/me/tokens", session,
+                   {"name": "bench", "scopes": ["wrapped:read"]})["data"]["token"]
+        system_uuid = uuid.UUID(call(server.url, "GET", "/api/v1/systems/@me", session)["data"]["uuid"])
+    started = time.monotonic()
+    if sqlite:
+        insert_sqlite(database_url, args.fronts, system_uuid, year)
+    else:
+        asyncio.run(insert_postgres(database_url, args.fronts, system_uuid, year))
+    print(f"  inserted {args.fronts:,} fronts in {time.monotonic() - started:.1f}s")
+
+    with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
+        server.wait_ready()
+        base = server.url + "/api/v1/systems/@me/wrapped"
+
+        def timed(path: str) -> tuple[float, dict]:
+            started = time.perf_counter()
+            body = call(base, "GET", path, pat)
+            return (time.perf_counter() - started) * 1000, body["data"]
+
+        computes, months = [], []
+        for _ in range(args.computes):
+            mark_stale(database_url)
+            ms, recap = timed(f"/{year}")
+            computes.append(ms)
+            months.append(timed(f"/{year}/6")[0])
+        fronting = recap["fronting"]
+        print(f"  the year: {sum(m['sessions'] for m in fronting['members']):,} fronts, "
+              f"{fronting['total_seconds'] / 3600:,.0f} h fronted, {fronting['switch_count']:,} switches, "
+              f"{len(fronting['members'])} members, {len(fronting['top_cofronts'])} co-fronting sets")
+        print(f"  compute a year:  {', '.join(f'{ms:.0f}' for ms in computes)} ms (max {max(computes):.0f})")
+        print(f"  compute a month: {', '.join(f'{ms:.0f}' for ms in months)} ms (max {max(months):.0f})")
+        for _ in range(20):
+            timed(f"/{year}")
+        stored = [timed(f"/{year}")[0] for _ in range(args.requests)]
+        print(f"  stored year, {len(stored)} reads: p50 {percentile(stored, 0.5):.1f} ms, "
+              f"p95 {percentile(stored, 0.95):.1f} ms, p99 {percentile(stored, 0.99):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
