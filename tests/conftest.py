@@ -120,10 +120,17 @@ class RunningServer:
 def base_settings(backend: Backend) -> Settings:
     # Budgets are high so tests never trip each other; the limits have tests of their own. Password hashing is
     # cheap here (the default cost is tested in tests/kit/test_passwords.py): it would dominate the suite's time.
+    # Redis gets a generous timeout: several servers share this process and its GIL, and a stall past the default
+    # would move counting in-process (tests/ops/test_faults.py sets short bounds where it means to). SQLite skips the
+    # fsync per commit that the default pays for power-loss durability, which no test here can observe; the
+    # servers that tests start with `pluralspace serve` run the default. The database bounds are long (as the pool
+    # wait was before it became a setting): racing tests queue many writes on a busy machine, and a 503 there
+    # would be the bound working, not a bug (the bounds' own tests set them short).
     return Settings(data_dir=backend.data_dir, database_url=backend.database_url, rate_limit_read=1_000_000,
                     rate_limit_write=1_000_000, login_failures_per_ip=1_000_000, login_failures_per_account=5,
                     registrations_per_ip=1_000_000,
-                    usage_flush_seconds=0.2, argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
+                    usage_flush_seconds=0.2, argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
+                    redis_timeout=1.0, sqlite_synchronous="normal", db_pool_timeout=30.0, db_statement_timeout=30.0)
 
 
 @pytest.fixture(scope="session")

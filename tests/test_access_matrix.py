@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pluralspace.admin.router import router as admin_router
 from pluralspace.pk.v1 import router as pk_v1_router
 from pluralspace.pk.v2 import router as pk_v2_router
 
@@ -932,6 +933,12 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/ready", None, True, simple("GET", "/api/v1/ready"),
         check=envelope_equals({"status": "ready"})),
     Row("GET", "/api/v1/version", None, True, simple("GET", "/api/v1/version"), check=version_check),
+    *[row for prefix in ("/api/v1/system", "/system") for row in (  # seed 004's aliases
+        Row("GET", f"{prefix}/health", None, True, simple("GET", f"{prefix}/health"),
+            check=envelope_equals({"status": "ok"})),
+        Row("GET", f"{prefix}/ready", None, True, simple("GET", f"{prefix}/ready"),
+            check=envelope_equals({"status": "ready"})),
+        Row("GET", f"{prefix}/version", None, True, simple("GET", f"{prefix}/version"), check=version_check))],
     Row("GET", "/api/v1/openapi.json", None, True, simple("GET", "/api/v1/openapi.json"), check=openapi_document),
     Row("GET", "/api/docs", None, True, simple("GET", "/api/docs"), check=html_page),
     Row("GET", "/api/docs/oauth2-redirect", None, True, simple("GET", "/api/docs/oauth2-redirect"), check=html_page),
@@ -995,7 +1002,11 @@ NOT_IN_MATRIX = {
        for route in [("GET", "/login"), ("POST", "/login"), ("GET", "/register"), ("POST", "/register"),
                      ("POST", "/logout"), ("GET", "/"), ("GET", "/settings"), ("POST", "/settings/tokens"),
                      ("POST", "/settings/tokens/{token_id}/revoke"), ("POST", "/settings/apps/{client_id}/revoke"),
-                     ("POST", "/settings/password")]},
+                     ("POST", "/settings/password"), ("GET", "/reset-password/{token}"),
+                     ("POST", "/reset-password/{token}")]},
+    **{(method, route.path): "the admin token, not a scope (not system data): tests/admin/test_routes.py asks every "
+                             "admin route for no token, a session, a PAT, wrong tokens and the right one"
+       for route in admin_router.routes for method in route.methods},
     **{(method, route.path): "PluralKit's surface (its error format, raw tokens, unknown tokens read as the public): "
                              "tests/pk/test_access.py asks these questions of every /pk route"
        for router in (pk_v1_router, pk_v2_router) for route in router.routes for method in route.methods

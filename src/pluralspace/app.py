@@ -10,6 +10,8 @@ from fastapi.routing import APIRoute
 
 from . import __version__
 from .accounts.router import router as account_router
+from .admin import audit
+from .admin.router import router as admin_router
 from .auth.router import router as auth_router
 from .auth.usage import UsageRecorder
 from .config import Settings, ensure_data_dir, settings_from_env
@@ -20,7 +22,7 @@ from .groups.router import router as groups_router
 from .journal.router import router as journal_router
 from .kit import handlers
 from .kit.crypto import Passwords
-from .kit.db import Database
+from .kit.db import database_for
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
 from .members.router import router as members_router
@@ -41,6 +43,7 @@ from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
 from .wrapped.router import router as wrapped_router
 from .web.account import router as account_pages_router
+from .web.reset import router as reset_page_router
 from .web.router import router as web_router
 from .web.session import install as install_pages
 
@@ -48,7 +51,8 @@ ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, oauth_router,
-    pk_v2_router, pk_v1_router, web_router, account_pages_router,
+    pk_v2_router, pk_v1_router, web_router, account_pages_router, admin_router,
+    reset_page_router,
 )
 
 DESCRIPTION = """
@@ -69,18 +73,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or settings_from_env()
     ensure_data_dir(settings.data_dir)
     settings = settings.with_secret()
-    database = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
-    limiter = create_limiter(settings.redis_url)
+    database = database_for(settings)
+    limiter = create_limiter(settings.redis_url, settings.redis_timeout, settings.redis_retry_seconds)
     usage = UsageRecorder(database, settings.usage_flush_seconds)
     passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords)
 
+    audit_retention = audit.Retention(database, settings.audit_retention_days)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         state.usage.start()
+        audit_retention.start()
         try:
             yield
         finally:
+            await audit_retention.stop()
             await state.usage.stop()
             await limiter.close()
             await database.dispose()

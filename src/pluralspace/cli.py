@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import logging.config
 import os
 import tempfile
 from pathlib import Path
@@ -12,9 +13,11 @@ from typing import Annotated
 
 import typer
 
+from .admin.cli import admin_app
 from .config import ensure_data_dir, settings_from_env
 
 app = typer.Typer(help="pluralspace: a self-hostable server for plural systems.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 
 
 def _prepare():
@@ -25,13 +28,23 @@ def _prepare():
     return settings
 
 
+def _checked_and_migrated():
+    """Settings whose data dir and database can take writes, migrated; else one line on stderr and exit 1."""
+    from .ops.preflight import CannotStart, check_and_migrate
+
+    settings = settings_from_env()
+    try:
+        check_and_migrate(settings)
+    except CannotStart as reason:
+        typer.echo(f"pluralspace: cannot start: {reason}", err=True)
+        raise typer.Exit(1) from None
+    return settings
+
+
 @app.command()
 def migrate() -> None:
     """Apply database migrations up to the newest."""
-    from .migrate import upgrade
-
-    settings = _prepare()
-    upgrade(settings.resolved_database_url)
+    _checked_and_migrated()
     typer.echo("database is up to date")
 
 
@@ -45,11 +58,12 @@ def serve(
     import uvicorn
 
     from .kit.db import is_sqlite
+    from .kit.logs import logging_config
     from .kit.metrics import MULTIPROCESS_DIR_ENV
-    from .migrate import upgrade
 
-    settings = _prepare()
-    upgrade(settings.resolved_database_url)
+    settings = _checked_and_migrated()
+    log_config = logging_config(settings.log_level, settings.log_format)
+    logging.config.dictConfig(log_config)
     settings.with_secret()  # created once here, before workers start, so every worker reads the same key
     if workers > 1 and is_sqlite(settings.resolved_database_url):
         logging.getLogger("pluralspace").warning(
@@ -59,7 +73,8 @@ def serve(
             # Each worker counts into files there, and /metrics adds them up (kit/metrics.py).
             os.environ[MULTIPROCESS_DIR_ENV] = metrics_dir
         uvicorn.run("pluralspace.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level, access_log=False, **settings.server_options())
+                    log_config=log_config, log_level=settings.log_level, access_log=False,
+                    **settings.server_options())
 
 
 @app.command()
@@ -69,6 +84,8 @@ def export(
     export_format: Annotated[str, typer.Option("--format", help="pluralspace or pluralkit.")] = "pluralspace",
 ) -> None:
     """Export an account's system to a file, as GET /api/v1/systems/@me/export does."""
+    from .admin import audit
+    from .admin.service import OPERATOR_CLIENT
     from .auth.principal import account_owner
     from .auth.schemas import normalize_email
     from .exports import service
@@ -85,6 +102,7 @@ def export(
             owner = await database.read(account_owner, normalize_email(account))
             if owner is None:
                 return False
+            await database.write(service.record_export, owner, export_format, OPERATOR_CLIENT, audit.OPERATOR)
             partial = output.with_name(output.name + ".partial")
             with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
                 async for chunk in writers[export_format](database, owner):
@@ -98,6 +116,38 @@ def export(
         typer.echo(f"no account with the email {account}", err=True)
         raise typer.Exit(1)
     typer.echo(f"written {output}")
+
+
+@app.command()
+def backup(output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (readable by you only).")]
+           ) -> None:
+    """Copy the SQLite database to a file, consistently, while the server keeps serving (PostgreSQL: pg_dump)."""
+    from .ops import backup as backups
+
+    try:
+        backups.backup(_prepare().resolved_database_url, output)
+    except backups.BackupError as refused:
+        typer.echo(f"no backup: {refused}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"written {output}")
+
+
+@app.command()
+def restore(backup_file: Annotated[Path, typer.Argument(help="A file from `pluralspace backup`.")],
+            yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False) -> None:
+    """Check a backup, then replace the database's content with it (and migrate it to this version's schema)."""
+    from .ops import backup as backups
+
+    settings = _prepare()
+    try:
+        backups.check_backup(backup_file)
+        if not yes:
+            typer.confirm(f"Replace everything in {settings.resolved_database_url} with {backup_file}?", abort=True)
+        backups.restore(settings.resolved_database_url, backup_file)
+    except backups.BackupError as refused:
+        typer.echo(f"not restored: {refused}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored {backup_file}")
 
 
 @app.command()

@@ -23,7 +23,8 @@ class Settings:
     redis_url: str = ""
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
-    registration_open: bool = True
+    # open: anyone may register; closed: nobody; invite: only with an unused invitation code from the admin.
+    registration: str = "open"
     metrics_enabled: bool = False
     metrics_token: str = ""
     rate_limit_enabled: bool = True
@@ -43,6 +44,16 @@ class Settings:
     refresh_ttl_seconds: int = 30 * 24 * 3600
     # Worker threads (and pooled connections) that run SQLite units of work.
     db_pool_size: int = 16
+    # Bounds on every wait for the database, in seconds (kit/db.py `Bounds`): past them, 503 SERVICE_UNAVAILABLE.
+    db_connect_timeout: float = 3.0
+    db_pool_timeout: float = 3.0
+    db_statement_timeout: float = 5.0
+    # SQLite's synchronous pragma: "full" (a commit survives power loss) or "normal" (docs/OPERATIONS.md).
+    sqlite_synchronous: str = "full"
+    # Redis (rate limits): an answer slower than this counts as none, and counting moves in-process until Redis
+    # answers a probe again, every redis_retry_seconds.
+    redis_timeout: float = 0.1
+    redis_retry_seconds: float = 5.0
     # argon2id cost; 0 = the library's recommended profile (time 3, 64 MiB, 4 lanes).
     argon2_time_cost: int = 0
     argon2_memory_kib: int = 0
@@ -50,9 +61,26 @@ class Settings:
     # How often noted credential uses are written (each credential at most once a minute).
     usage_flush_seconds: float = 5.0
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one object per line, for log collectors (kit/logs.py)
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips): comma-separated addresses
     # or networks, "*" for any. The client address they give keys login throttling, budgets and the security log.
     forwarded_allow_ips: str = "127.0.0.1"
+    # The administration API's token (empty: the admin routes answer ADMIN_TOKEN_NOT_CONFIGURED).
+    admin_token: str = ""
+    # Admin requests per rate_limit_window per address, and wrong admin tokens per login_window per address.
+    admin_rate_limit: int = 120
+    admin_failures_per_ip: int = 10
+    # Days the instance audit log keeps a record; 0 keeps every record.
+    audit_retention_days: int = 365
+
+    @property
+    def registration_open(self) -> bool:
+        """Whether the register page and API take new accounts at all (with an invitation code, in invite mode)."""
+        return self.registration != "closed"
+
+    @property
+    def registration_needs_invite(self) -> bool:
+        return self.registration == "invite"
 
     def server_options(self) -> dict:
         """uvicorn options that follow from the settings (for `serve`, and the test servers)."""
@@ -89,6 +117,27 @@ def load_or_create_secret(data_dir: Path) -> str:
     return key
 
 
+REGISTRATION_MODES = ("open", "closed", "invite")
+
+
+def _registration(value: str) -> str:
+    mode = value.strip().lower() or "open"
+    if mode not in REGISTRATION_MODES:
+        raise ValueError(f"PLURALSPACE_REGISTRATION must be one of {', '.join(REGISTRATION_MODES)}, not {value!r}")
+    return mode
+
+
+def _admin_token(env: dict[str, str]) -> str:
+    """PLURALSPACE_ADMIN_TOKEN, else the first line of the file PLURALSPACE_ADMIN_TOKEN_FILE names (a secret
+    mounted by the container runtime, kept out of the environment)."""
+    token = env.get("PLURALSPACE_ADMIN_TOKEN", "").strip()
+    path = env.get("PLURALSPACE_ADMIN_TOKEN_FILE", "").strip()
+    if not token and path:
+        lines = Path(path).read_text().strip().splitlines()
+        token = lines[0].strip() if lines else ""
+    return token
+
+
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
 
@@ -99,6 +148,10 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         raw = get(name)
         return int(raw) if raw.strip() else default
 
+    def seconds(name: str, default: float) -> float:
+        raw = get(name)
+        return float(raw) if raw.strip() else default
+
     defaults = Settings()
     return Settings(
         data_dir=Path(get("DATA_DIR", "data")),
@@ -106,7 +159,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         redis_url=get("REDIS_URL"),
         secret_key=get("SECRET_KEY"),
         base_url=get("BASE_URL", defaults.base_url).rstrip("/"),
-        registration_open=get("REGISTRATION", "open").strip().lower() != "closed",
+        registration=_registration(get("REGISTRATION", "open")),
         metrics_enabled=_flag(get("METRICS_ENABLED", "false")),
         metrics_token=get("METRICS_TOKEN"),
         rate_limit_enabled=_flag(get("RATE_LIMIT_ENABLED", "true")),
@@ -122,9 +175,20 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         session_ttl_seconds=integer("SESSION_TTL", defaults.session_ttl_seconds),
         refresh_ttl_seconds=integer("REFRESH_TTL", defaults.refresh_ttl_seconds),
         db_pool_size=integer("DB_POOL_SIZE", defaults.db_pool_size),
+        db_connect_timeout=seconds("DB_CONNECT_TIMEOUT", defaults.db_connect_timeout),
+        db_pool_timeout=seconds("DB_POOL_TIMEOUT", defaults.db_pool_timeout),
+        db_statement_timeout=seconds("DB_STATEMENT_TIMEOUT", defaults.db_statement_timeout),
+        sqlite_synchronous=get("SQLITE_SYNCHRONOUS", defaults.sqlite_synchronous).strip().lower(),
+        redis_timeout=seconds("REDIS_TIMEOUT", defaults.redis_timeout),
+        redis_retry_seconds=seconds("REDIS_RETRY_SECONDS", defaults.redis_retry_seconds),
         argon2_time_cost=integer("ARGON2_TIME_COST", 0),
         argon2_memory_kib=integer("ARGON2_MEMORY_KIB", 0),
         argon2_parallelism=integer("ARGON2_PARALLELISM", 0),
         log_level=get("LOG_LEVEL", "info"),
+        log_format=get("LOG_FORMAT", defaults.log_format).strip().lower(),
         forwarded_allow_ips=get("FORWARDED_ALLOW_IPS", defaults.forwarded_allow_ips).strip(),
+        admin_token=_admin_token(env),
+        admin_rate_limit=integer("ADMIN_RATE_LIMIT", defaults.admin_rate_limit),
+        admin_failures_per_ip=integer("ADMIN_FAILURES_PER_IP", defaults.admin_failures_per_ip),
+        audit_retention_days=integer("AUDIT_RETENTION_DAYS", defaults.audit_retention_days),
     )

@@ -1,6 +1,7 @@
 """Every ORM model, imported in one place so Alembic and `Base.metadata` see the whole schema."""
 
 from .accounts.models import Account, SecurityEvent
+from .admin.models import AuditEvent, Invite, PasswordReset
 from .fields.models import Field, FieldValue
 from .fronts.models import Front
 from .groups.models import Group, GroupMember
@@ -16,7 +17,7 @@ from .thoughts.models import Thought
 from .tokens.models import Credential
 from .wrapped.models import WrappedSnapshot
 
-__all__ = ["Account", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember", "JournalAuthor",
-           "JournalEntry", "JournalTag", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PkAccount", "PkMessage",
-           "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote",
-           "WrappedSnapshot"]
+__all__ = ["Account", "AuditEvent", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember",
+           "Invite", "JournalAuthor", "JournalEntry", "JournalTag", "Member", "OAuthClient", "OAuthCode", "OAuthGrant",
+           "PasswordReset", "PkAccount", "PkMessage", "Poll", "Relationship", "RelationshipType", "SecurityEvent",
+           "System", "Thought", "Vote", "WrappedSnapshot"]

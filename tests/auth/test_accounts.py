@@ -45,7 +45,7 @@ def test_register_refuses_bad_input(api, body, field):
 
 
 def test_registration_can_be_closed(make_server):
-    closed = make_server(registration_open=False).api()
+    closed = make_server(registration="closed").api()
     failure = error(closed.post("/api/v1/auth/register", json={"email": new_email(), "password": PASSWORD}),
                     403, "FORBIDDEN")
     assert "closed" in failure["message"]

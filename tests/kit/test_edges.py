@@ -21,7 +21,14 @@ def test_request_id_is_generated_or_echoed(api):
 def test_unknown_path_and_wrong_method(api):
     error(api.get("/api/v1/no-such-thing"), 404, "NOT_FOUND")
     error(api.get("/nowhere"), 404, "NOT_FOUND")
-    error(api.delete("/api/v1/health"), 405, "METHOD_NOT_ALLOWED")
+    wrong = api.delete("/api/v1/health")
+    error(wrong, 405, "METHOD_NOT_ALLOWED")
+    assert wrong.headers["allow"] == "GET"  # RFC 9110: a 405 names the methods that are allowed
+    members = api.put("/api/v1/systems/@me/members")
+    error(members, 405, "METHOD_NOT_ALLOWED")
+    assert set(members.headers["allow"].split(", ")) == {"GET", "POST"}
+    pluralkit = api.put("/pk/v2/systems/@me/switches")
+    assert pluralkit.status_code == 405 and "POST" in pluralkit.headers["allow"]
 
 
 def test_malformed_json_is_400_and_changes_nothing(api):

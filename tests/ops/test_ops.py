@@ -21,7 +21,7 @@ def test_ready_is_503_when_the_database_is_unreachable(make_server, backend):
 
 
 def test_metrics_are_off_by_default(api):
-    error(api.get("/metrics"), 404, "NOT_FOUND")
+    error(api.get("/metrics"), 404, "FEATURE_DISABLED")
 
 
 def test_metrics_need_their_token(make_server):

@@ -61,7 +61,7 @@ def test_register_explains_what_is_wrong_and_creates_nothing(browser, api):
 
 
 def test_closed_registration_has_no_page(make_server):
-    closed = make_server(registration_open=False)
+    closed = make_server(registration="closed")
     agent = Browser(closed.url)
     try:
         assert agent.http.get("/register").status_code == 403

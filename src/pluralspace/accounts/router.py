@@ -42,7 +42,7 @@ async def update_me(body: AccountPatch, principal: SessionOnly, request: Request
 async def delete_me(principal: SessionOnly, request: Request, body: AccountDelete | None = None) -> Response:
     if body is None:  # named as the field it lacks, like an empty object would be
         raise ValidationFailed.field("current_password", "Field required")
-    await login_flow.delete_account(app_state(request), principal, body)
+    await login_flow.delete_account(app_state(request), principal, body, client_of(request))
     return Response(status_code=204)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 
 from ..accounts.security_log import Client
+from ..admin import audit
+from ..admin.invites import invite_for
 from ..kit.errors import Forbidden, RateLimited, Unauthenticated
 from ..state import AppState
 from . import service
@@ -25,8 +27,9 @@ async def register(state: AppState, spec: RegisterIn, client: Client) -> Registe
                                      settings.registration_window)
     if not window.allowed:
         raise RateLimited(window.reset_in, "Too many registrations from this address; wait before trying again.")
+    invite = invite_for(settings, spec.invite_code)
     password_hash = await run_in_threadpool(state.passwords.hash, spec.password)
-    return await state.database.write(service.register, spec.email, password_hash, spec.system_name, client)
+    return await state.database.write(service.register, spec.email, password_hash, spec.system_name, client, invite)
 
 
 async def _check_current_password(state: AppState, principal: Principal, password: str) -> None:
@@ -43,10 +46,10 @@ async def update_account(state: AppState, principal: Principal, patch: AccountPa
                                       patch.email, new_hash, client)
 
 
-async def delete_account(state: AppState, principal: Principal, spec: AccountDelete) -> None:
+async def delete_account(state: AppState, principal: Principal, spec: AccountDelete, client: Client) -> None:
     """The account and all its data, given the current password: a stolen session alone cannot wipe it."""
     await _check_current_password(state, principal, spec.current_password)
-    await state.database.write(service.delete_account, principal.account_id)
+    await state.database.write(service.delete_account, principal.account_id, audit.ACCOUNT, client)
 
 
 def _throttle_keys(email: str, client: Client) -> list[tuple[str, str]]:

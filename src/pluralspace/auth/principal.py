@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import Account
 from ..kit.db import Database
+from ..kit.errors import AccountDisabled
 from ..kit.timeutil import utcnow
 from ..systems.models import System
 from ..tokens.models import SESSION, Credential
@@ -40,26 +41,33 @@ class Principal:
         return self.system_uuid == system_uuid
 
 
-_CREDENTIAL, _SYSTEM = Credential.__table__, System.__table__
+_CREDENTIAL, _SYSTEM, _ACCOUNT = Credential.__table__, System.__table__, Account.__table__
 _SYSTEM_COLUMNS = [column.key for column in _SYSTEM.columns]
 
 # Built once: every request runs it, so neither statement construction nor the ORM layer is paid per call.
 RESOLVE_TOKEN = (
     select(_CREDENTIAL.c.id, _CREDENTIAL.c.kind, _CREDENTIAL.c.account_id, _CREDENTIAL.c.scopes,
            _CREDENTIAL.c.expires_at, _CREDENTIAL.c.revoked_at, _CREDENTIAL.c.family_id, _CREDENTIAL.c.client_id,
-           _CREDENTIAL.c.last_used_at, *[column.label(f"system_{column.key}") for column in _SYSTEM.columns])
+           _CREDENTIAL.c.last_used_at, _ACCOUNT.c.disabled_at,
+           *[column.label(f"system_{column.key}") for column in _SYSTEM.columns])
     .join(_SYSTEM, _SYSTEM.c.account_id == _CREDENTIAL.c.account_id)
+    .join(_ACCOUNT, _ACCOUNT.c.id == _CREDENTIAL.c.account_id)
     .where(_CREDENTIAL.c.access_hash == bindparam("access_hash"))
 )
 
 
 async def find_principal(database: Database, access_hash: str) -> Principal | None:
-    """The token's principal and the caller's system, in one indexed query (see `Database.lookup`)."""
+    """The token's principal and the caller's system, in one indexed query (see `Database.lookup`).
+
+    This is where every token of every surface is resolved, so this is where a disabled account's live tokens are
+    refused (403 ACCOUNT_DISABLED); a token that would be refused anyway stays a plain unknown one."""
     row = await database.lookup(RESOLVE_TOKEN, {"access_hash": access_hash})
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():
         return None
+    if row.disabled_at is not None:
+        raise AccountDisabled()
     mapping = row._mapping
     system = System(**{key: mapping[f"system_{key}"] for key in _SYSTEM_COLUMNS})
     granted = scope_set.parse(row.scopes)

@@ -31,6 +31,7 @@ class RegisterIn(Model):
     email: Email
     password: Password = Field(description=f"At least {PASSWORD_MIN} characters.")
     system_name: Text(100) | None = None
+    invite_code: Text(100) | None = Field(None, description="Needed when the server registers by invitation only.")
 
 
 class LoginIn(Model):

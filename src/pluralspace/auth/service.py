@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from ..accounts import security_log
 from ..accounts.models import Account
 from ..accounts.security_log import Client
-from ..kit.errors import Conflict, Unauthenticated, ValidationFailed
+from ..admin import audit
+from ..admin.invites import consume_invite
+from ..kit.errors import AccountDisabled, Conflict, Unauthenticated, ValidationFailed
 from ..kit.timeutil import utcnow
 from ..oauth.models import OAuthClient
 from ..systems.models import System
@@ -39,13 +41,16 @@ def _pair(issued: IssuedSession) -> TokenPair:
 
 
 def register(session: Session, email: str, password_hash: str, system_name: str | None,
-             client: Client) -> RegisteredOut:
+             client: Client, invite_code_hash: str | None = None) -> RegisteredOut:
+    """With `invite_code_hash` (registration by invitation) the invitation is used up in the same transaction."""
     if session.execute(select(Account.id).where(Account.email == email)).first() is not None:
         raise Conflict("email_taken", "An account with this email exists.")
     now = utcnow()
     account = Account(email=email, password_hash=password_hash, created_at=now, updated_at=now)
     session.add(account)
     session.flush()
+    if invite_code_hash is not None:
+        consume_invite(session, invite_code_hash, account.id, client)
     system = create_system(session, account.id, system_name)
     session.flush()
     security_log.record(session, account.id, "account_created", client)
@@ -64,13 +69,15 @@ def find_login(session: Session, email: str) -> StoredLogin | None:
 
 
 def record_failed_login(session: Session, account_id: uuid.UUID, client: Client) -> None:
-    security_log.record(session, account_id, "login_failed", client)
+    security_log.record(session, account_id, "login_failed", client, actor=audit.ANONYMOUS)
 
 
 def start_session(session: Session, policy: SessionPolicy, account_id: uuid.UUID, client: Client,
                   new_password_hash: str | None) -> TokenPair:
+    account = session.get(Account, account_id)
+    refuse_disabled(account)
     if new_password_hash:
-        session.get(Account, account_id).password_hash = new_password_hash
+        account.password_hash = new_password_hash
     issued = issue_session(session, policy.secret_key, account_id, policy.access_ttl, policy.refresh_ttl)
     security_log.record(session, account_id, "login", client, session_family=str(issued.family_id))
     return _pair(issued)
@@ -91,11 +98,12 @@ def refresh_session(session: Session, policy: SessionPolicy, refresh_hash: str,
             # A rotated token came back: two parties hold this session, so neither keeps it.
             revoke_family(session, credential.family_id, "refresh_reuse", now)
             security_log.record(session, credential.account_id, "refresh_token_reuse", client,
-                                session_family=str(credential.family_id))
+                                actor=audit.ANONYMOUS, session_family=str(credential.family_id))
             return Unauthenticated("This refresh token was already used; the session is revoked.")
         raise Unauthenticated("The session was revoked.")
     if credential.refresh_expires_at is not None and credential.refresh_expires_at <= now:
         raise Unauthenticated("The refresh token expired; log in again.")
+    refuse_disabled(session.get(Account, credential.account_id))
     credential.revoked_at, credential.revoke_reason = now, "rotated"
     issued = issue_session(session, policy.secret_key, credential.account_id, policy.access_ttl,
                            policy.refresh_ttl, family_id=credential.family_id)
@@ -143,13 +151,19 @@ def update_account(session: Session, account_id: uuid.UUID, keep_family: uuid.UU
     return get_account(session, account_id)
 
 
-def delete_account(session: Session, account_id: uuid.UUID) -> None:
+def refuse_disabled(account: Account) -> None:
+    if account.disabled_at is not None:
+        raise AccountDisabled()
+
+
+def delete_account(session: Session, account_id: uuid.UUID, actor: str, client: Client | None) -> None:
     # The apps this account registered go with it, so the tokens other accounts granted them stop working too.
     owned_apps = select(OAuthClient.client_id).where(OAuthClient.account_id == account_id)
     session.execute(update(Credential).where(Credential.client_id.in_(owned_apps), Credential.revoked_at.is_(None))
                     .values(revoked_at=utcnow(), revoke_reason="app_deleted"))
     # Every table that holds an account's data cascades from accounts (directly or through systems).
     session.execute(delete(Account).where(Account.id == account_id))
+    audit.record(session, "account_deleted", actor, client, account_id)  # the owner's security log went with it
 
 
 def wrong_current_password() -> ValidationFailed:

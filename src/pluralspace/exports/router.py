@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from ..accounts.security_log import client_of
+from ..admin import audit
 from ..auth.dependencies import Requires, check_scopes
 from ..auth.principal import Principal
 from ..kit.openapi import errors
@@ -36,6 +38,7 @@ async def export_system(principal: Annotated[Principal, Requires("system:read")]
         body = service.pluralkit_file(database, principal)
     else:
         body = service.pluralspace_file(database, principal)
+    await database.write(service.record_export, principal, format, client_of(request), audit.ACCOUNT)
     name = service.file_name(principal.system_hid, format, utcnow())
     return StreamingResponse(body, media_type="application/json",
                              headers={"Content-Disposition": f'attachment; filename="{name}"',

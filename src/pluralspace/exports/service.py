@@ -21,6 +21,8 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from ..accounts import security_log
+from ..accounts.security_log import Client
 from ..auth.includes import held_includes
 from ..auth.principal import Principal
 from ..fields import service as fields
@@ -60,6 +62,12 @@ SECTIONS: tuple[tuple[str, str, Pager], ...] = (
 )
 SECTIONS_BY_KEY = {key: pager for key, _scope, pager in SECTIONS}
 PLURALKIT_NEEDS = ("members:read", "groups:read", "fronts:read")
+
+
+def record_export(session: Session, principal: Principal, export_format: str, client: Client, actor: str) -> None:
+    """An export is in the owner's security log and the audit log: which format, by which credential."""
+    security_log.record(session, principal.account_id, "data_exported", client, actor=actor, format=export_format,
+                        credential=principal.kind)
 
 
 def file_name(system_id: str, export_format: str, now: datetime) -> str:

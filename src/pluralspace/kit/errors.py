@@ -82,5 +82,41 @@ class RateLimited(ApiError):
         super().__init__(message, {"retry_after": retry_after}, headers={"Retry-After": str(max(1, retry_after))})
 
 
+# How long a client is asked to wait before retrying after a 503: long enough for a restarted database or a healed
+# network to answer again, short enough that a client does not give up on a brief fault.
+RETRY_AFTER_SECONDS = 5
+
+
 class ServiceUnavailable(ApiError):
     code, status, default_message = "SERVICE_UNAVAILABLE", 503, "The database is unreachable."
+
+    def __init__(self, message: str | None = None, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+class StorageFull(ApiError):
+    """The database answers but cannot store anything: its disk is full or its storage is read-only."""
+
+    code, status = "STORAGE_FULL", 507
+    default_message = "The server cannot store data right now: its storage is full or read-only."
+
+
+class AccountDisabled(ApiError):
+    code, status, default_message = "ACCOUNT_DISABLED", 403, "This account is disabled by the server's administrator."
+
+
+class FeatureDisabled(ApiError):
+    code, status, default_message = "FEATURE_DISABLED", 404, "This feature is turned off on this server."
+
+
+class AdminTokenNotConfigured(ApiError):
+    code, status = "ADMIN_TOKEN_NOT_CONFIGURED", 403
+    default_message = "The administration API is off: the server has no PLURALSPACE_ADMIN_TOKEN."
+
+
+class AdminTokenRequired(ApiError):
+    code, status = "ADMIN_TOKEN_REQUIRED", 401
+    default_message = "This needs the admin token: `X-Admin-Token: <token>` or `Authorization: Bearer <token>`."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="pluralspace-admin"'})

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .envelope import error_body
 from .errors import ApiError, Conflict, MalformedBody, MethodNotAllowed, NotFound, ValidationFailed
@@ -53,11 +54,24 @@ async def _validation(_request: Request, exc: RequestValidationError) -> JSONRes
     return error_response(validation_error(exc))
 
 
-async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allow_header(request: Request) -> dict[str, str]:
+    """`Allow` for a 405 (RFC 9110 §15.5.6): every method some route on this path takes. Starlette's own names only
+    the first matching route's, and a path often has several (GET and POST on a collection are two operations), so
+    each method is tried against the routes as the router would."""
+    routes = request.app.router.routes
+    allowed = [method for method in HTTP_METHODS
+               if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)]
+    return {"Allow": ", ".join(allowed)}
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 404:
         return error_response(NotFound("No such path."))
     if exc.status_code == 405:
-        return error_response(MethodNotAllowed())
+        return error_response(MethodNotAllowed(headers=allow_header(request)))
     if exc.status_code == 400:
         return error_response(MalformedBody(str(exc.detail)))
     error = ApiError(str(exc.detail))

@@ -53,7 +53,8 @@ CORS_RESPONSE_HEADERS = [
     (b"access-control-expose-headers",
      b"X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, X-RateLimit-Scope, Retry-After"),
 ]
-UNMETERED_PATHS = {"/api/v1/health", "/api/v1/ready", "/api/v1/version", "/metrics"}
+UNMETERED_PATHS = {f"{prefix}/{name}" for prefix in ("/api/v1", "/api/v1/system", "/system")
+                   for name in ("health", "ready", "version")} | {"/metrics"}
 JSON_API_PREFIX = "/api/v1/"
 
 

@@ -77,7 +77,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         authorization_code.used_at = utcnow()  # kept, marked, so that a replay is recognised
 
     def authenticate_user(self, authorization_code: OAuthCode):
-        return authorization_code.account_id
+        return self.server.enabled_account(authorization_code.account_id)
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
@@ -97,7 +97,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return None if token.is_expired() else token
 
     def authenticate_user(self, refresh_token):
-        return refresh_token.row.account_id
+        return self.server.enabled_account(refresh_token.row.account_id)
 
     def revoke_old_credential(self, refresh_token) -> None:
         refresh_token.row.revoked_at, refresh_token.row.revoke_reason = utcnow(), "rotated"

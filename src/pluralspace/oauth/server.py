@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ..accounts import security_log
+from ..accounts.models import Account
 from ..accounts.security_log import Client
+from ..admin import audit
 from ..auth import scopes as scope_set
 from ..kit.crypto import OAUTH_ACCESS_PREFIX, REFRESH_PREFIX, generate_token, token_hash
 from ..kit.timeutil import utcnow
@@ -203,10 +205,16 @@ class AuthServer(AuthorizationServer):
                 return IssuedToken(credential, granted or credential.scopes, kind)
         return None
 
+    def enabled_account(self, account_id: uuid.UUID) -> uuid.UUID | None:
+        """The account, unless the administrator disabled it: then no grant issues it tokens (Authlib refuses a
+        grant without a user)."""
+        disabled_at = self.session.execute(select(Account.disabled_at).where(Account.id == account_id)).scalar_one()
+        return None if disabled_at is not None else account_id
+
     def revoke_family(self, account_id: uuid.UUID, client_id: str, family_id: uuid.UUID, reason: str) -> None:
         revoke_family(self.session, family_id, reason)
-        security_log.record(self.session, account_id, "oauth_revoked", self.context.caller, client_id=client_id,
-                            reason=reason)
+        security_log.record(self.session, account_id, "oauth_revoked", self.context.caller, actor=audit.APP,
+                            client_id=client_id, reason=reason)
 
 
 class _TokenLookup:

@@ -1,4 +1,5 @@
-"""Operations: liveness, readiness, version, metrics. Public, no token (metrics: its own token when set)."""
+"""Operations: liveness, readiness, version, metrics. Public, no token (metrics: its own token when set, else the
+admin token). Health, ready and version also answer at /api/v1/system/* and /system/* (seed 004's paths)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from .. import API_VERSION, __version__
+from ..admin.guard import verify_admin_token
 from ..kit import metrics
 from ..kit.envelope import Envelope, ok
-from ..kit.errors import NotFound, ServiceUnavailable, Unauthenticated
+from ..kit.errors import FeatureDisabled, Unauthenticated
 from ..kit.openapi import errors
 from ..state import app_state
 
@@ -34,10 +36,11 @@ async def health() -> Envelope:
 
 
 @router.get("/api/v1/ready", response_model=Envelope[Health], responses=errors(503, api=False),
-            summary="The database is reachable (503 otherwise)")
+            summary="The database answers and can store data (503 otherwise, within 2 s)")
 async def ready(request: Request) -> Envelope:
-    if not await app_state(request).database.ping():
-        raise ServiceUnavailable()
+    problem = await app_state(request).database.readiness()
+    if problem is not None:
+        raise problem
     return ok(Health(status="ready"))
 
 
@@ -47,13 +50,22 @@ async def version() -> Envelope:
     return ok(Version(version=__version__, api_version=API_VERSION, compat=["pk/v1", "pk/v2"]))
 
 
+ALIAS_PREFIXES = ("/api/v1/system", "/system")
+for _prefix in ALIAS_PREFIXES:
+    for _endpoint in (health, ready, version):
+        router.add_api_route(f"{_prefix}/{_endpoint.__name__}", _endpoint, methods=["GET"], include_in_schema=False,
+                             name=f"{_endpoint.__name__}_at{_prefix.replace('/', '_')}")
+
+
 @router.get("/metrics", response_class=Response, include_in_schema=False)
 async def prometheus_metrics(request: Request) -> Response:
     settings = app_state(request).settings
     if not settings.metrics_enabled:
-        raise NotFound("Metrics are off (PLURALSPACE_METRICS_ENABLED).")
+        raise FeatureDisabled("Metrics are off (PLURALSPACE_METRICS_ENABLED).")
     if settings.metrics_token:
         offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(offered.encode(), settings.metrics_token.encode()):
             raise Unauthenticated("Metrics need PLURALSPACE_METRICS_TOKEN as a Bearer token.")
+    elif settings.admin_token:
+        await verify_admin_token(request)
     return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..kit.handlers import allow_header
 from ..kit.middleware import Surface
 from ..kit.errors import (
     ApiError,
@@ -31,6 +32,7 @@ from ..kit.errors import (
     PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
+    StorageFull,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -192,7 +194,7 @@ def _generic_message(exc: ApiError) -> str:
         return MISSING_PERMISSIONS
     if isinstance(exc, MalformedBody):
         return BAD_REQUEST
-    if isinstance(exc, (PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, NotFound)):
+    if isinstance(exc, (PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, StorageFull, NotFound)):
         return f"{exc.status}: {exc.message}"
     if exc.status >= 500:
         return "500: Internal Server Error"
@@ -206,6 +208,8 @@ def pluralkit_error_response(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
     status, body = _as_pk(exc, request.method)
     headers = exc.headers if isinstance(exc, ApiError) else None
+    if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
+        headers = allow_header(request)
     if request.url.path.startswith(V1_PREFIX):
         return PlainTextResponse(body["message"], status_code=status, headers=headers)
     return JSONResponse(body, status_code=status, headers=headers)

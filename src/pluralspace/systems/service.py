@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.models import Account
 from ..auth.principal import Principal
 from ..kit.errors import Forbidden, NotFound, Unauthenticated
 from ..kit.ids import new_short_id, normalize_short_id, parse_uuid
@@ -29,11 +30,13 @@ def find_system(session: Session, sid: str, principal: Principal | None, *, snap
             return principal.system
         return session.get(System, principal.system_uuid)
     hid = normalize_short_id(sid)
-    if hid is not None:
-        system = session.execute(select(System).where(System.hid == hid)).scalar_one_or_none()
-    else:
-        system_uuid = parse_uuid(sid)
-        system = session.get(System, system_uuid) if system_uuid else None
+    system_uuid = None if hid is not None else parse_uuid(sid)
+    if hid is None and system_uuid is None:
+        raise NotFound("No such system.")
+    # A disabled account's system is hidden from everyone, exactly as if it did not exist.
+    query = select(System).join(Account, Account.id == System.account_id).where(Account.disabled_at.is_(None))
+    query = query.where(System.hid == hid) if hid is not None else query.where(System.uuid == system_uuid)
+    system = session.execute(query).scalar_one_or_none()
     if system is None:
         raise NotFound("No such system.")
     return system

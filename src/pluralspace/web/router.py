@@ -29,9 +29,11 @@ def _login_page(request: Request, next_path: str, status: int = 200, error: str 
 
 
 def _register_page(request: Request, status: int = 200, error: str | None = None, email: str = "",
-                   system_name: str = "") -> Response:
-    return signed_out_form("register.html", app_state(request).settings, "/register", status, error=error,
-                           email=email, system_name=system_name)
+                   system_name: str = "", invite_code: str = "") -> Response:
+    settings = app_state(request).settings
+    return signed_out_form("register.html", settings, "/register", status, error=error, email=email,
+                           system_name=system_name, invite_code=invite_code,
+                           needs_invite=settings.registration_needs_invite)
 
 
 def _signed_in_as(request: Request, form_path: str, session_token: str, next_path: str) -> Response:
@@ -64,10 +66,10 @@ async def login_submit(request: Request) -> Response:
 
 
 @router.get("/register")
-async def register_page(request: Request) -> Response:
+async def register_page(request: Request, invite: str | None = None) -> Response:
     if not app_state(request).settings.registration_open:
         return error_page("Registration is closed", "This server does not take new accounts.", 403)
-    return _register_page(request)
+    return _register_page(request, invite_code=(invite or "")[:100])
 
 
 @router.post("/register")
@@ -76,18 +78,20 @@ async def register_submit(request: Request) -> Response:
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     system_name = str(form.get("system_name", "")).strip()
+    invite_code = str(form.get("invite_code", "")).strip()
     if not signed_out_form_came_from_us(request, state.settings, "/register", str(form.get("csrf_token", ""))):
         return error_page("Please try again", FORM_EXPIRED, 403)
     if password != str(form.get("password_again", "")):
-        return _register_page(request, 422, "The two passwords are not the same.", email, system_name)
+        return _register_page(request, 422, "The two passwords are not the same.", email, system_name, invite_code)
     try:
-        spec = RegisterIn(email=email, password=password, system_name=system_name or None)
+        spec = RegisterIn(email=email, password=password, system_name=system_name or None,
+                          invite_code=invite_code or None)
         await login_flow.register(state, spec, client_of(request))
         pair = await login_flow.login(state, session_policy(state), spec.email, password, client_of(request))
     except ValidationError as invalid:
-        return _register_page(request, 422, form_problem(invalid), email, system_name)
-    except ApiError as error:  # taken email (409), registration closed (403), throttled (429)
-        return _register_page(request, error.status, error.message, email, system_name)
+        return _register_page(request, 422, form_problem(invalid), email, system_name, invite_code)
+    except ApiError as error:  # taken email (409), closed (403), throttled (429), invitation not valid (422)
+        return _register_page(request, error.status, error.message, email, system_name, invite_code)
     return _signed_in_as(request, "/register", pair.access_token, "/")
 
 

@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ..auth.principal import Principal, find_principal
 from ..config import Settings
 from ..kit.crypto import SESSION_PREFIX, token_hash, token_prefix
+from ..kit.errors import AccountDisabled
 from ..state import app_state
 from ..tokens.models import SESSION
 
@@ -55,7 +56,8 @@ PAGE_HEADERS = {
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                          autoescape=select_autoescape(default=True), auto_reload=False)
 _templates.filters["when"] = lambda moment: moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
-for _name in ("login.html", "register.html", "consent.html", "error.html", "dashboard.html", "settings.html"):
+for _name in ("login.html", "register.html", "consent.html", "error.html", "dashboard.html", "settings.html",
+              "reset_password.html"):
     _templates.get_template(_name)  # read and compiled now, so serving a page never reads a file on the event loop
 
 
@@ -96,7 +98,10 @@ async def signed_in(request: Request) -> tuple[Principal, str] | None:
     if not token or token_prefix(token) != SESSION_PREFIX:
         return None
     state = app_state(request)
-    principal = await find_principal(state.database, token_hash(state.settings.secret_key, token))
+    try:
+        principal = await find_principal(state.database, token_hash(state.settings.secret_key, token))
+    except AccountDisabled:
+        return None  # signed out: the login page then says why
     if principal is None or principal.kind != SESSION:
         return None
     return principal, token
