@@ -99,7 +99,8 @@ def plant(api: Api, server, scenario: str, privacy: Privacy) -> Planted:
     world = Planted(scenario, privacy, owner)
     session = owner.session
     sid = owner.system_id
-    world.ids.update(sid=sid, suuid=owner.system_uuid)
+    world.ids.update(sid=sid, suuid=owner.system_uuid, account_id=owner.account_id)
+    world.unknown.update(account=str(uuid.uuid4()), audit=str(uuid.uuid4()))
 
     def post(path: str, body: dict, status: int = 201) -> dict:
         return data(api.post(f"/api/v1/systems/@me/{path}", session, json=body), status)

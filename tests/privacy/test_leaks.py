@@ -80,6 +80,16 @@ ROUTES: dict[str, Fill] = {
     "/register": urls("/register"),
     "/": urls("/"),
     "/settings": urls("/settings"),
+    "/reset-password/{token}": urls("/reset-password/" + "a" * 43),  # a link nobody was sent
+    **{f"{prefix}/{name}": urls(f"{prefix}/{name}") for prefix in ("/api/v1/system", "/system")
+       for name in ("health", "ready", "version")},  # seed 004's aliases
+    # Administration: the admin token only, which none of the viewers here holds.
+    "/api/v1/admin/overview": urls("/api/v1/admin/overview"),
+    "/api/v1/admin/accounts": urls("/api/v1/admin/accounts", "/api/v1/admin/accounts?q=example.org"),
+    "/api/v1/admin/accounts/{account_id}": each("/api/v1/admin/accounts/{it}", ids("account_id", kind="account")),
+    "/api/v1/admin/audit-logs": urls("/api/v1/admin/audit-logs", "/api/v1/admin/audit-logs?account_id={account_id}"),
+    "/api/v1/admin/audit-logs/{audit_id}": each("/api/v1/admin/audit-logs/{it}", ids(kind="audit")),
+    "/api/v1/admin/invites": urls("/api/v1/admin/invites"),
     # The account: a session's own, whoever asks.
     "/api/v1/me": urls("/api/v1/me"),
     "/api/v1/me/security-log": urls("/api/v1/me/security-log", "/api/v1/me/security-log" + PAGED),
