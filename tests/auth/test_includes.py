@@ -3,6 +3,8 @@ viewers get through an expansion follows that area's privacy exactly as the area
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from ..helpers import data, error
@@ -132,3 +134,29 @@ def test_the_export_expands_members_only_as_far_as_the_token_reads(api):
                                                "groups:read")).json()
     (member,) = [m for m in exported["members"] if m["id"] == made["member"]["id"]]
     assert member["fields"] == {made["field"]["id"]: "calm"} and member["group_ids"] == [made["group"]["id"]]
+
+
+def test_members_inside_other_areas_answers_need_members_read(api, server):
+    """Who fronts now carries each fronter's member, a PluralKit message its member: filled only for tokens holding
+    members:read (null otherwise). Answers made of members (PluralKit's fronters and a switch with its members)
+    need members:read besides fronts:read."""
+    from ..pk.helpers import Pk, pk_error, record_message
+
+    message_id = str(10 ** 18 + secrets.randbelow(10 ** 17))
+    owner = api.register()
+    member = data(api.post(f"{ME}/members", owner.session, json={"name": "Ash", "description": "only mine"}), 201)
+    data(api.put(f"{ME}/fronters", owner.session, json={"member_ids": [member["id"]]}))
+    record_message(server, owner, message_id, sender="471388251102380001", member_uuid=member["uuid"])
+    fronts_only = api.pat(owner, "system:read", "fronts:read")
+    (front,) = data(api.get(f"{ME}/fronters", fronts_only))
+    assert front["member_id"] == member["id"] and front["member"] is None
+    (front,) = data(api.get(f"{ME}/fronters", api.pat(owner, "fronts:read", "members:read")))
+    assert front["member"]["description"] == "only mine"
+    pk = Pk(api)
+    message = pk("GET", f"/messages/{message_id}", fronts_only).json()
+    assert message["member"] is None and "only mine" not in str(message)
+    switch = pk("GET", "/systems/@me/switches?limit=1", fronts_only).json()[0]
+    for path in ("/systems/@me/fronters", f"/systems/@me/switches/{switch['id']}"):
+        assert "members:read" in pk_error(pk("GET", path, fronts_only), 403, 0)["message"]
+    assert pk("GET", f"/messages/{message_id}", api.pat(owner, "system:read", "members:read")
+              ).json()["member"]["id"] == member["id"]

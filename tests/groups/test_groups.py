@@ -243,7 +243,7 @@ def test_privacy_for_public_viewers(api):
     closed = make_group(api, owner.session, name="Closed", description="d", icon="https://example.org/i.png",
                         parent_id=open_group["id"], member_ids=[shown["id"]], privacy={"visibility": "public"})
     url = public_groups_of(api, owner)
-    viewers = (None, stranger.session, api.pat(stranger, "groups:read"))
+    viewers = (None, stranger.session, api.pat(stranger, "groups:read", "members:read"))
     for token in viewers:
         error(api.get(url, token), 403, "FORBIDDEN")
         error(api.get(f"{url}/{open_group['id']}/members", token), 403, "FORBIDDEN")
@@ -276,6 +276,10 @@ def test_scopes_and_ownership(api):
     reader = api.pat(owner, "groups:read")
     assert listed(api, GROUPS, reader) == [group["id"]]
     assert data(api.get(url, reader))["privacy"] is not None  # the owner's own token sees private groups
+    # The member list is member profiles: members:read as well.
+    assert error(api.get(f"{url}/members", reader), 403, "INSUFFICIENT_SCOPE")["details"]["required"] == [
+        "members:read"]
+    assert data(api.get(f"{url}/members", api.pat(owner, "groups:read", "members:read"))) == []
     writes = [("post", GROUPS, {"name": "x"}), ("patch", url, {"name": "x"}), ("delete", url, None),
               ("post", f"{url}/members", {"member_ids": []}), ("put", f"{url}/members", {"member_ids": []}),
               ("delete", f"{url}/members", {"member_ids": []})]

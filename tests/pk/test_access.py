@@ -96,10 +96,14 @@ class Row:
     other: tuple[int, int] = (200, 0)  # (status, code) for another account's token; code 0 = not an error
     public: tuple[int, int] | None = (200, 0)  # the same without a token; None: 401
     own: bool = False  # the route names the caller's own system: another account gets its own, in full
+    also: tuple[str, ...] = ()  # scopes a token needs besides `scope`: the answer is made of another area's objects
 
     @property
     def id(self) -> str:
         return f"{self.method} {self.route}"
+
+
+MEMBERS = ("members:read",)  # the answer is made of member objects
 
 
 def fixed(method: str, path: str, json: Any = None) -> Callable[[World], Call]:
@@ -183,16 +187,16 @@ ROWS = [
     Row("DELETE", "/pk/v2/groups/{ref}", "groups:write", fresh_group("DELETE"), status=204, other=(403, 30007),
         public=None),
     Row("GET", "/pk/v2/groups/{ref}/members", "groups:read", fixed("GET", "/pk/v2/groups/{group}/members"),
-        other=(404, 20004), public=(404, 20004)),
+        other=(404, 20004), public=(404, 20004), also=MEMBERS),
     Row("POST", "/pk/v2/groups/{ref}/members/{mode}", "groups:write",
         lambda w: Call("POST", f"/pk/v2/groups/{w.ids['group']}/members/overwrite", [w.ids["a"]]), status=204,
         other=(404, 20004), public=None),
     Row("GET", SYSTEM + "/switches", "fronts:read", fixed("GET", "/pk/v2/systems/@me/switches?limit=5"),
         other=(403, 30005), public=(403, 30005)),
     Row("POST", SYSTEM + "/switches", "fronts:write", new_switch_body, other=(403, 0), public=None),
-    Row("GET", SYSTEM + "/fronters", "fronts:read", fixed("GET", "/pk/v2/systems/@me/fronters")),
+    Row("GET", SYSTEM + "/fronters", "fronts:read", fixed("GET", "/pk/v2/systems/@me/fronters"), also=MEMBERS),
     Row("GET", SYSTEM + "/switches/{switch}", "fronts:read", fixed("GET", "/pk/v2/systems/@me/switches/{switch}"),
-        other=(404, 20008), public=(404, 20008)),
+        other=(404, 20008), public=(404, 20008), also=MEMBERS),
     Row("PATCH", SYSTEM + "/switches/{switch}", "fronts:write", switch_move, other=(403, 0), public=None),
     Row("PATCH", SYSTEM + "/switches/{switch}/members", "fronts:write", switch_members, other=(403, 0),
         public=None),
@@ -207,7 +211,7 @@ ROWS = [
     Row("GET", "/pk/v1/s/{ref}/members", "members:read", fixed("GET", "/pk/v1/s/@me/members")),
     Row("GET", "/pk/v1/s/{ref}/switches", "fronts:read", fixed("GET", "/pk/v1/s/@me/switches"), other=(403, 30005),
         public=(403, 30005)),
-    Row("GET", "/pk/v1/s/{ref}/fronters", "fronts:read", fixed("GET", "/pk/v1/s/@me/fronters")),
+    Row("GET", "/pk/v1/s/{ref}/fronters", "fronts:read", fixed("GET", "/pk/v1/s/@me/fronters"), also=MEMBERS),
     Row("POST", "/pk/v1/m", "members:write", fixed("POST", "/pk/v1/m", {"name": "V1"}), public=None),
     Row("GET", "/pk/v1/m/{ref}", "members:read", fixed("GET", "/pk/v1/m/{a}")),
     Row("PATCH", "/pk/v1/m/{ref}", "members:write", fixed("PATCH", "/pk/v1/m/{a}", {"pronouns": "v1"}),
@@ -265,7 +269,7 @@ def expect(response: httpx.Response, status: int, code: int) -> None:
 @pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
 def test_a_owner_with_the_scope(world, row):
     call = row.build(world)
-    response = send(world, call, world.pat(world.owner, row.scope))
+    response = send(world, call, world.pat(world.owner, row.scope, *row.also))
     assert response.status_code == row.status, response.text
 
 
@@ -287,7 +291,7 @@ def test_c_another_accounts_token(world, row):
     call = for_other(row.build(world), world)
     writes = call.method != "GET"
     before = snapshot(world) if writes else None
-    response = send(world, call, world.pat(world.other, row.scope))
+    response = send(world, call, world.pat(world.other, row.scope, *row.also))
     status, code = row.other
     if row.own:
         assert response.status_code == status and response.json()["id"] == world.other.system_id

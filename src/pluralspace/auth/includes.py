@@ -20,6 +20,13 @@ from .dependencies import Viewer, check_scopes
 from .principal import Principal
 
 
+def expands(viewer: Principal | None, scope: str) -> bool:
+    """Whether an answer that always carries another area's objects (a fronter's member, a message's member) fills
+    them for this viewer: the public view needs no scope (the privacy settings limit what it shows), a token needs
+    that area's read scope; otherwise they read null."""
+    return viewer is None or viewer.holds(scope)
+
+
 def held_includes(principal: Principal, expansions: Mapping[str, str]) -> frozenset[str]:
     """Every expansion the principal's scopes allow (for reads that expand as far as they may, like the export)."""
     return frozenset(name for name, scope in expansions.items() if principal.holds(scope))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from ..auth.dependencies import Requires, Viewer
-from ..auth.includes import Includes
+from ..auth.includes import Includes, expands
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.errors import ValidationFailed
@@ -101,9 +101,12 @@ async def end_front(sid: SystemId, front_id: uuid.UUID, principal: Writer, reque
 
 
 @router.get("/fronters", response_model=Envelope[list[FrontOut]], responses=errors(403, 404),
-            summary="Who fronts now: the open fronts with their members (needs front public for other viewers)")
+            summary="Who fronts now: the open fronts with their members (needs front public for other viewers)",
+            description="Each front's `member` is filled for viewers without a token and for tokens holding "
+                        "`members:read`; for other tokens it is null (`member_id` stays).")
 async def get_fronters(sid: SystemId, viewer: Reader, request: Request) -> Envelope:
-    return ok(await app_state(request).database.read(service.current_fronters, sid, viewer))
+    return ok(await app_state(request).database.read(service.current_fronters, sid, viewer,
+                                                     expands(viewer, "members:read")))
 
 
 @router.put("/fronters", response_model=Envelope[list[FrontOut]], responses=errors(*WRITE, 403, 404, 409),

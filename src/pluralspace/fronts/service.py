@@ -227,19 +227,21 @@ def get_front(session: Session, sid: str, viewer: Principal | None, front_id: uu
     return front_out(front, member, access, with_member=include_member)
 
 
-def _open_fronts(session: Session, access: Access) -> list[FrontOut]:
+def _open_fronts(session: Session, access: Access, with_member: bool = True) -> list[FrontOut]:
     # Sorted here, not in SQL: an ORDER BY started_at tempts the planner into walking the start index over the
     # whole history instead of picking the few open fronts out of the (system_uuid, ended_at) index.
     rows = session.execute(_seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
                                  .where(Front.system_uuid == access.system_uuid, Front.ended_at.is_(None)))).all()
     rows.sort(key=lambda row: (row[0].started_at, str(row[0].id)))
-    return [front_out(front, member, access, with_member=True) for front, member in rows]
+    return [front_out(front, member, access, with_member=with_member) for front, member in rows]
 
 
-def current_fronters(session: Session, sid: str, viewer: Principal | None) -> list[FrontOut]:
+def current_fronters(session: Session, sid: str, viewer: Principal | None, with_member: bool = True
+                     ) -> list[FrontOut]:
+    """The open fronts, each with its member unless `with_member` is false (a token without members:read)."""
     access = read_access(session, sid, viewer)
     access.require_area("front")
-    return _open_fronts(session, access)
+    return _open_fronts(session, access, with_member)
 
 
 def current_switch(session: Session, sid: str, viewer: Principal | None

@@ -19,6 +19,8 @@ from .schemas import GroupCreate, GroupMembers, GroupOut, GroupPatch
 
 router = APIRouter(prefix="/api/v1/systems/{sid}/groups", tags=["groups"])
 Reader = Annotated[Principal | None, Viewer("groups:read")]
+# A group's member list is made of member profiles: a token needs the members area's scope as well.
+MemberListReader = Annotated[Principal | None, Viewer("groups:read", "members:read")]
 Writer = Annotated[Principal, Requires("groups:write")]
 GroupId = Annotated[str, Path(max_length=64, description="Short id or uuid.")]
 Paging = Annotated[PageRequest, Depends(page_params)]
@@ -58,7 +60,7 @@ async def delete_group(sid: SystemId, gid: GroupId, principal: Writer, request: 
 
 @router.get("/{gid}/members", response_model=Page[MemberOut], responses=errors(403, 404, 422),
             summary="The group's members, oldest first; other viewers see public members only")
-async def list_group_members(sid: SystemId, gid: GroupId, viewer: Reader, request: Request,
+async def list_group_members(sid: SystemId, gid: GroupId, viewer: MemberListReader, request: Request,
                              paging: Paging) -> Page:
     members, cursor = await app_state(request).database.read(service.list_group_members, sid, viewer, gid,
                                                              paging)

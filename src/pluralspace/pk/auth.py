@@ -26,17 +26,18 @@ async def _principal(request: Request) -> Principal | None:
         return None
 
 
-def _checked(principal: Principal, scope: str) -> Principal:
-    check_scopes(principal, [scope])
+def _checked(principal: Principal, *scopes: str) -> Principal:
+    check_scopes(principal, scopes)
     return principal
 
 
-def PkViewer(scope: str) -> Any:
-    """The caller, or None for the public view."""
+def PkViewer(*scopes: str) -> Any:
+    """The caller, or None for the public view. An answer made of another area's objects (a group's members, the
+    fronters, a switch with its members) names that area's scope too."""
 
     async def viewer(request: Request) -> Principal | None:
         principal = await _principal(request)
-        return None if principal is None else _checked(principal, scope)
+        return None if principal is None else _checked(principal, *scopes)
 
     return Depends(viewer)
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ..auth.includes import expands
 from ..auth.principal import Principal
 from ..groups import service as groups
 from ..groups.models import Group, GroupMember
@@ -252,14 +253,15 @@ def change_member_groups(session: Session, ref: str, principal: Principal, refs:
 def get_message(session: Session, ident: str, viewer: Principal | None) -> tuple[PkMessage, SystemOut,
                                                                                     MemberOut | None]:
     """A proxied-message record by its id or its trigger message's id, with its system and member as this viewer
-    may see them (a member hidden from the viewer reads null)."""
+    may see them (a member hidden from the viewer, or one that the viewer's token lacks `members:read` for, reads
+    null)."""
     record = session.execute(select(PkMessage).where(or_(PkMessage.id == ident, PkMessage.original == ident))
                              .limit(1)).scalar_one_or_none() if ident.isdigit() else None
     if record is None:
         raise message_not_found()
     system = systems.get_system(session, str(record.system_uuid), viewer)
     member = None
-    if record.member_uuid is not None:
+    if record.member_uuid is not None and expands(viewer, "members:read"):
         try:
             member = members.get_member(session, system.uuid, viewer, str(record.member_uuid), NO_INCLUDES)
         except NotFound:

@@ -75,7 +75,7 @@ async def list_switches(ref: Ref, request: Request, viewer: Annotated[Principal 
 
 @router.get("/s/{ref}/fronters")
 async def get_fronters(ref: Ref, request: Request,
-                       viewer: Annotated[Principal | None, PkViewer("fronts:read")]) -> dict:
+                       viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> dict:
     current = await run(request, switches.fronters, ref, viewer, not_found=system_not_found,
                         forbidden=FRONTERS_PRIVATE)
     if current is None:

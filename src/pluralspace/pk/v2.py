@@ -2,7 +2,7 @@
 
 Creates answer 200, deletes and membership changes 204, `/fronters` 204 when there are no switches; errors carry
 PluralKit's numeric codes (pk/errors.py). Scopes per route: system:*, members:*, groups:*, fronts:* as the area
-the route reads or changes (see pk/auth.py).
+the route reads or changes, and members:read as well where the answer is made of full members (see pk/auth.py).
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ async def delete_group(ref: Ref, request: Request,
 
 @router.get("/groups/{ref}/members")
 async def group_members(ref: Ref, request: Request,
-                        viewer: Annotated[Principal | None, PkViewer("groups:read")]) -> list:
+                        viewer: Annotated[Principal | None, PkViewer("groups:read", "members:read")]) -> list:
     found = await run(request, service.group_members, ref, viewer, not_found=group_not_found,
                       forbidden=GROUP_MEMBERS_PRIVATE)
     return [member_v2(out) for out in found]
@@ -211,7 +211,7 @@ async def create_switch(ref: Ref, request: Request, principal: Annotated[Princip
 
 @router.get("/systems/{ref}/fronters")
 async def get_fronters(ref: Ref, request: Request,
-                       viewer: Annotated[Principal | None, PkViewer("fronts:read")]) -> Any:
+                       viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> Any:
     current = await run(request, switches.fronters, ref, viewer, not_found=system_not_found,
                         forbidden=FRONTERS_PRIVATE)
     if current is None:
@@ -222,7 +222,7 @@ async def get_fronters(ref: Ref, request: Request,
 
 @router.get("/systems/{ref}/switches/{switch}")
 async def get_switch(ref: Ref, switch: Ref, request: Request,
-                     viewer: Annotated[Principal | None, PkViewer("fronts:read")]) -> dict:
+                     viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> dict:
     return await run(request, switches.get_switch, ref, viewer, switch, not_found=system_not_found)
 
 
