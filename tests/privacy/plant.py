@@ -20,6 +20,7 @@ from pluralspace.kit.timeutil import format_timestamp
 from pluralspace.pk.switches import switch_id
 
 from ..helpers import Account, Api, data
+from ..imports.common import send, wait
 from ..test_access_matrix import GRANTABLE
 from ..pk.helpers import link_account, record_message
 
@@ -117,6 +118,13 @@ def plant(api: Api, server, scenario: str, privacy: Privacy) -> Planted:
         "redirect_uris": ["https://example.org/callback"], "client_type": "public"}), 201)
     world.hidden["client_id"] = [app["client_id"]]  # from everyone but the owner's sessions
     world.unknown["client_id"] = f"{app['client_id'][:-4]}zzzz"
+
+    # An import job (a dry run of the system's own export): the owner's alone, like every job.
+    exported = api.get("/api/v1/systems/@me/export", session).json()
+    job = data(send(api, session, exported, dry_run=True), 202)
+    wait(api, session, job["id"])
+    world.hidden["import"] = [job["id"]]
+    world.unknown["import"] = str(uuid.uuid4())
 
     # The system.
     data(api.patch("/api/v1/systems/@me", session, json={

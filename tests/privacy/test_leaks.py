@@ -139,6 +139,8 @@ ROUTES: dict[str, Fill] = {
     SYSTEM + "/wrapped/{year}/{month}": urls(SYSTEM + "/wrapped/{year}/{month}",
                                              SYSTEM + "/wrapped/{front_year}/{front_month}"),
     "/api/v1/systems/@me/export": urls("/api/v1/systems/@me/export", "/api/v1/systems/@me/export?format=pluralkit"),
+    "/api/v1/systems/@me/imports": urls("/api/v1/systems/@me/imports", "/api/v1/systems/@me/imports" + PAGED),
+    "/api/v1/systems/@me/imports/{job_id}": each("/api/v1/systems/@me/imports/{it}", ids(kind="import")),
     # PluralKit v2.
     "/pk/v2/systems/{ref}": urls("/pk/v2/systems/{sid}", "/pk/v2/systems/{suuid}", "/pk/v2/systems/{discord}",
                                  "/pk/v2/systems/@me"),
@@ -190,6 +192,7 @@ PROBES: list[tuple[str, str]] = [
     (SYSTEM + "/journal/{it}", "journal"),
     ("/pk/v2/systems/{sid}/switches/{it}", "switch"),
     ("/api/v1/me/apps/{it}", "client_id"),
+    ("/api/v1/systems/@me/imports/{it}", "import"),
 ]
 
 
