@@ -9,7 +9,6 @@ the address, the request id and a small `detail`, never token text, passwords or
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..kit.context import current_request_id
 from ..kit.errors import NotFound
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.tasks import cancel
 from ..kit.timeutil import utcnow
 from .models import AuditEvent
 
@@ -101,10 +101,7 @@ class Retention:
             self._task = asyncio.create_task(self._run(), name="audit-retention")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
 
     async def _run(self) -> None:
         while True:

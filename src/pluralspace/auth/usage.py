@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from ..kit.db import Database
+from ..kit.tasks import cancel
 from ..kit.timeutil import utcnow
 from ..tokens.models import Credential
 
@@ -42,12 +43,7 @@ class UsageRecorder:
         self._task = asyncio.create_task(self._run(), name="credential-usage-flush")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel(self._task)
         await self.flush()
 
     async def _run(self) -> None:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from ..kit.db import Database
+from ..kit.tasks import cancel
 from . import service
 from .models import Job
 
@@ -38,13 +39,8 @@ class Worker:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="pluralspace-jobs")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         await self.database.dispose()
 
     def wake(self) -> None:
