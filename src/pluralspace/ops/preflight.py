@@ -47,11 +47,13 @@ def check_and_migrate(settings: Settings) -> None:
 def _check_writable_folder(folder: Path, what: str, create: bool = False) -> None:
     try:
         if create:
-            ensure_data_dir(folder)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder, prefix=".pluralspace-write-check-"):
             pass
     except OSError as exc:
         raise CannotStart(f"the {what} {folder} is not writable: {exc.strerror or exc}") from None
+    if create:  # only once it is known writable: tightening a read-only one would log a second, misleading line
+        ensure_data_dir(folder)
 
 
 def _check_sqlite_file(path: Path) -> None:
