@@ -58,9 +58,12 @@ def keep_sqlite_files_private(database: str | None) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
+    # Only ever a file that does not exist yet (O_EXCL): closing a descriptor of a database this process already has
+    # open would drop every POSIX lock SQLite holds on it, for all its connections (SQLite's documented caveat), and
+    # another server or engine in the same process (a test's, the job queue's) then meets "disk I/O error".
     try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
-    except OSError:  # a missing or read-only place: SQLite reports it when it opens the file
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except OSError:  # it exists already, or a missing or read-only place: SQLite reports that when it opens the file
         pass
     companions = [path] + [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
     _log_tightened([p for p in companions if _restrict(p, PRIVATE_FILE)])

@@ -4,6 +4,7 @@ database and the cause, instead of a traceback (or, worse, starting and failing 
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from pathlib import Path
 
@@ -58,12 +59,10 @@ def _check_writable_folder(folder: Path, what: str, create: bool = False) -> Non
 
 def _check_sqlite_file(path: Path) -> None:
     _check_writable_folder(path.parent, "database folder", create=True)  # the WAL and its index are made there
-    if path.exists():
-        try:
-            with open(path, "r+b"):
-                pass
-        except OSError as exc:
-            raise CannotStart(f"the database file {path} is not writable: {exc.strerror or exc}") from None
+    # access(2), not an open: closing a descriptor of a database this process has open drops SQLite's locks on it.
+    if path.exists() and not os.access(path, os.W_OK):
+        reason = "Read-only file system" if os.statvfs(path).f_flag & os.ST_RDONLY else "Permission denied"
+        raise CannotStart(f"the database file {path} is not writable: {reason}")
 
 
 async def _readiness(url: str) -> str | None:
