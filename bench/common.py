@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -17,6 +18,13 @@ REPO_DIR = BENCH_DIR.parent
 DEFAULT_DATA_DIR = BENCH_DIR / ".data"
 DEFAULT_TOKENS = DEFAULT_DATA_DIR / "tokens.json"
 HOST = "127.0.0.1"  # every bench server listens on, and every load goes to, loopback only
+
+
+def batches(rows, size: int):
+    """`rows` in lists of `size` (the last one shorter), for bulk inserts that never hold a whole history."""
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def code_snapshot(ref: str) -> tuple[str, Path | None]:

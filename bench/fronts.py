@@ -43,7 +43,7 @@ from pluralspace.kit.db import null_pool_engine
 from pluralspace.members.models import Member
 from pluralspace.migrate import upgrade
 
-from .common import DEFAULT_DATA_DIR, code_env, code_snapshot, free_port, real_server
+from .common import DEFAULT_DATA_DIR, batches, code_env, code_snapshot, free_port, real_server
 
 MEMBERS = 12
 BATCH = 20_000
@@ -108,13 +108,7 @@ def populate(data_dir: Path, size: int, database_url: str) -> dict:
     with engine.begin() as connection:
         rows = list(connection.execute(select(Member.uuid, Member.system_uuid, Member.hid)))
         members = [row.uuid for row in rows]
-        batch = []
-        for row in history(size, members, rows[0].system_uuid):
-            batch.append(row)
-            if len(batch) == BATCH:
-                connection.execute(Front.__table__.insert(), batch)
-                batch = []
-        if batch:
+        for batch in batches(history(size, members, rows[0].system_uuid), BATCH):
             connection.execute(Front.__table__.insert(), batch)
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")

@@ -37,7 +37,7 @@ from pluralspace.fronts.models import Front
 from pluralspace.kit.db import async_postgres_url, null_pool_engine
 from pluralspace.members.models import Member
 
-from .common import DEFAULT_DATA_DIR, free_port, real_server
+from .common import DEFAULT_DATA_DIR, batches, free_port, real_server
 
 PASSWORD = "bench password 123"
 SECRET = "bench-wrapped-secret-key-not-for-production-0123456789"
@@ -86,13 +86,7 @@ def insert_sqlite(database_url: str, count: int, system_uuid: uuid.UUID, year: i
     engine = null_pool_engine(database_url)
     with engine.begin() as connection:
         members = list(connection.execute(select(Member.uuid).where(Member.system_uuid == system_uuid)).scalars())
-        batch = []
-        for row in year_of_fronts(count, members, system_uuid, year):
-            batch.append(row)
-            if len(batch) == BATCH:
-                connection.execute(Front.__table__.insert(), batch)
-                batch = []
-        if batch:
+        for batch in batches(year_of_fronts(count, members, system_uuid, year), BATCH):
             connection.execute(Front.__table__.insert(), batch)
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
@@ -107,13 +101,7 @@ async def insert_postgres(database_url: str, count: int, system_uuid: uuid.UUID,
         async with engine.begin() as connection:
             members = list((await connection.execute(
                 select(Member.uuid).where(Member.system_uuid == system_uuid))).scalars())
-            batch = []
-            for row in year_of_fronts(count, members, system_uuid, year):
-                batch.append(row)
-                if len(batch) == BATCH:
-                    await connection.execute(Front.__table__.insert(), batch)
-                    batch = []
-            if batch:
+            for batch in batches(year_of_fronts(count, members, system_uuid, year), BATCH):
                 await connection.execute(Front.__table__.insert(), batch)
         async with engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,3 +180,17 @@ def answer(response: httpx.Response, *refs: str) -> tuple[int, str | None, str]:
         if volatile:
             text = text.replace(volatile, "<ref>")
     return response.status_code, response.headers.get("content-type"), text
+
+
+def wait_until_serving(process: subprocess.Popen, base_url: str, seconds: float = 60) -> None:
+    """Waits for a `pluralspace serve` started by a test to answer /health; fails with its stderr if it exits."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert process.poll() is None, process.stderr.read() if process.stderr else "the server exited"
+        try:
+            if httpx.get(base_url + "/api/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.2)

@@ -10,13 +10,14 @@ import re
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from pluralspace.kit.context import request_id_var
 from pluralspace.kit.logs import RequestIdFilter, logging_config
+
+from ..helpers import wait_until_serving
 
 TEXT_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+ \[(\S+)\] ")
 
@@ -39,16 +40,7 @@ def serve_and_log(server, tmp_path, log_format: str, requests: int) -> list[str]
                                stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stderr.read()
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        wait_until_serving(process, base)
         for number in range(requests):
             response = httpx.get(base + "/api/v1/systems/abcdef", headers={"X-Request-ID": f"logs-{number}"})
             assert response.status_code == 404  # Redis away: the request is counted in-process and served

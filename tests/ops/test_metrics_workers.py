@@ -7,9 +7,10 @@ import re
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
+
+from ..helpers import wait_until_serving
 
 VERSION_COUNT = re.compile(
     r'^pluralspace_http_requests_total\{method="GET",route="/api/v1/version",status="200"\} (\S+)$', re.M)
@@ -33,16 +34,7 @@ def test_metrics_add_up_every_worker(server, tmp_path):
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stderr.read().decode()
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        wait_until_serving(process, base)
         for _ in range(30):  # a new connection each time, so both workers take some
             assert httpx.get(base + "/api/v1/version", timeout=10).status_code == 200
         for _ in range(6):
