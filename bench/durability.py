@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from pluralspace.kit.db import Database  # noqa: E402
+from pluralspace.kit.db import Database
 
 
 def insert(session, body: str) -> None:

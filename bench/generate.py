@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEFAULT_DATA_DIR, code_env, code_snapshot, free_port, real_server  # noqa: E402
+from common import DEFAULT_DATA_DIR, code_env, code_snapshot, free_port, real_server
 
 PASSWORD = "bench password 0123456789"
 
@@ -89,7 +89,8 @@ def main() -> None:
         server.wait_ready()
         clients = asyncio.run(generate(server.url, args.accounts, args.tokens_per_account, args.concurrency))
     clients = previous + clients
-    tokens_path.write_text(json.dumps({"database": str(data_dir / "pluralspace.db"), "code": code, "clients": clients}, indent=1))
+    tokens_path.write_text(json.dumps(
+        {"database": str(data_dir / "pluralspace.db"), "code": code, "clients": clients}, indent=1))
     print(f"{len(clients)} tokens ({len(clients) - len(previous)} new, {args.accounts} accounts x "
           f"{args.tokens_per_account}) in {tokens_path} [{time.monotonic() - started:.1f}s]")
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEFAULT_TOKENS, load_tokens  # noqa: E402
+from common import DEFAULT_TOKENS, load_tokens
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -118,8 +118,8 @@ async def client(host: str, port: int, raw_request: bytes, expected_system: str 
                 result.latencies.append(finished - began)
                 if connected:
                     result.connect_latencies.append(finished - began)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
-                ResponseError, ValueError, KeyError) as exc:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ResponseError,
+                ValueError, KeyError) as exc:
             done += 1
             result.errors[type(exc).__name__ + (f": {exc}" if isinstance(exc, ResponseError) else "")] += 1
             if writer is not None:

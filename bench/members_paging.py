@@ -71,7 +71,8 @@ def walk(base: str, token: str, limit: int) -> list[float]:
     """Latency of every page of one full walk, in order."""
     samples, cursor = [], None
     while True:
-        path = f"/api/v1/systems/@me/members?limit={limit}&include=fields,groups" + (f"&cursor={cursor}" if cursor else "")
+        path = f"/api/v1/systems/@me/members?limit={limit}&include=fields,groups"
+        path += f"&cursor={cursor}" if cursor else ""
         started = time.perf_counter()
         page = call(base, "GET", path, token)
         samples.append(time.perf_counter() - started)

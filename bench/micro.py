@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baseline_sqlite3 import QUERY  # noqa: E402
-from common import DEFAULT_DATA_DIR, load_tokens, use_code  # noqa: E402
+from baseline_sqlite3 import QUERY
+from common import DEFAULT_DATA_DIR, load_tokens, use_code
 
 if __name__ == "__main__":
     # Before pluralspace is imported: run the same code snapshot as the servers (see common.code_snapshot).
@@ -37,13 +37,13 @@ if __name__ == "__main__":
         _code = sys.argv[sys.argv.index("--code") + 1]
     CODE = use_code(_code)
 
-from pluralspace.auth.principal import find_principal  # noqa: E402
-from pluralspace.config import load_or_create_secret  # noqa: E402
-from pluralspace.kit.crypto import token_hash, token_prefix  # noqa: E402
-from pluralspace.kit.db import Database  # noqa: E402
-from pluralspace.kit.envelope import Envelope, ok  # noqa: E402
-from pluralspace.systems import service  # noqa: E402
-from pluralspace.systems.schemas import SystemOut  # noqa: E402
+from pluralspace.auth.principal import find_principal
+from pluralspace.config import load_or_create_secret
+from pluralspace.kit.crypto import token_hash, token_prefix
+from pluralspace.kit.db import Database
+from pluralspace.kit.envelope import Envelope, ok
+from pluralspace.systems import service
+from pluralspace.systems.schemas import SystemOut
 
 
 def report(label: str, n: int, wall: float, cpu: float) -> float:

@@ -24,9 +24,9 @@ import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_DIR, DEFAULT_DATA_DIR, code_env, code_snapshot, exit_on_sigterm, free_port, load_tokens  # noqa: E402
-from load import drive, summary_line  # noqa: E402
-from run_ratio import start  # noqa: E402
+from common import BENCH_DIR, DEFAULT_DATA_DIR, code_env, code_snapshot, exit_on_sigterm, free_port, load_tokens
+from load import drive, summary_line
+from run_ratio import start
 
 # Each GIL-holding sample goes to the first of these found walking its stack from the innermost frame outwards
 # (substrings of py-spy's "function (file:line)"), so the shares add up to 100 %.

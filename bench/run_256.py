@@ -22,16 +22,24 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (BENCH_DIR, DEFAULT_DATA_DIR, code_env, code_snapshot, exit_on_sigterm, free_port,  # noqa: E402
-                    load_tokens, real_server)
-from load import drive, summary_line  # noqa: E402
-from machine import CpuMeter, describe  # noqa: E402
-from run_ratio import log_problems  # noqa: E402
+from common import (
+    BENCH_DIR,
+    DEFAULT_DATA_DIR,
+    code_env,
+    code_snapshot,
+    exit_on_sigterm,
+    free_port,
+    load_tokens,
+    real_server,
+)
+from load import drive, summary_line
+from machine import CpuMeter, describe
+from run_ratio import log_problems
 
 
 def headers_after(url: str, token: str) -> dict[str, str]:
     request = urllib.request.Request(url + "/api/v1/systems/@me", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=10) as response:
         return {key.lower(): value for key, value in response.headers.items()}
 
 

@@ -30,10 +30,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (BENCH_DIR, DEFAULT_DATA_DIR, code_env, code_snapshot, exit_on_sigterm, free_port,  # noqa: E402
-                    load_tokens, real_server, uvicorn_server)
-from load import drive, summary_line  # noqa: E402
-from machine import CpuMeter, describe, wait_quiet  # noqa: E402
+from common import (
+    BENCH_DIR,
+    DEFAULT_DATA_DIR,
+    code_env,
+    code_snapshot,
+    exit_on_sigterm,
+    free_port,
+    load_tokens,
+    real_server,
+    uvicorn_server,
+)
+from load import drive, summary_line
+from machine import CpuMeter, describe, wait_quiet
 
 SERVERS = ("real", "plain", "plain-tp", "naive", "real-rl")
 ME_PATH = "/api/v1/systems/@me"
@@ -164,7 +173,8 @@ def main() -> None:
           " (cores) | server CPU us/req | other procs (cores, max) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in table:
-        print(f"| {row['server']} | {row['clients']} | {row['rps']:.0f} | {', '.join(f'{x:.0f}' for x in row['rps_runs'])}"
+        runs = ', '.join(f'{x:.0f}' for x in row['rps_runs'])
+        print(f"| {row['server']} | {row['clients']} | {row['rps']:.0f} | {runs}"
               f" | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | {row['errors']} | {row['server_cpu']}"
               f" | {row['cpu_us_per_req']:.0f} | {row['foreign_cpu_max']} |")
     ratios = []
@@ -190,7 +200,8 @@ def main() -> None:
             print(f"  {log_name}: {lines}")
 
     out = args.out or results_dir / f"ratio-{stamp}.json"
-    out.write_text(json.dumps({"machine": describe(), "code": code, "real_env": real_env, "args": {k: str(v) for k, v in vars(args).items()},
+    out.write_text(json.dumps({"machine": describe(), "code": code, "real_env": real_env,
+                                "args": {k: str(v) for k, v in vars(args).items()},
                                "runs": runs, "table": table, "ratios": ratios, "log_problems": problems},
                               indent=1))
     print(f"\nwritten {out}")

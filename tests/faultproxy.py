@@ -12,6 +12,7 @@ It runs its own event loop in a thread, so the test server (another thread) and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import threading
@@ -131,8 +132,6 @@ def _abort(writer: asyncio.StreamWriter) -> None:
     """Closes with RST rather than FIN, as a crashed peer or a restarted service does."""
     sock = writer.get_extra_info("socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
     writer.transport.abort()

@@ -45,11 +45,11 @@ from .state import AppState
 from .systems.router import router as systems_router
 from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
-from .wrapped.router import router as wrapped_router
 from .web.account import router as account_pages_router
 from .web.reset import router as reset_page_router
 from .web.router import router as web_router
 from .web.session import install as install_pages
+from .wrapped.router import router as wrapped_router
 
 ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,

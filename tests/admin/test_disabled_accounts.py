@@ -81,7 +81,7 @@ def test_every_token_kind_is_refused_on_both_apis_and_comes_back(admin_server, a
 
 
 def test_the_public_profile_is_gone_and_nothing_is_deleted(admin_api, victim):
-    account, member, tokens, *_ = victim
+    account, member, _tokens, *_ = victim
     stranger = admin_api.register()
     pk = Pk(admin_api)
     public_paths = [f"/api/v1/systems/{account.system_id}", f"/api/v1/systems/{account.system_uuid}",

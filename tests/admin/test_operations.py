@@ -76,7 +76,7 @@ def test_accounts_search_by_email_and_system_id(admin_api):
     assert data(as_admin(admin_api, "GET", "/api/v1/admin/accounts", params={"q": "%"})) == []  # not a wildcard
 
 
-def cli(monkeypatch, server, *args: str, input: str | None = None):  # noqa: A002 - CliRunner's name
+def cli(monkeypatch, server, *args: str, input: str | None = None):
     monkeypatch.setenv("PLURALSPACE_DATABASE_URL", server.settings.resolved_database_url)
     monkeypatch.setenv("PLURALSPACE_DATA_DIR", str(server.settings.data_dir))
     monkeypatch.setenv("PLURALSPACE_SECRET_KEY", server.settings.secret_key)

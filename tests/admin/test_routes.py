@@ -195,7 +195,8 @@ def _moment(api: Api) -> str:
 @pytest.mark.parametrize("route", ROUTES, ids=[route.id for route in ROUTES])
 def test_with_the_admin_token_each_route_answers_and_is_audited(admin_api, route, scheme):
     call = route.build(admin_api)
-    headers = {"X-Admin-Token": ADMIN_TOKEN} if scheme == "X-Admin-Token" else {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    bearer = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    headers = {"X-Admin-Token": ADMIN_TOKEN} if scheme == "X-Admin-Token" else bearer
     response = send(admin_api, route, call, {**headers, "X-Request-ID": f"admin-{uuid.uuid4().hex}"})
     assert response.status_code == route.status, response.text
     if route.status != 204:

@@ -50,7 +50,7 @@ def a_full_system(api):
 
 
 def test_the_pluralspace_file_holds_every_section_as_the_api_shows_it(api):
-    owner, ash, birch, group = a_full_system(api)
+    owner, _ash, _birch, _group = a_full_system(api)
     token = owner.session
     response = api.get(EXPORT, token)
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")

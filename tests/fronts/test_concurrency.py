@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 from ..helpers import at_once, data
@@ -63,5 +64,5 @@ def test_racing_replacements_leave_one_consistent_set(server, make_server, api):
         by_member.setdefault(each["member_id"], []).append((each["started_at"], each["ended_at"] or "~"))
     for spans in by_member.values():
         spans.sort()
-        assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:])), spans
+        assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans)), spans
     assert len(data(api.get(FRONTERS, account.session))) == 1

@@ -37,7 +37,8 @@ def test_deep_nesting_is_400_on_every_surface_in_its_own_format(api):
     owner = api.register(system_name="Unchanged")
     error(send_deep(api, "PATCH", "/api/v1/systems/@me", owner.session), 400, "VALIDATION_FAILED")
     error(send_deep(api, "POST", "/api/v1/systems/@me/members", owner.session), 400, "VALIDATION_FAILED")
-    for method, path in [("PATCH", "/pk/v2/systems/@me"), ("POST", "/pk/v2/members"), ("POST", "/pk/v2/systems/@me/switches"), ("POST", "/pk/v2/groups"),
+    for method, path in [("PATCH", "/pk/v2/systems/@me"), ("POST", "/pk/v2/members"),
+                         ("POST", "/pk/v2/systems/@me/switches"), ("POST", "/pk/v2/groups"),
                          ("PATCH", "/pk/v2/systems/@me/settings")]:
         pk_error(send_deep(api, method, path, owner.session), 400, 0)
     for method, path in [("PATCH", "/pk/v1/s"), ("POST", "/pk/v1/m"), ("POST", "/pk/v1/s/switches")]:

@@ -23,7 +23,7 @@ def oauth_client(server, app, scope: str) -> OAuth2Client:
 def test_authorization_code_flow_with_authlib_client(server, api, owner, browser, app):
     client = oauth_client(server, app, "system:read fronts:read")
     verifier, _ = pkce()
-    url, state = client.create_authorization_url(server.url + "/oauth/authorize", code_verifier=verifier)
+    url, _state = client.create_authorization_url(server.url + "/oauth/authorize", code_verifier=verifier)
 
     consent = browser.http.get(url)
     assert consent.status_code == 200
@@ -61,7 +61,7 @@ def test_authorization_code_flow_with_authlib_client(server, api, owner, browser
     deadline = time.monotonic() + 5
     while True:
         listed = data(api.get("/api/v1/me/authorizations", owner.session))
-        if listed and listed[0]["last_used_at"] or time.monotonic() > deadline:
+        if (listed and listed[0]["last_used_at"]) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     assert [(a["client_id"], a["name"], a["scopes"]) for a in listed] == [

@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 
 from ..helpers import data, error
-from .common import (REDIRECT, Browser, exchange, get_code, oauth_error, page_forms, pkce, redirect_params, refresh,
-                     register_app)
+from .common import (
+    REDIRECT,
+    Browser,
+    exchange,
+    get_code,
+    oauth_error,
+    page_forms,
+    pkce,
+    redirect_params,
+    refresh,
+    register_app,
+)
 
 
 def test_wrong_redirect_uri_is_an_error_page_never_a_redirect(browser, app):

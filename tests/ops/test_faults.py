@@ -355,8 +355,9 @@ def serve_on_own_tmpfs(tmp_path, mount_point, setup: str, port: int = 0):
 def test_serve_refuses_a_read_only_data_dir_with_one_line(tmp_path):
     mount_point = tmp_path / "mnt"
     mount_point.mkdir()
-    process = serve_on_own_tmpfs(tmp_path, mount_point, f"mount -t tmpfs -o size=4m tmpfs {mount_point} && "
-                                                        f"mkdir {mount_point}/data && mount -o remount,ro {mount_point}")
+    read_only_data_dir = (f"mount -t tmpfs -o size=4m tmpfs {mount_point} && "
+                          f"mkdir {mount_point}/data && mount -o remount,ro {mount_point}")
+    process = serve_on_own_tmpfs(tmp_path, mount_point, read_only_data_dir)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1, stderr
     assert stderr.strip() == (f"pluralspace: cannot start: the data dir {mount_point / 'data'} is not writable: "

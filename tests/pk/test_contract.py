@@ -200,8 +200,8 @@ def test_switches_are_the_native_front_history(v2, api, owner):
     assert ok(v2("GET", f"/systems/@me/switches?before={second['timestamp']}&limit=1", token))[0]["id"] == first["id"]
     pk_error(v2("POST", "/systems/@me/switches", token, json={"members": [b["id"]],
                                                               "timestamp": first["timestamp"]}), 400, 40005)
-    pk_error(v2("POST", "/systems/@me/switches", token, json={"members": [b["id"]],
-                                                              "timestamp": (start + timedelta(minutes=30)).isoformat()}),
+    back_dated = (start + timedelta(minutes=30)).isoformat()
+    pk_error(v2("POST", "/systems/@me/switches", token, json={"members": [b["id"]], "timestamp": back_dated}),
              400, 40001)  # inserting before the latest switch would rewrite the history after it
     pk_error(v2("POST", "/systems/@me/switches", token, json={"members": [b["id"], a["id"]]}), 400, 40004)
 

@@ -187,7 +187,7 @@ def test_options_change_freely_until_there_are_votes(api):
     vote(api, account.session, changed, sage["id"], option_ids=[option(changed, 1)])
     same = [{"id": o["id"], "label": o["label"], "color": o["color"]} for o in changed["options"]]
     assert data(api.patch(path, account.session, json={"options": same}))["options"] == changed["options"]
-    for options in (same[:2], same + [{"label": "new"}], [same[0] | {"label": "Renamed"}] + same[1:]):
+    for options in (same[:2], [*same, {"label": "new"}], [same[0] | {"label": "Renamed"}, *same[1:]]):
         failure = error(api.patch(path, account.session, json={"options": options}), 409, "CONFLICT")
         assert failure["details"]["reason"] == "poll_has_votes"
     assert data(api.get(path, account.session))["options"] == changed["options"]

@@ -21,8 +21,8 @@ from pluralspace.pk.switches import switch_id
 
 from ..helpers import Account, Api, data
 from ..imports.common import send, wait
-from ..test_access_matrix import GRANTABLE
 from ..pk.helpers import link_account, record_message
+from ..test_access_matrix import GRANTABLE
 
 AREAS = ("description", "member_list", "group_list", "front", "front_history", "fields", "relationships", "journal",
          "polls", "thoughts", "wrapped")

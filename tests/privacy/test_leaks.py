@@ -16,6 +16,7 @@ The counts (routes x viewers x secrets) are printed by each sweep; `pytest tests
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ def ids(*names: str, kind: str | None = None) -> Callable[[Planted], list[str]]:
     def values(world: Planted) -> list[str]:
         found = [world.ids[name] for name in names]
         if kind is not None:
-            found += world.hidden.get(kind, []) + [world.unknown[kind]]
+            found += [*world.hidden.get(kind, []), world.unknown[kind]]
         return found
 
     return values
@@ -242,10 +243,8 @@ def decoded_cursors(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "cursor" and isinstance(item, str):
-                try:
+                with contextlib.suppress(ValueError):
                     yield base64.urlsafe_b64decode(item + "=" * (-len(item) % 4)).decode("utf-8", "replace")
-                except ValueError:
-                    pass
             else:
                 yield from decoded_cursors(item)
     elif isinstance(value, list):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import pytest
@@ -274,7 +275,7 @@ def test_a_page_resolves_member_ids_in_the_same_query(server, api):
     w = world(api)
     token = w.owner.session
     members = [w.a, w.b, w.c] + [member(api, token, f"m{i}") for i in range(7)]
-    for source, target in zip(members, members[1:], strict=False):
+    for source, target in itertools.pairwise(members):
         relate(api, token, w.protector["id"], source["id"], target["id"])
     api.get(EDGES, token)  # warm the token look-up path
     with QueryCounter(server) as counted:

@@ -110,7 +110,7 @@ def page_server(html: str) -> Iterator[str]:
     intercepted response counts as, from framing loopback ones, and that would hide what is tested here)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             body = html.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html")

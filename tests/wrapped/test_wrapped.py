@@ -73,7 +73,7 @@ def test_a_month_in_the_systems_time_zone(api, history):
 
 
 def test_a_year_and_the_list_of_periods(api, history):
-    owner, ash, birch, _cedar = history
+    owner, ash, _birch, _cedar = history
     year = data(api.get(f"{ME}/wrapped/2026", owner.session))
     assert (year["period"], year["kind"], year["final"]) == ("2026", "year", False)
     assert year["fronting"]["total_seconds"] == 7.5 * HOUR  # February's hour too
@@ -86,7 +86,7 @@ def test_a_year_and_the_list_of_periods(api, history):
 
 
 def test_this_months_counts_for_the_owner(api, history):
-    owner, ash, birch, cedar = history
+    owner, ash, _birch, cedar = history
     token = owner.session
     data(api.patch(f"{ME}/members/{cedar}", token, json={"archived": True}))
     data(api.post(f"{ME}/journal", token, json={"body": "one two three"}), 201)
@@ -173,7 +173,7 @@ def test_daylight_saving_changes_count_local_hours(api):
 
 
 def test_a_finished_period_is_stored_until_a_change_touches_it(api, history):
-    owner, ash, birch, cedar = history
+    owner, ash, _birch, cedar = history
     token = owner.session
     path = f"{ME}/wrapped/2026/1"
     first = data(api.get(path, token))

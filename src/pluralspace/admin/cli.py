@@ -128,7 +128,8 @@ def accounts_show(account: AccountRef) -> None:
 
 @accounts_app.command("disable")
 def accounts_disable(account: AccountRef,
-                     reason: Annotated[str, typer.Option(help="Why (kept with the account, in the audit log).")]) -> None:
+                     reason: Annotated[str, typer.Option(help="Why (kept with the account, in the audit log).")],
+                     ) -> None:
     """Disable an account: its tokens are refused and its system is hidden at once; nothing is deleted."""
     from .service import disable_account
 

@@ -18,8 +18,16 @@ from ..kit.timeutil import utcnow
 from ..state import app_state
 from . import audit, invites, service
 from .guard import require_admin
-from .schemas import (AdminAccountDetail, AdminAccountOut, AuditEventOut, DisableIn, InviteCreate, InviteCreated,
-                      InviteOut, Overview)
+from .schemas import (
+    AdminAccountDetail,
+    AdminAccountOut,
+    AuditEventOut,
+    DisableIn,
+    InviteCreate,
+    InviteCreated,
+    InviteOut,
+    Overview,
+)
 
 STARTED_AT = utcnow()
 """When this process loaded the app: the overview's uptime."""

@@ -84,9 +84,9 @@ async def _optional(request: Request, security_scopes: SecurityScopes,
     return principal
 
 
-def Requires(*scopes: str) -> Any:  # noqa: N802 - reads as a declaration at the endpoint
+def Requires(*scopes: str) -> Any:
     return Security(_required, scopes=list(scopes))
 
 
-def Viewer(*scopes: str) -> Any:  # noqa: N802
+def Viewer(*scopes: str) -> Any:
     return Security(_optional, scopes=list(scopes))

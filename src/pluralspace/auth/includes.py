@@ -32,7 +32,7 @@ def held_includes(principal: Principal, expansions: Mapping[str, str]) -> frozen
     return frozenset(name for name, scope in expansions.items() if principal.holds(scope))
 
 
-def Includes(read_scope: str, expansions: Mapping[str, str]) -> Any:  # noqa: N802 - reads as a declaration
+def Includes(read_scope: str, expansions: Mapping[str, str]) -> Any:
     """The checked `?include=` of an endpoint whose viewer is `Viewer(read_scope)` (resolved once per request:
     FastAPI caches a dependency asked for twice with the same scopes)."""
     names = ", ".join(sorted(expansions))

@@ -43,7 +43,8 @@ async def login(body: LoginIn, request: Request) -> Envelope:
 async def refresh(body: RefreshIn, request: Request) -> Envelope:
     state = app_state(request)
     outcome = await state.database.write(
-        service.refresh_session, session_policy(state), crypto.token_hash(state.settings.secret_key, body.refresh_token),
+        service.refresh_session, session_policy(state),
+        crypto.token_hash(state.settings.secret_key, body.refresh_token),
         client_of(request))
     if isinstance(outcome, Unauthenticated):
         raise outcome

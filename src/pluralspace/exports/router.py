@@ -29,7 +29,7 @@ FILE_DESCRIPTION = (
             responses={200: {"content": {"application/json": {}}, "description": FILE_DESCRIPTION},
                        **errors(403, 422)})
 async def export_system(principal: Annotated[Principal, Requires("system:read")], request: Request,
-                        format: Annotated[Literal["pluralspace", "pluralkit"],  # noqa: A002 - the contract's name
+                        format: Annotated[Literal["pluralspace", "pluralkit"],
                                           Query(description="The file's format.")] = "pluralspace",
                         ) -> StreamingResponse:
     database = app_state(request).database

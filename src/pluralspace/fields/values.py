@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..kit.errors import ValidationFailed
-from ..kit.validators import parse_color, check_https_url
+from ..kit.validators import check_https_url, parse_color
 from .models import Field, FieldValue
 
 MAX_TEXT = 1_000

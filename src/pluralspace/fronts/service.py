@@ -29,8 +29,15 @@ from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import format_timestamp, utcnow
 from ..members.models import Member
 from ..members.service import member_out
-from ..systems.access import (Access, find_by_uuid, find_in_body, find_visible, read_access, resolve_public_ids,
-                              write_access)
+from ..systems.access import (
+    Access,
+    find_by_uuid,
+    find_in_body,
+    find_visible,
+    read_access,
+    resolve_public_ids,
+    write_access,
+)
 from .models import Front
 from .schemas import FrontCreate, FrontEnd, FrontersReplace, FrontOut, FrontPatch, SwitchOut
 from .switches import Interval, Switch, change_points
@@ -88,7 +95,7 @@ def update_front(session: Session, sid: str, principal: Principal, front_id: uui
     front = _front(session, access, front_id)
     changes = patch.sent()
     start = changes.get("started_at", front.started_at)
-    end = changes["ended_at"] if "ended_at" in changes else front.ended_at
+    end = changes.get("ended_at", front.ended_at)
     _check_order(start, end, "started_at" if "ended_at" not in changes else "ended_at")
     if start != front.started_at or end != front.ended_at:
         check_overlap(session, front.member_uuid, start, end, exclude=front.id)

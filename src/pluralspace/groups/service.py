@@ -16,8 +16,15 @@ from ..kit.validators import color_out
 from ..members.models import Member
 from ..members.schemas import MemberOut
 from ..members.service import member_out
-from ..systems.access import (Access, find_by_public_id, find_in_body, find_visible, read_access,
-                              resolve_public_ids, write_access)
+from ..systems.access import (
+    Access,
+    find_by_public_id,
+    find_in_body,
+    find_visible,
+    read_access,
+    resolve_public_ids,
+    write_access,
+)
 from ..systems.service import unique_short_id
 from .models import Group, GroupMember, default_group_privacy
 from .schemas import GroupCreate, GroupOut, GroupPatch

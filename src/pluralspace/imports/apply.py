@@ -265,7 +265,7 @@ class _Engine:
                 self.warnings.add("member_unnamed", "members.name: missing, named \"(no name)\"")
             names_seen[values["name"].casefold()] += 1
             member, created = self.upsert("members", Member, Item(source.source_id, values), lambda v: Member(
-                uuid=uuid.uuid4(), hid=self.short_id(Member.hid, source.hid), system_uuid=self.system.uuid,
+                uuid=uuid.uuid4(), hid=self.short_id(Member.hid, source.hid), system_uuid=self.system.uuid,  # noqa: B023 (called at once, in the loop)
                 **{"privacy": default_member_privacy(), "roles": [], "proxy_tags": [], "keep_proxy": False,
                    "is_custom_front": False, "archived": False, "created_at": self.now, **v},
                 updated_at=self.now), lambda m: m.uuid)
@@ -359,8 +359,8 @@ class _Engine:
             if duplicate is not None and self.sources.target("relationships", item.source_id) is None:
                 self.sources.remember("relationships", item.source_id, str(duplicate))
             self.upsert("relationships", Relationship, item, lambda v: Relationship(
-                id=uuid.uuid4(), system_uuid=self.system.uuid, type_id=kind.id, source_member_uuid=source,
-                target_member_uuid=target, **{"created_at": self.now, **v}, updated_at=self.now), lambda r: r.id)
+                id=uuid.uuid4(), system_uuid=self.system.uuid, type_id=kind.id, source_member_uuid=source,  # noqa: B023 (called at once, in the loop)
+                target_member_uuid=target, **{"created_at": self.now, **v}, updated_at=self.now), lambda r: r.id)  # noqa: B023 (called at once, in the loop)
 
     # --- fronts ------------------------------------------------------------------------------------------------
 
@@ -445,7 +445,7 @@ class _Engine:
                     comments = [c for c in (last.comment, item.comment) if c]
                     comment = "\n".join(dict.fromkeys(comments))[:FRONT_COMMENT_MAX] if comments else None
                     merged[-1] = (FrontItem(last.source_id, last.member, last.started_at, end, comment),
-                                  sources + [item.source_id])
+                                  [*sources, item.source_id])
                     self.warnings.add("front_overlap_merged", "fronts: fronts of one member that overlap in the "
                                                               "file were joined into one")
                     continue

@@ -42,7 +42,7 @@ UPLOAD_DESCRIPTION = (
                  "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                      "file": {"type": "string", "format": "binary"}}}}}}})
 async def create_import(principal: Writer, request: Request,
-                        format: Annotated[Format,  # noqa: A002 - the contract's name
+                        format: Annotated[Format,
                                           Query(description="The file's format; `auto` detects it.")] = "auto",
                         dry_run: Annotated[bool, Query(description="Report what the import would do, and change "
                                                                    "nothing.")] = False) -> JSONResponse:

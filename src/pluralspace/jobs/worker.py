@@ -6,6 +6,7 @@ SQLite there is one process. A job is woken at once when this process enqueued i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -56,10 +57,8 @@ class Worker:
                 raise
             except Exception:  # the loop outlives any one failure (the database away for a moment, say)
                 log.exception("job loop")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def _recover(self) -> None:

@@ -286,7 +286,7 @@ def _matched_spans(text_: str, query: SearchQuery) -> list[tuple[int, int]]:
             window = tokens[index:index + size]
             if len(window) == size and all(
                     token[2] == wanted or (prefix and i == size - 1 and token[2].startswith(wanted))
-                    for i, (token, wanted) in enumerate(zip(window, stems))):
+                    for i, (token, wanted) in enumerate(zip(window, stems, strict=False))):
                 spans.append((window[0][0], window[-1][1]))
                 index += size
                 break

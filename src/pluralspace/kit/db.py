@@ -510,7 +510,8 @@ def _connection_died(exc: BaseException) -> bool:
 
 
 def fault_cause(exc: BaseException) -> str:
-    """One short line for the log (and for `serve` refusing to start): the innermost driver error's type and first line."""
+    """One short line for the log (and for `serve` refusing to start): the innermost driver error's type and
+    first line."""
     if isinstance(exc, DatabaseTimeout):
         return str(exc)
     innermost = list(_chain(exc))[-1]

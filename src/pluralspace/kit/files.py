@@ -6,6 +6,7 @@ secret key are in there, so the server takes group and other permissions away at
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -61,9 +62,8 @@ def keep_sqlite_files_private(database: str | None) -> None:
     # Only ever a file that does not exist yet (O_EXCL): closing a descriptor of a database this process already has
     # open would drop every POSIX lock SQLite holds on it, for all its connections (SQLite's documented caveat), and
     # another server or engine in the same process (a test's, the job queue's) then meets "disk I/O error".
-    try:
+    # If it exists already, or the place is missing or read-only, SQLite reports that when it opens the file.
+    with contextlib.suppress(OSError):
         os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
-    except OSError:  # it exists already, or a missing or read-only place: SQLite reports that when it opens the file
-        pass
     companions = [path] + [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
     _log_tightened([p for p in companions if _restrict(p, PRIVATE_FILE)])

@@ -29,7 +29,7 @@ SIGNATURE_BYTES = 16
 
 # Set per request by the edge middleware from the server's secret, so cursors survive restarts and work on every
 # worker. Outside a request (the CLI's export) a key of this process signs the cursors it issues and reads back.
-signing_key_var: ContextVar[bytes] = ContextVar("cursor_signing_key", default=secrets.token_bytes(32))
+signing_key_var: ContextVar[bytes] = ContextVar("cursor_signing_key", default=secrets.token_bytes(32))  # noqa: B039 (bytes are immutable)
 
 
 def cursor_signing_key(secret_key: str) -> bytes:

@@ -119,7 +119,7 @@ class RedisLimiter:
             while self._pending:
                 batch, self._pending = self._pending, []
                 counts = await self._counts(batch) if self.available else [None] * len(batch)
-                for (_key, _amount, _ttl, counted), count in zip(batch, counts):
+                for (_key, _amount, _ttl, counted), count in zip(batch, counts, strict=False):
                     if not counted.done():  # its request may have been cancelled meanwhile
                         counted.set_result(count)
         finally:

@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, ConfigDict, model_validator, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic import BaseModel as _BaseModel
 
 _COLOR = re.compile(r"^#?([0-9a-fA-F]{6})$")
@@ -88,7 +88,7 @@ def _timezone(value: str) -> str:
     return value
 
 
-def Text(max_length: int, min_length: int = 0):  # noqa: N802 - used as a type
+def Text(max_length: int, min_length: int = 0):
     validators = [StringConstraints(max_length=max_length, min_length=min_length)]
     if min_length:
         validators.append(AfterValidator(_not_blank))

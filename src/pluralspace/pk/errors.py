@@ -21,8 +21,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..kit.handlers import allow_header
-from ..kit.middleware import Surface
 from ..kit.errors import (
     ApiError,
     Forbidden,
@@ -37,6 +35,8 @@ from ..kit.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from ..kit.handlers import allow_header
+from ..kit.middleware import Surface
 
 log = logging.getLogger("pluralspace.errors")
 
@@ -244,7 +244,8 @@ def pluralkit_ratelimit_headers(headers: list[tuple[bytes, bytes]], reset_in: in
     """PluralKit's clients read X-RateLimit-Reset as a UNIX time in milliseconds and look for X-RateLimit-Scope."""
     reset_at = int((time.time() + reset_in) * 1000)
     headers[:] = [(key, value) for key, value in headers if key != b"x-ratelimit-reset"]
-    headers += [(b"x-ratelimit-reset", str(reset_at).encode()), (b"x-ratelimit-scope", ratelimit_scope(method).encode())]
+    headers += [(b"x-ratelimit-reset", str(reset_at).encode()),
+                (b"x-ratelimit-scope", ratelimit_scope(method).encode())]
 
 
 def pluralkit_edge_error(error: ApiError, method: str, path: str) -> tuple[int, bytes, bytes]:

@@ -283,7 +283,7 @@ def _set_fronters(session: Session, sid: str, principal: Principal, access: Acce
             before[front.member_uuid] = front
         if end is not None and front.started_at == end:
             after[front.member_uuid] = front
-        if (end is not None and front.started_at >= end) or front.ended_at is not None and front.ended_at <= start:
+        if (end is not None and front.started_at >= end) or (front.ended_at is not None and front.ended_at <= start):
             continue
         if front.member_uuid in wanted:
             present.add(front.member_uuid)

@@ -15,8 +15,14 @@ from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from ..systems.router import SystemId
 from . import service
-from .schemas import (RelationshipCreate, RelationshipOut, RelationshipPatch, RelationshipTypeCreate,
-                      RelationshipTypeOut, RelationshipTypePatch)
+from .schemas import (
+    RelationshipCreate,
+    RelationshipOut,
+    RelationshipPatch,
+    RelationshipTypeCreate,
+    RelationshipTypeOut,
+    RelationshipTypePatch,
+)
 
 types_router = APIRouter(prefix="/api/v1/systems/{sid}/relationship-types", tags=["relationships"])
 router = APIRouter(prefix="/api/v1/systems/{sid}/relationships", tags=["relationships"])

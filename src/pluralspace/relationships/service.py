@@ -14,8 +14,14 @@ from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import Access, find_by_uuid, find_in_body, find_visible, read_access, write_access
 from .models import Relationship, RelationshipType
-from .schemas import (RelationshipCreate, RelationshipOut, RelationshipPatch, RelationshipTypeCreate,
-                      RelationshipTypeOut, RelationshipTypePatch)
+from .schemas import (
+    RelationshipCreate,
+    RelationshipOut,
+    RelationshipPatch,
+    RelationshipTypeCreate,
+    RelationshipTypeOut,
+    RelationshipTypePatch,
+)
 
 AREA = "relationships"
 

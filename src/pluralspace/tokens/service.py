@@ -21,7 +21,8 @@ SHOWN_CHARACTERS = 8  # of the token's 32 random ones: ~48 bits shown, ~143 kept
 
 
 def _token_out(credential: Credential) -> TokenOut:
-    return TokenOut(id=str(credential.id), name=credential.name or "", prefix=credential.token_prefix, scopes=sorted(scope_set.parse(credential.scopes)),
+    return TokenOut(id=str(credential.id), name=credential.name or "", prefix=credential.token_prefix,
+                    scopes=sorted(scope_set.parse(credential.scopes)),
                     created_at=credential.created_at, last_used_at=credential.last_used_at,
                     expires_at=credential.expires_at)
 

@@ -26,8 +26,19 @@ from ..state import app_state
 from ..systems.service import own_system_view
 from ..tokens import service as tokens_service
 from ..tokens.schemas import TokenCreate
-from .session import (FLASH_COOKIE, clear_flash, error_page, form_problem, protect, redirect_with_flash, render,
-                      session_csrf, signed_in_form, signed_in_page, take_flash)
+from .session import (
+    FLASH_COOKIE,
+    clear_flash,
+    error_page,
+    form_problem,
+    protect,
+    redirect_with_flash,
+    render,
+    session_csrf,
+    signed_in_form,
+    signed_in_page,
+    take_flash,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,7 +66,7 @@ async def settings_page(request: Request) -> Response:
 @router.post("/settings/tokens")
 async def create_token(request: Request) -> Response:
     principal, token, fields = await signed_in_form(request)
-    days = EXPIRY_CHOICES.get(str(fields.get("expires_in_days", "")), None)
+    days = EXPIRY_CHOICES.get(str(fields.get("expires_in_days", "")))
     try:
         spec = TokenCreate(name=str(fields.get("name", "")).strip(), scopes=[str(s) for s in fields.getlist("scopes")],
                            expires_at=utcnow() + timedelta(days=days) if days else None)

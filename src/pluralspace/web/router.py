@@ -14,8 +14,18 @@ from ..auth.router import session_policy
 from ..auth.schemas import RegisterIn
 from ..kit.errors import ApiError
 from ..state import app_state
-from .session import (SESSION_COOKIE, error_page, forget_form_nonce, form_problem, protect, safe_next,
-                      set_session_cookie, signed_in_form, signed_out_form, signed_out_form_came_from_us)
+from .session import (
+    SESSION_COOKIE,
+    error_page,
+    forget_form_nonce,
+    form_problem,
+    protect,
+    safe_next,
+    set_session_cookie,
+    signed_in_form,
+    signed_out_form,
+    signed_out_form_came_from_us,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,7 +54,7 @@ def _signed_in_as(request: Request, form_path: str, session_token: str, next_pat
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the parameter's name
+async def login_page(request: Request, next: str | None = None) -> Response:
     return _login_page(request, safe_next(next))
 
 

@@ -107,7 +107,7 @@ async def signed_in(request: Request) -> tuple[Principal, str] | None:
     return principal, token
 
 
-class PageAnswer(Exception):  # noqa: N818 - not an error: the page's answer, given early
+class PageAnswer(Exception):
     """Raised with the response a page gives instead of its own (the login page, a refusal); see `install`."""
 
     def __init__(self, response: Response) -> None:

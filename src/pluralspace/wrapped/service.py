@@ -40,8 +40,18 @@ from ..systems.access import Access, read_access
 from ..thoughts.models import Thought
 from . import compute
 from .models import WrappedSnapshot
-from .schemas import (Cofront, Fronting, JournalRecap, LongestSession, MemberFronting, MembersRecap, PeriodOut,
-                      PollsRecap, ThoughtsRecap, WrappedOut)
+from .schemas import (
+    Cofront,
+    Fronting,
+    JournalRecap,
+    LongestSession,
+    MemberFronting,
+    MembersRecap,
+    PeriodOut,
+    PollsRecap,
+    ThoughtsRecap,
+    WrappedOut,
+)
 
 
 @dataclass(frozen=True)
@@ -155,7 +165,8 @@ def _served(session: Session, sid: str, viewer: Principal | None, period: Period
     """The recap, computed live for a period still going, from a fresh snapshot, or None (compute and store it)."""
     access, zone, start, end, now = _open(session, sid, viewer, period)
     if end > now:
-        return _view(session, access, period, zone, _compute(session, access, period, start, now, zone), now, final=False)
+        computed = _compute(session, access, period, start, now, zone)
+        return _view(session, access, period, zone, computed, now, final=False)
     snapshot = session.get(WrappedSnapshot, (access.system_uuid, period.name))
     if not _fresh(snapshot, access):
         return None
@@ -163,7 +174,7 @@ def _served(session: Session, sid: str, viewer: Principal | None, period: Period
 
 
 def _reserve(session: Session, sid: str, viewer: Principal | None, period: Period) -> None:
-    access, zone, start, end, now = _open(session, sid, viewer, period)
+    access, _zone, start, end, now = _open(session, sid, viewer, period)
     insert = sqlite_insert if session.bind.dialect.name == "sqlite" else postgres_insert
     session.execute(insert(WrappedSnapshot).values(
         system_uuid=access.system_uuid, period=period.name, timezone=access.system.timezone, start_at=start,

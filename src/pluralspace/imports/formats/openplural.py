@@ -77,9 +77,9 @@ def read(data: Any) -> Plan:
             warnings.add("not_imported", "members.age: not kept")
         plan.members.append(MemberItem(str(item["id"]), {k: v for k, v in values.items() if v is not None}))
     members_of: dict[str, list[str]] = {}
-    for item, path in _records(data, "group_memberships"):
+    for item, _path in _records(data, "group_memberships"):
         members_of.setdefault(str(item.get("group_id")), []).append(str(item.get("member_id")))
-    for item, path in _records(data, "groups"):
+    for item, _path in _records(data, "groups"):
         name = text(item.get("name")) or "(no name)"
         values = {"name": name, "description": text(item.get("description")),
                   "color": colour(item.get("color"), "groups.color", warnings)}
@@ -89,7 +89,7 @@ def read(data: Any) -> Plan:
         plan.groups.append(GroupItem(str(item["id"]), {k: v for k, v in values.items() if v is not None},
                                      parent=str(parent) if parent else None,
                                      members=members_of.get(str(item["id"]), [])))
-    for item, path in _records(data, "custom_fields"):
+    for item, _path in _records(data, "custom_fields"):
         kind = item.get("type") or item.get("field_type")
         if kind not in FIELD_TYPES:
             warnings.add("field_type_unknown", "custom_fields.type: types this server lacks kept as text")
@@ -100,7 +100,7 @@ def read(data: Any) -> Plan:
                                                                      if isinstance(item.get("privacy"), dict)
                                                                      else "private")}))
     members = {m.source_id: m for m in plan.members}
-    for item, path in _records(data, "custom_field_values"):
+    for item, _path in _records(data, "custom_field_values"):
         member = members.get(str(item.get("member_id")))
         if member is None:
             warnings.add("unknown_member", "custom_field_values: values of members that are not in the file")

@@ -6,8 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..plan import (FrontItem, GroupItem, Item, JournalItem, MemberItem, Plan, PollItem, PollOption, PollVote,
-                    RelationshipItem, ThoughtItem)
+from ..plan import (
+    FrontItem,
+    GroupItem,
+    Item,
+    JournalItem,
+    MemberItem,
+    Plan,
+    PollItem,
+    PollOption,
+    PollVote,
+    RelationshipItem,
+    ThoughtItem,
+)
 from .common import SourceError, colour, expect, timestamp
 
 NAME = "pluralspace"
@@ -48,7 +59,7 @@ def read(data: Any) -> Plan:
     plan.system = {**_pick(system, SYSTEM_KEYS), "color": colour(system.get("color"), "system.color", warnings)}
     for omitted in data.get("omitted") or []:
         warnings.add("section_omitted", f"{omitted}: not in the file (the exporting token could not read it)")
-    for item, path in _objects(data, "fields"):
+    for item, _path in _objects(data, "fields"):
         plan.fields.append(Item(item["id"], {k: item.get(k) for k in ("name", "type", "options", "privacy")}))
     hids: dict[str, str] = {}
     for item, path in _objects(data, "members"):
@@ -67,10 +78,10 @@ def read(data: Any) -> Plan:
                                                              k != "created_at"},
                                      parent=group_ids.get(item["parent_id"]) if item.get("parent_id") else None,
                                      members=[hids.get(m, m) for m in item.get("member_ids") or []], hid=item["id"]))
-    for item, path in _objects(data, "relationship_types"):
+    for item, _path in _objects(data, "relationship_types"):
         plan.relationship_types.append(Item(item["id"], {k: item.get(k) for k in ("name", "inverse_name",
                                                                                   "description")}))
-    for item, path in _objects(data, "relationships"):
+    for item, _path in _objects(data, "relationships"):
         plan.relationships.append(RelationshipItem(item["id"], {"note": item.get("note")}, type=item.get("type_id"),
                                                    source_member=hids.get(item.get("source_member_id"), ""),
                                                    target_member=hids.get(item.get("target_member_id"), "")))

@@ -10,8 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..plan import (FrontItem, GroupItem, Item, JournalItem, MemberItem, Plan, PollItem, PollOption, PollVote,
-                    ThoughtItem)
+from ..plan import (
+    FrontItem,
+    GroupItem,
+    Item,
+    JournalItem,
+    MemberItem,
+    Plan,
+    PollItem,
+    PollOption,
+    PollVote,
+    ThoughtItem,
+)
 from .common import SourceError, colour, expect, text, timestamp
 
 NAME = "pluralspace-app"
@@ -52,7 +62,7 @@ def read(whole: Any) -> Plan:
     warnings.add("avatar_not_kept", "media/: pictures are not kept", len(media))
 
     fields: dict[str, str] = {}  # field name -> source id
-    for item, path in _records(data, "custom_fields"):
+    for item, _path in _records(data, "custom_fields"):
         name = text(item.get("name")) or "(no name)"
         source_id = str(item.get("id", name))
         fields[name] = source_id
@@ -90,7 +100,7 @@ def read(whole: Any) -> Plan:
                 warnings.add("field_unknown", "members.custom_field_values: values of fields not in the file")
         plan.members.append(member)
 
-    for item, path in _records(data, "member_groups"):
+    for item, _path in _records(data, "member_groups"):
         name = text(item.get("name")) or "(no name)"
         members = [str(m) for m in item.get("members") or item.get("member_ids") or []] or group_members.pop(name, [])
         plan.groups.append(GroupItem(str(item.get("id", name)), {k: v for k, v in {
@@ -111,7 +121,7 @@ def read(whole: Any) -> Plan:
             return str(ref["id"]) if ref.get("id") is not None else member_ids.get(str(ref.get("name")))
         return str(ref) if ref is not None else None
 
-    for index, (item, path) in enumerate(_records(data, "fronts")):
+    for item, path in _records(data, "fronts"):
         member = member_of(item)
         start = timestamp(item.get("started_at"), f"{path}.started_at", warnings, required=True)
         end = None if item.get("is_live") else timestamp(item.get("ended_at"), f"{path}.ended_at", warnings)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ...kit.timeutil import format_timestamp
-from ..plan import FrontItem, Item, JournalItem, MemberItem, GroupItem, Plan, PollItem, PollOption, PollVote
+from ..plan import FrontItem, GroupItem, Item, JournalItem, MemberItem, Plan, PollItem, PollOption, PollVote
 from .common import SourceError, colour, expect, records, text, timestamp
 
 NAME = "simplyplural"
@@ -104,7 +104,7 @@ class _Reader:
         found += [(str(key), value, f"$.users.fields.{key}") for key, value in self.legacy_fields.items()
                   if isinstance(value, dict)]
         found.sort(key=lambda entry: str(entry[1].get("order", "")))
-        for ident, item, path in found:
+        for ident, item, _path in found:
             kind = item.get("type", 0)
             if kind not in FIELD_TYPES:
                 self.warn("field_type_unknown", "customFields.type: unknown types kept as text")
@@ -170,7 +170,7 @@ class _Reader:
             self.member(ident, item, item_path, custom_front=True)
 
     def groups(self) -> None:
-        for ident, item, path in records(self.data.get("groups"), "$.groups"):
+        for ident, item, _path in records(self.data.get("groups"), "$.groups"):
             parent = item.get("parent")
             values = {"name": text(item.get("name")) or "(no name)", "description": text(item.get("desc")),
                       "color": colour(item.get("color"), "groups.color", self.plan.warnings),

@@ -1,7 +1,7 @@
 """accounts, systems, credentials, security log
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 10:53:58.452387
 """
 
