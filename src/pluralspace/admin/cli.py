@@ -245,7 +245,7 @@ def audit_log(account: Annotated[str | None, typer.Option(help="Only records abo
            [[_when(e.created_at), e.kind, e.actor, e.account_id, e.ip, _detail(e.detail)] for e in events])
 
 
-def _detail(detail: dict) -> str:
+def _detail(detail: dict[str, Any]) -> str:
     return ", ".join(f"{key}={value}" for key, value in detail.items())
 
 

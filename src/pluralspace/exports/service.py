@@ -121,7 +121,7 @@ async def pluralspace_file(database: Database, principal: Principal) -> AsyncIte
     yield b"}"
 
 
-async def _polls_with_votes(database: Database, principal: Principal) -> AsyncIterator[dict]:
+async def _polls_with_votes(database: Database, principal: Principal) -> AsyncIterator[dict[str, Any]]:
     async for page in pages(database, principal, SECTIONS_BY_KEY["polls"]):
         for poll in page:
             votes: list = []
@@ -155,21 +155,21 @@ async def pluralkit_file(database: Database, principal: Principal) -> AsyncItera
     yield b"}"
 
 
-async def _pk_members(database: Database, principal: Principal) -> AsyncIterator[dict]:
+async def _pk_members(database: Database, principal: Principal) -> AsyncIterator[dict[str, Any]]:
     async for member in _flat(database, principal, SECTIONS_BY_KEY["members"]):
         shown = member_v2(member)
         del shown["system"]
         yield shown
 
 
-async def _pk_groups(database: Database, principal: Principal, system_id: str) -> AsyncIterator[dict]:
+async def _pk_groups(database: Database, principal: Principal, system_id: str) -> AsyncIterator[dict[str, Any]]:
     async for group in _flat(database, principal, SECTIONS_BY_KEY["groups"]):
         shown = group_v2(group, system_id)
         del shown["system"]
         yield {**shown, "members": list(group.member_ids or [])}
 
 
-async def _pk_switches(database: Database, principal: Principal) -> AsyncIterator[dict]:
+async def _pk_switches(database: Database, principal: Principal) -> AsyncIterator[dict[str, Any]]:
     before = None
     while True:
         page, cursor = await database.read(fronts.list_switches, ME, principal, before, MAX_LIMIT)

@@ -6,7 +6,7 @@ from pydantic import Field as Describe
 from pydantic import StrictInt, StringConstraints, model_validator
 
 from ..kit.timeutil import Timestamp
-from ..kit.validators import Model, OutModel, Text
+from ..kit.validators import ABSENT, Model, OutModel, Text
 
 FieldType = Literal["text", "markdown", "number", "boolean", "date", "color", "url", "select", "multiselect"]
 SELECT_TYPES = {"select", "multiselect"}
@@ -26,7 +26,7 @@ def _check_options(field_type: str, options: list[str] | None) -> None:
 
 
 class FieldCreate(Model):
-    name: Text(100, min_length=1)
+    name: Annotated[str, Text(100, min_length=1)]
     type: FieldType
     options: Options | None = None
     position: Position | None = Describe(None, description="Order among the system's fields; default: last.")
@@ -39,11 +39,11 @@ class FieldCreate(Model):
 
 
 class FieldPatch(Model):
-    name: Text(100, min_length=1) = None
-    type: FieldType = Describe(None, description="Cannot change; allowed only when equal to the current type.")
+    name: Annotated[str, Text(100, min_length=1)] = ABSENT
+    type: FieldType = Describe(ABSENT, description="Cannot change; allowed only when equal to the current type.")
     options: Options | None = None
-    position: Position = None
-    privacy: Visibility = None
+    position: Position = ABSENT
+    privacy: Visibility = ABSENT
 
 
 class FieldOut(OutModel):

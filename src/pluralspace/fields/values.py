@@ -118,9 +118,9 @@ def set_values(session: Session, system_uuid: uuid.UUID, member_uuid: uuid.UUID,
         session.add_all(rows)
 
 
-def values_for(session: Session, member_uuids: list[uuid.UUID], public_only: bool) -> dict[uuid.UUID, dict]:
+def values_for(session: Session, member_uuids: list[uuid.UUID], public_only: bool) -> dict[uuid.UUID, dict[str, Any]]:
     """Field values of several members in one query; public viewers get only public fields' values."""
-    result: dict[uuid.UUID, dict] = defaultdict(dict)
+    result: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
     if not member_uuids:
         return result
     query = (select(FieldValue.member_uuid, FieldValue.field_id, FieldValue.value)

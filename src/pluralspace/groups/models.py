@@ -31,7 +31,7 @@ class Group(Base):
     description: Mapped[str | None] = mapped_column(Text)
     icon: Mapped[str | None] = mapped_column(String(256))
     color: Mapped[str | None] = mapped_column(String(6))
-    privacy: Mapped[dict] = mapped_column(default=default_group_privacy)
+    privacy: Mapped[dict[str, str]] = mapped_column(default=default_group_privacy)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -121,7 +122,7 @@ def _parent_uuid(session: Session, access: Access, group: Group, ident: str | No
     raise ValidationFailed.field("parent_id", f"groups nest at most {MAX_DEPTH} levels deep")
 
 
-def _apply(session: Session, access: Access, group: Group, changes: dict) -> None:
+def _apply(session: Session, access: Access, group: Group, changes: dict[str, Any]) -> None:
     privacy = changes.pop("privacy", None)
     if "parent_id" in changes:
         group.parent_uuid = _parent_uuid(session, access, group, changes.pop("parent_id"))

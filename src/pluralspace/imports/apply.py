@@ -171,7 +171,7 @@ class _Engine:
                                                  "left out")
         return fitted
 
-    def upsert(self, kind: str, model: type, item: Item, create: Callable[[dict], Any],
+    def upsert(self, kind: str, model: type, item: Item, create: Callable[[dict[str, Any]], Any],
                key_of: Callable[[Any], Any]) -> tuple[Any, bool]:
         """The mapped object updated with the item's values, or a new one from `create`; (object, created)."""
         values = self.fit(kind, item.values)
@@ -382,8 +382,8 @@ class _Engine:
             self.step(len(self.plan.fronts))
             return
         history = self._front_history(list(by_member))
-        inserts: list[dict] = []
-        updates: list[dict] = []
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for member, items in by_member.items():
             merged = self._merge_overlaps(items)
             own = {self.front_id(i.source_id) for i in items}
@@ -510,7 +510,7 @@ class _Engine:
             self._votes(poll, item, {o.key: s["id"] for o, s in zip(options, stored, strict=True)})
 
     def _votes(self, poll: Poll, item, option_ids: dict[str, str]) -> None:
-        wanted: dict[uuid.UUID, dict] = {}
+        wanted: dict[uuid.UUID, dict[str, Any]] = {}
         for vote in item.votes:
             member = self.member(vote.member, "polls.votes.member")
             if member is None:
@@ -575,7 +575,7 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _merged(current: dict, sent: dict, keys: Iterable[str]) -> dict:
+def _merged(current: dict[str, Any], sent: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     return {**current, **{k: v for k, v in sent.items() if k in keys and v in ("public", "private")}}
 
 

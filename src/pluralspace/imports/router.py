@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -64,7 +64,7 @@ async def create_import(principal: Writer, request: Request,
 @router.get("", response_model=Page[ImportJobOut], responses=errors(403, 422),
             summary="Your imports, newest first")
 async def list_imports(principal: Annotated[Principal, Requires("system:write")], request: Request,
-                       paging: Paging) -> Page:
+                       paging: Paging) -> Page[Any]:
     state = app_state(request)
     found, cursor = await state.database.read(service.list_jobs, principal, paging)
     return page([service.job_out(job, state.jobs.progress.get(job.id)) for job in found], paging.limit, cursor)
@@ -73,7 +73,7 @@ async def list_imports(principal: Annotated[Principal, Requires("system:write")]
 @router.get("/{job_id}", response_model=Envelope[ImportJobOut], responses=errors(403, 404, 422),
             summary="An import: status, progress, counts, warnings, error")
 async def get_import(principal: Annotated[Principal, Requires("system:write")], request: Request,
-                     job_id: Annotated[uuid.UUID, Path(description="The import's id.")]) -> Envelope:
+                     job_id: Annotated[uuid.UUID, Path(description="The import's id.")]) -> Envelope[Any]:
     state = app_state(request)
     job = await state.database.read(service.get_job, principal, job_id)
     return ok(service.job_out(job, state.jobs.progress.get(job.id)))

@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -75,7 +76,7 @@ def job_out(job: Job, live_progress: float | None = None) -> ImportJobOut:
                         finished_at=job.finished_at)
 
 
-def _declared(payload: dict) -> str | None:
+def _declared(payload: dict[str, Any]) -> str | None:
     wanted = payload.get("format")
     return None if wanted in (None, "auto") else wanted
 

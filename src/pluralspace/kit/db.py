@@ -94,7 +94,14 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {uuid.UUID: Uuid(), dict: JSON(), list: JSON()}
+    # JSON columns, by the Python shape their models declare.
+    type_annotation_map = {
+        uuid.UUID: Uuid(),
+        dict[str, Any]: JSON(),
+        dict[str, str]: JSON(),
+        list[str]: JSON(),
+        list[dict[str, Any]]: JSON(),
+    }
 
 
 class UTCDateTime(TypeDecorator):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,13 +36,13 @@ class Member(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(256))
     banner_url: Mapped[str | None] = mapped_column(String(256))
     birthday: Mapped[str | None] = mapped_column(String(10))
-    roles: Mapped[list] = mapped_column(default=list)
-    proxy_tags: Mapped[list] = mapped_column(default=list)
+    roles: Mapped[list[str]] = mapped_column(default=list)
+    proxy_tags: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     keep_proxy: Mapped[bool] = mapped_column(default=False)
     is_custom_front: Mapped[bool] = mapped_column(default=False)
     archived: Mapped[bool] = mapped_column(default=False)
     # When `archived` last became true; null while not archived, and for members archived before this was kept.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    privacy: Mapped[dict] = mapped_column(default=default_member_privacy)
+    privacy: Mapped[dict[str, str]] = mapped_column(default=default_member_privacy)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ class ListFilter:
 class Extras:
     """What ?include= asked for, loaded for a whole page at once (one query per kind, never per member)."""
 
-    fields: dict[uuid.UUID, dict] | None = None
+    fields: dict[uuid.UUID, dict[str, Any]] | None = None
     groups: dict[uuid.UUID, list[str]] | None = None
     relationships: dict[uuid.UUID, list[RelationshipOut]] | None = None
 
@@ -146,7 +147,7 @@ def get_member(session: Session, sid: str, viewer: Principal | None, mid: str,
     return member_out(member, access, load_extras(session, access, [member], include))
 
 
-def _apply(member: Member, changes: dict) -> None:
+def _apply(member: Member, changes: dict[str, Any]) -> None:
     privacy = changes.get("privacy")
     if "archived" in changes and bool(changes["archived"]) != bool(member.archived):
         member.archived_at = utcnow() if changes["archived"] else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
 from starlette.datastructures import Headers
@@ -77,11 +78,11 @@ class PlainOAuth2Request(OAuth2Request):
 
 
 class PlainJsonPayload(JsonPayload):
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
 
     @property
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         return self._data
 
 

@@ -17,6 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer
@@ -151,7 +152,7 @@ class AuthServer(AuthorizationServer):
         row = self.session.get(OAuthClient, client_id) if isinstance(client_id, str) else None
         return AppClient(row, self.context.secret_key) if row is not None else None
 
-    def save_token(self, token: dict, request: OAuth2Request) -> None:
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         if request.refresh_token is not None:
             family_id = request.refresh_token.row.family_id  # a rotation stays in its family
         else:
@@ -251,7 +252,7 @@ class Introspection(_TokenLookup, IntrospectionEndpoint):
     def check_permission(self, token: IssuedToken, client: AppClient, request) -> bool:
         return token.check_client(client)
 
-    def introspect_token(self, token: IssuedToken) -> dict:
+    def introspect_token(self, token: IssuedToken) -> dict[str, Any]:
         row = token.row
         return {
             "active": True, "client_id": row.client_id, "scope": row.scopes, "token_type": "Bearer",
@@ -260,7 +261,7 @@ class Introspection(_TokenLookup, IntrospectionEndpoint):
         }
 
 
-def metadata(base_url: str) -> dict:
+def metadata(base_url: str) -> dict[str, Any]:
     """RFC 8414 document, derived from the classes above so it cannot drift from what they accept."""
     return {
         "issuer": base_url,

@@ -141,7 +141,7 @@ def delete_member(session: Session, ref: str, principal: Principal) -> None:
     members.delete_member(session, str(member.system_uuid), principal, str(member.uuid))
 
 
-def member_proxy_tags(session: Session, ref: str, principal: Principal) -> list[dict]:
+def member_proxy_tags(session: Session, ref: str, principal: Principal) -> list[dict[str, Any]]:
     """The stored proxy tags (v1 PATCH edits the first one through `prefix`/`suffix`)."""
     return list(_member(session, ref, principal).proxy_tags)
 

@@ -318,5 +318,5 @@ def _set_fronters(session: Session, sid: str, principal: Principal, access: Acce
             fronts.create_front(session, sid, principal, validated(FrontCreate, spec, FRONT_FIELDS))
 
 
-def _patch(session: Session, sid: str, principal: Principal, front_id: uuid.UUID, changes: dict) -> None:
+def _patch(session: Session, sid: str, principal: Principal, front_id: uuid.UUID, changes: dict[str, Any]) -> None:
     fronts.update_front(session, sid, principal, front_id, validated(FrontPatch, changes, FRONT_FIELDS))

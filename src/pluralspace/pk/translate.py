@@ -148,7 +148,7 @@ def native_body(body: Any, shape: Shape, *, patch: bool) -> dict[str, Any]:
     return native
 
 
-def _native_privacy(privacy: dict, shape: Shape, errors: dict[str, str]) -> dict[str, str]:
+def _native_privacy(privacy: dict[str, Any], shape: Shape, errors: dict[str, str]) -> dict[str, str]:
     native: dict[str, str] = {}
     for key, raw in privacy.items():
         value = _privacy_value(raw)
@@ -245,7 +245,7 @@ def member_v1(out: MemberOut) -> dict[str, Any]:
         **{key: privacy.get(key) for key in V1_MEMBER_PRIVACY}}
 
 
-def v1_body(body: Any, shape: Shape, *, current_tags: list[dict] | None = None) -> dict[str, Any]:
+def v1_body(body: Any, shape: Shape, *, current_tags: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A v1 body (flat privacy keys, `tz`, deprecated `privacy`, `prefix`/`suffix`) as a v2 body."""
     if not isinstance(body, dict):
         raise PkError.bad_request()

@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
@@ -42,7 +43,7 @@ def is_closed(poll: Poll, now: datetime | None = None) -> bool:
 
 
 
-def _options(sent: list[PollOptionIn], current: list[dict]) -> list[dict]:
+def _options(sent: list[PollOptionIn], current: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The stored form of the options sent: new ones get an id; an id sent must be one of the poll's options."""
     known = {option["id"] for option in current}
     labels: dict[str, int] = {}

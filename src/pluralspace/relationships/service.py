@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -143,7 +144,7 @@ def get_relationship(session: Session, sid: str, viewer: Principal | None, relat
     return _one(session, access, relationship_id)
 
 
-def _edge(session: Session, access: Access, ends: dict) -> tuple[RelationshipType, uuid.UUID, uuid.UUID]:
+def _edge(session: Session, access: Access, ends: dict[str, Any]) -> tuple[RelationshipType, uuid.UUID, uuid.UUID]:
     """The type and both members named in a body, all required to be this system's (422 naming the key)."""
     try:
         kind = find_by_uuid(session, RelationshipType, access.system_uuid, ends["type_id"], "relationship type")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -35,7 +35,7 @@ class Access:
         if not self.area_public(area):
             raise Forbidden(f"This system keeps its {area.replace('_', ' ')} private.")
 
-    def sees(self, privacy: dict, key: str) -> bool:
+    def sees(self, privacy: dict[str, Any], key: str) -> bool:
         return self.owner or privacy.get(key, "private") == "public"
 
     def only_visible(self, query: Select, model: type) -> Select:

@@ -30,6 +30,6 @@ class System(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(256))
     banner_url: Mapped[str | None] = mapped_column(String(256))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    privacy: Mapped[dict] = mapped_column(default=default_privacy)
+    privacy: Mapped[dict[str, str]] = mapped_column(default=default_privacy)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

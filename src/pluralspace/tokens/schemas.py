@@ -23,7 +23,7 @@ def _future(value):
 
 
 class TokenCreate(Model):
-    name: Text(100, min_length=1)
+    name: Annotated[str, Text(100, min_length=1)]
     scopes: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=64),
                       AfterValidator(_known_scopes)] = Field(description="Scopes this token holds.")
     expires_at: Annotated[TimestampIn, AfterValidator(_future)] | None = Field(

@@ -20,6 +20,7 @@ import hmac
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from cryptography.exceptions import InvalidTag
@@ -153,7 +154,7 @@ def _flash_cipher(secret_key: str, session_token: str) -> AESGCM:
                            hashlib.sha256).digest())
 
 
-def redirect_with_flash(path: str, settings: Settings, session_token: str, message: dict) -> Response:
+def redirect_with_flash(path: str, settings: Settings, session_token: str, message: dict[str, Any]) -> Response:
     """303 to `path` (under /settings), carrying `message` for that page's next GET in this session only."""
     nonce = secrets.token_bytes(12)
     sealed = nonce + _flash_cipher(settings.secret_key, session_token).encrypt(nonce, json.dumps(message).encode(),
@@ -164,7 +165,7 @@ def redirect_with_flash(path: str, settings: Settings, session_token: str, messa
     return response
 
 
-def take_flash(request: Request, settings: Settings, session_token: str) -> dict | None:
+def take_flash(request: Request, settings: Settings, session_token: str) -> dict[str, Any] | None:
     """The message a redirect left for this session (None if none, or not readable with this session's key).
     The page that shows it must `clear_flash` on its response."""
     sealed = request.cookies.get(FLASH_COOKIE)

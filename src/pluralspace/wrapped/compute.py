@@ -28,6 +28,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, text
@@ -130,7 +131,7 @@ def from_micros(value: int) -> datetime:
 
 
 def fronting(session: Session, system_uuid: uuid.UUID, counted: list[Counted], start: datetime, until: datetime,
-             zone: ZoneInfo, *, include_open: bool) -> dict:
+             zone: ZoneInfo, *, include_open: bool) -> dict[str, Any]:
     """The fronting part, as stored: microseconds, and members by uuid (names are looked up when served)."""
     result = {"total": 0, "switches": 0, "members": [], "cofronts": [], "longest": None,
               "by_weekday": [0] * 7, "by_hour": [0] * 24}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -208,7 +209,7 @@ def _counted(members: dict[str, Member], access: Access) -> list[compute.Counted
 
 
 def _compute(session: Session, access: Access, period: Period, start: datetime, until: datetime,
-             zone: ZoneInfo) -> dict:
+             zone: ZoneInfo) -> dict[str, Any]:
     """Everything a snapshot holds: the owner's recap and the fronting part as the public sees it."""
     members = _members_of(session, access.system_uuid)
     owner, public = Access(access.system, owner=True), Access(access.system, owner=False)
@@ -230,7 +231,8 @@ def _touches_open_front(session: Session, system_uuid: uuid.UUID, until: datetim
         Front.system_uuid == system_uuid, Front.ended_at.is_(None), Front.started_at < until)).scalar_one() > 0
 
 
-def _view(session: Session, access: Access, period: Period, zone: ZoneInfo, stored: dict, generated_at: datetime,
+def _view(session: Session, access: Access, period: Period, zone: ZoneInfo, stored: dict[str, Any],
+          generated_at: datetime,
           *, final: bool) -> WrappedOut:
     start, end = period.bounds(zone)
     members = _members_of(session, access.system_uuid)
@@ -259,7 +261,7 @@ def _seconds(micros: int) -> int:
     return round(micros / compute.MICROS)
 
 
-def _fronting_out(raw: dict, members: dict[str, Member], access: Access) -> Fronting:
+def _fronting_out(raw: dict[str, Any], members: dict[str, Member], access: Access) -> Fronting:
     def hid(key: str) -> str:
         return members[key].hid
 

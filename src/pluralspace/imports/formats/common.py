@@ -44,7 +44,7 @@ def _json_type(value: Any) -> str:
         type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
 
 
-def records(value: Any, path: str, id_key: str = "_id") -> Iterator[tuple[str, dict, str]]:
+def records(value: Any, path: str, id_key: str = "_id") -> Iterator[tuple[str, dict[str, Any], str]]:
     """(id, object, path) of a collection written as an array of objects or as an object keyed by id."""
     if value is None:
         return
@@ -161,7 +161,7 @@ def privacy(value: Any) -> str | None:
     return "private"
 
 
-def proxy_tags(value: Any, where: str, warnings: Warnings) -> list[dict]:
+def proxy_tags(value: Any, where: str, warnings: Warnings) -> list[dict[str, Any]]:
     tags = []
     for tag in value or []:
         if not isinstance(tag, dict):

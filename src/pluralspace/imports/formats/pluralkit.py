@@ -31,7 +31,7 @@ def detect(data: Any) -> bool:
     return isinstance(data, dict) and "switches" in data and "members" in data and "tuppers" not in data
 
 
-def _privacy(obj: dict, keys: dict[str, str]) -> dict[str, str]:
+def _privacy(obj: dict[str, Any], keys: dict[str, str]) -> dict[str, str]:
     nested = obj.get("privacy") if isinstance(obj.get("privacy"), dict) else obj  # version 1: flat keys
     return {ours: privacy(nested[theirs]) for theirs, ours in keys.items() if theirs in nested}
 

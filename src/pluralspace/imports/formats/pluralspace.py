@@ -32,7 +32,7 @@ def detect(data: Any) -> bool:
     return isinstance(data, dict) and data.get("format") == NAME
 
 
-def _objects(data: dict, key: str) -> list[tuple[dict, str]]:
+def _objects(data: dict[str, Any], key: str) -> list[tuple[dict[str, Any], str]]:
     found = []
     for index, item in enumerate(expect(data.get(key) or [], list, f"$.{key}")):
         path = f"$.{key}[{index}]"
@@ -43,7 +43,7 @@ def _objects(data: dict, key: str) -> list[tuple[dict, str]]:
     return found
 
 
-def _pick(item: dict, keys: tuple[str, ...]) -> dict[str, Any]:
+def _pick(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: item[key] for key in keys if key in item}
 
 

@@ -29,7 +29,7 @@ MANIFEST, DATA, MEDIA = "manifest.json", "data.json", "media/"
 MARKERS = {"member_groups", "custom_fields", "chat_channels", "thoughts", "journal"}
 
 
-def bundle(manifest: Any, data: Any, media: list[str]) -> dict:
+def bundle(manifest: Any, data: Any, media: list[str]) -> dict[str, Any]:
     """The zip's parts as one object, the way `read` takes them."""
     return {"manifest": manifest, "data": data, "media": media}
 
@@ -41,7 +41,7 @@ def detect(data: Any) -> bool:
         and bool(MARKERS & data.keys())
 
 
-def _records(data: dict, key: str) -> list[tuple[dict, str]]:
+def _records(data: dict[str, Any], key: str) -> list[tuple[dict[str, Any], str]]:
     found = []
     for index, item in enumerate(expect(data.get(key) or [], list, f"$.{key}")):
         found.append((expect(item, dict, f"$.{key}[{index}]"), f"$.{key}[{index}]"))
@@ -110,7 +110,7 @@ def read(whole: Any) -> Plan:
     for name, members in group_members.items():
         plan.groups.append(GroupItem(f"name:{name}", {"name": name}, members=members))
 
-    def member_of(row: dict) -> str | None:
+    def member_of(row: dict[str, Any]) -> str | None:
         if row.get("member_id") is not None:
             return str(row["member_id"])
         return member_ids.get(str(row.get("member_name")))

@@ -40,7 +40,7 @@ def detect(data: Any) -> bool:
     return isinstance(data, dict) and "members" in data and bool(MARKERS & data.keys())
 
 
-def _first(data: dict, keys: tuple[str, ...]) -> tuple[Any, str]:
+def _first(data: dict[str, Any], keys: tuple[str, ...]) -> tuple[Any, str]:
     for key in keys:
         if data.get(key) is not None:
             return data[key], f"$.{key}"
@@ -53,7 +53,7 @@ SHARED = "private"
 
 
 class _Reader:
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self.plan = Plan(format=NAME)
         self.warn = self.plan.warnings.add
@@ -131,7 +131,7 @@ class _Reader:
             return format_timestamp(moment) if moment else value
         return value
 
-    def member(self, ident: str, item: dict, path: str, custom_front: bool) -> None:
+    def member(self, ident: str, item: dict[str, Any], path: str, custom_front: bool) -> None:
         name = text(item.get("name"))
         if name is None:
             raise SourceError("has no name", f"{path}.name")
@@ -209,7 +209,7 @@ class _Reader:
             self.warn("comment_orphaned", "comments: comments on fronts that are not in the file, left out",
                       sum(len(c) for c in comments.values()))
 
-    def front_comment(self, ident: str, item: dict, start: datetime, found: list) -> str | None:
+    def front_comment(self, ident: str, item: dict[str, Any], start: datetime, found: list) -> str | None:
         """The custom status, then each comment with its time; when that is longer than a front comment may be,
         the whole text goes into a journal entry as well, so nothing is lost."""
         parts = [text(item.get("customStatus"))] if text(item.get("customStatus")) else []
