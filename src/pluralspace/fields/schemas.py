@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field as Describe
 from pydantic import StrictInt, StringConstraints, model_validator
@@ -33,7 +33,7 @@ class FieldCreate(Model):
     privacy: Visibility = "private"
 
     @model_validator(mode="after")
-    def _options_fit_type(self):
+    def _options_fit_type(self) -> Self:
         _check_options(self.type, self.options)
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,7 @@ MAX_TEXT = 1_000
 MAX_MARKDOWN = 10_000
 
 
-def _text(limit: int):
+def _text(limit: int) -> Callable[[Any, Field], str]:
     def check(value: Any, _field: Field) -> str:
         if not isinstance(value, str):
             raise ValueError("must be a string")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,10 +23,10 @@ class Group(Base):
         Index("ix_groups_parent", "parent_uuid"),
     )
 
-    uuid: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    uuid: Mapped[UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     hid: Mapped[str] = mapped_column(String(6), unique=True)
-    system_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
-    parent_uuid: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("groups.uuid", ondelete="SET NULL"))
+    system_uuid: Mapped[UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
+    parent_uuid: Mapped[UUID | None] = mapped_column(ForeignKey("groups.uuid", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(100))
     display_name: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
@@ -40,5 +41,5 @@ class GroupMember(Base):
     __tablename__ = "group_members"
     __table_args__ = (Index("ix_group_members_member", "member_uuid", "group_uuid"),)
 
-    group_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.uuid", ondelete="CASCADE"), primary_key=True)
-    member_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.uuid", ondelete="CASCADE"), primary_key=True)
+    group_uuid: Mapped[UUID] = mapped_column(ForeignKey("groups.uuid", ondelete="CASCADE"), primary_key=True)
+    member_uuid: Mapped[UUID] = mapped_column(ForeignKey("members.uuid", ondelete="CASCADE"), primary_key=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -24,7 +24,10 @@ router = APIRouter(prefix="/api/v1/systems/@me/imports", tags=["imports"])
 PATH = router.prefix  # its body is streamed to disk by the handler, not read by the edge middleware
 Writer = Annotated[Principal, Requires("system:write")]
 Paging = Annotated[PageRequest, Depends(page_params)]
-Format = Literal[FORMAT_NAMES]  # type: ignore[valid-type] - the names, from the registry of formats
+if TYPE_CHECKING:
+    Format = str  # the names are known only at run time
+else:
+    Format = Literal[FORMAT_NAMES]  # the names, from the registry of formats
 
 UPLOAD_DESCRIPTION = (
     "The file as the raw body (JSON, or a zip holding the export), or as the multipart field `file`. It is stored "

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,9 +26,9 @@ class Member(Base):
         Index("ix_members_system_archived", "system_uuid", "archived_at"),
     )
 
-    uuid: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    uuid: Mapped[UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     hid: Mapped[str] = mapped_column(String(6), unique=True)
-    system_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
+    system_uuid: Mapped[UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     display_name: Mapped[str | None] = mapped_column(String(100))
     pronouns: Mapped[str | None] = mapped_column(String(100))

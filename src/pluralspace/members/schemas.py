@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
@@ -33,7 +33,7 @@ class ProxyTag(Model):
     suffix: Annotated[str, Text(100)] | None = None
 
     @model_validator(mode="after")
-    def _not_empty(self):
+    def _not_empty(self) -> Self:
         if not (self.prefix or self.suffix):
             raise ValueError("a proxy tag needs a prefix or a suffix")
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,8 @@ from .schemas import MemberCreate, MemberOut, MemberPatch
 
 INCLUDES = {"fields": "fields:read", "groups": "groups:read", "relationships": "relationships:read"}
 """`?include=` on member reads: each expansion and the read scope it needs."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def member_out(member: Member, access: Access, extras: Extras | None = None) -> 
     extras = extras or Extras()
     shown = access.owner
 
-    def visible(key: str, value):
+    def visible(key: str, value: T) -> T | None:
         return value if shown or member.privacy.get(key) == "public" else None
 
     metadata = shown or member.privacy.get("metadata") == "public"

@@ -55,8 +55,8 @@ class PlainPayload(OAuth2Payload):
         return data
 
     @cached_property
-    def datalist(self) -> defaultdict[str, list]:
-        values: defaultdict[str, list] = defaultdict(list)
+    def datalist(self) -> defaultdict[str, list[str]]:
+        values: defaultdict[str, list[str]] = defaultdict(list)
         for key, value in self._params:
             values[key].append(value)
         return values

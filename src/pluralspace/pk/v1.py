@@ -59,7 +59,7 @@ async def get_system(ref: Ref, request: Request,
 
 @router.get("/s/{ref}/members")
 async def list_members(ref: Ref, request: Request,
-                       viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list:
+                       viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list[dict[str, Any]]:
     found = await run(request, service.list_members, ref, viewer, not_found=system_not_found,
                       forbidden=MEMBER_LIST_PRIVATE)
     return [member_v1(out) for out in found]
@@ -67,7 +67,7 @@ async def list_members(ref: Ref, request: Request,
 
 @router.get("/s/{ref}/switches")
 async def list_switches(ref: Ref, request: Request, viewer: Annotated[Principal | None, PkViewer("fronts:read")],
-                        before: Annotated[str | None, Query(max_length=64)] = None) -> list:
+                        before: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
     found = await run(request, switches.list_switches, ref, viewer, switches.parse_time(before, "before"),
                       switches.MAX_PAGE, not_found=system_not_found, forbidden=HISTORY_PRIVATE)
     return [switch_v1(switch) for switch in found]

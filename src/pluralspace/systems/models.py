@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,9 +20,9 @@ def default_privacy() -> dict[str, str]:
 class System(Base):
     __tablename__ = "systems"
 
-    uuid: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    uuid: Mapped[UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     hid: Mapped[str] = mapped_column(String(6), unique=True)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    account_id: Mapped[UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
     name: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
     tag: Mapped[str | None] = mapped_column(String(79))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -16,7 +17,7 @@ def _known_scopes(scopes: list[str]) -> list[str]:
     return sorted(set(scopes))
 
 
-def _future(value):
+def _future(value: datetime) -> datetime:
     if value <= utcnow():
         raise ValueError("must be in the future")
     return value

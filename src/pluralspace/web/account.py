@@ -113,7 +113,8 @@ async def revoke_app(client_id: str, request: Request) -> Response:
                          "No such app", "This app has no access to your account.")
 
 
-async def _revoke(request: Request, revoke: Callable, target: object, missing: str, missing_detail: str) -> Response:
+async def _revoke(request: Request, revoke: Callable[..., Any], target: object, missing: str,
+                  missing_detail: str) -> Response:
     """A revoke button of the settings page: `revoke(session, account_id, target, client)`, then back there."""
     principal, _token, _fields = await signed_in_form(request)
     if target is not None:

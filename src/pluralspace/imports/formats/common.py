@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..plan import Warnings
 
@@ -64,6 +64,14 @@ def records(value: Any, path: str, id_key: str = "_id") -> Iterator[tuple[str, d
         if ident is None:
             raise SourceError(f"has no {id_key}", item_path)
         yield str(ident), item, item_path
+
+
+@overload
+def timestamp(value: Any, path: str, warnings: Warnings, *, required: Literal[True]) -> datetime: ...
+
+
+@overload
+def timestamp(value: Any, path: str, warnings: Warnings, *, required: bool = False) -> datetime | None: ...
 
 
 def timestamp(value: Any, path: str, warnings: Warnings, *, required: bool = False) -> datetime | None:
