@@ -42,13 +42,13 @@ async def _admin(request: Request, _documented: str | None = Security(_admin_sch
 
 
 Admin = Annotated[Client, Depends(_admin)]
-_REFUSALS = {
+_REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorEnvelope, "description": "ADMIN_TOKEN_REQUIRED: the admin token is missing or wrong"},
     403: {"model": ErrorEnvelope, "description": "ADMIN_TOKEN_NOT_CONFIGURED: the server has no admin token"},
 }
 
 
-def admin_errors(*statuses: int) -> dict[str, Any]:
+def admin_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {**errors(*statuses), **_REFUSALS}
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from uuid import UUID
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -15,7 +16,22 @@ from ..kit.ids import normalize_short_id, parse_uuid
 from .models import System
 from .service import find_system, is_owner
 
-M = TypeVar("M")
+if TYPE_CHECKING:
+    from ..groups.models import Group
+    from ..members.models import Member
+
+
+class InSystem(Protocol):
+    """A row that belongs to one system."""
+
+    @property
+    def system_uuid(self) -> UUID: ...
+
+
+# A member or a group: named by a short id or its uuid, with a visibility of its own.
+M = TypeVar("M", "Member", "Group")
+R = TypeVar("R", bound=InSystem)
+T = TypeVar("T", bound=tuple[Any, ...])
 
 
 @dataclass(frozen=True)
@@ -38,7 +54,7 @@ class Access:
     def sees(self, privacy: dict[str, Any], key: str) -> bool:
         return self.owner or privacy.get(key, "private") == "public"
 
-    def only_visible(self, query: Select, model: type) -> Select:
+    def only_visible(self, query: Select[T], model: type[Member] | type[Group]) -> Select[T]:
         """`query` narrowed to the rows of `model` (members, groups) this viewer may see: `sees(privacy,
         "visibility")` in SQL. The owner's query is left as it is."""
         return query if self.owner else query.where(model.privacy["visibility"].as_string() == "public")
@@ -97,14 +113,15 @@ def find_in_body(session: Session, model: type[M], system_uuid: uuid.UUID, ident
         raise ValidationFailed.field(key, f"{ident!r} is not a {what} of this system") from None
 
 
-def find_by_uuid(session: Session, model: type[M], system_uuid: uuid.UUID, ident: uuid.UUID, what: str) -> M:
+def find_by_uuid(session: Session, model: type[R], system_uuid: uuid.UUID, ident: uuid.UUID, what: str) -> R:
     found = session.get(model, ident)
     if found is None or found.system_uuid != system_uuid:
         raise NotFound(f"No such {what}.")
     return found
 
 
-def resolve_public_ids(session: Session, model, system_uuid: uuid.UUID, idents: list[str], path: str) -> list:
+def resolve_public_ids(session: Session, model: type[M], system_uuid: uuid.UUID, idents: list[str],
+                       path: str) -> list[M]:
     """Maps short ids / uuids sent in a body to this system's rows, in two queries whatever the count.
 
     Any id that is not in this system (unknown, malformed, another system's) is a 422 naming its position.
@@ -119,7 +136,7 @@ def resolve_public_ids(session: Session, model, system_uuid: uuid.UUID, idents: 
         wanted.append((index, ident, hid or key))
     hids = {value for _, _, value in wanted if isinstance(value, str)}
     keys = {value for _, _, value in wanted if isinstance(value, uuid.UUID)}
-    found: dict[object, object] = {}
+    found: dict[object, M] = {}
     if hids:
         for row in session.execute(select(model).where(model.system_uuid == system_uuid, model.hid.in_(hids))
                                    ).scalars():
@@ -128,10 +145,10 @@ def resolve_public_ids(session: Session, model, system_uuid: uuid.UUID, idents: 
         for row in session.execute(select(model).where(model.system_uuid == system_uuid, model.uuid.in_(keys))
                                    ).scalars():
             found[row.uuid] = row
-    rows: dict[uuid.UUID, object] = {}
+    rows: dict[uuid.UUID, M] = {}
     for index, ident, value in wanted:
-        row = found.get(value)
-        if row is None:
+        match = found.get(value)
+        if match is None:
             raise ValidationFailed.field(f"{path}.{index}", f"{ident!r} is not in this system")
-        rows.setdefault(row.uuid, row)
+        rows.setdefault(match.uuid, match)
     return list(rows.values())
