@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -43,6 +43,7 @@ from .models import ImportSource
 from .plan import FrontItem, Item, Plan, Warnings
 
 BATCH = 5000
+T = TypeVar("T")
 # Rows deleted by statement are never loaded as objects here, so the session need not look for them.
 QUIET = {"synchronize_session": False}
 Progress = Callable[[float], None]
@@ -602,7 +603,7 @@ def _overlaps(intervals: list[tuple[datetime, datetime | None]], starts: list[da
     return other_end is None or other_end > start
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:
+def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -25,9 +25,10 @@ router = APIRouter(prefix="/pk/v2", include_in_schema=False)
 Ref = Annotated[str, Path(max_length=64)]
 Mode = Annotated[Literal["add", "remove", "overwrite"], Path()]
 NO_CONTENT = 204
+T = TypeVar("T")
 
 
-async def run(request: Request, fn: Callable, *args: Any, write: bool = False, **codes: Any) -> Any:
+async def run(request: Request, fn: Callable[..., T], *args: Any, write: bool = False, **codes: Any) -> T:
     """A unit of work; native errors become this endpoint's PluralKit errors (`codes` as for `translate`)."""
     database = app_state(request).database
     try:
@@ -93,7 +94,7 @@ async def update_settings(ref: Ref, request: Request,
 
 @router.get("/systems/{ref}/members")
 async def list_members(ref: Ref, request: Request,
-                       viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list:
+                       viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list[dict[str, Any]]:
     found = await run(request, service.list_members, ref, viewer, not_found=system_not_found,
                       forbidden=MEMBER_LIST_PRIVATE)
     return [member_v2(out) for out in found]
@@ -130,7 +131,7 @@ async def delete_member(ref: Ref, request: Request,
 
 @router.get("/members/{ref}/groups")
 async def member_groups(ref: Ref, request: Request,
-                        viewer: Annotated[Principal | None, PkViewer("groups:read")]) -> list:
+                        viewer: Annotated[Principal | None, PkViewer("groups:read")]) -> list[dict[str, Any]]:
     return await run(request, service.member_groups, ref, viewer, not_found=member_not_found,
                      forbidden=GROUP_LIST_PRIVATE)
 
@@ -147,7 +148,7 @@ async def change_member_groups(ref: Ref, mode: Mode, request: Request,
 
 @router.get("/systems/{ref}/groups")
 async def list_groups(ref: Ref, request: Request, viewer: Annotated[Principal | None, PkViewer("groups:read")],
-                      with_members: bool = False) -> list:
+                      with_members: bool = False) -> list[dict[str, Any]]:
     return await run(request, service.list_groups, ref, viewer, with_members, not_found=system_not_found,
                      forbidden=GROUP_LIST_PRIVATE)
 
@@ -181,8 +182,8 @@ async def delete_group(ref: Ref, request: Request,
 
 
 @router.get("/groups/{ref}/members")
-async def group_members(ref: Ref, request: Request,
-                        viewer: Annotated[Principal | None, PkViewer("groups:read", "members:read")]) -> list:
+async def group_members(ref: Ref, request: Request, viewer: Annotated[Principal | None,
+                        PkViewer("groups:read", "members:read")]) -> list[dict[str, Any]]:
     found = await run(request, service.group_members, ref, viewer, not_found=group_not_found,
                       forbidden=GROUP_MEMBERS_PRIVATE)
     return [member_v2(out) for out in found]
@@ -201,7 +202,7 @@ async def change_group_members(ref: Ref, mode: Mode, request: Request,
 @router.get("/systems/{ref}/switches")
 async def list_switches(ref: Ref, request: Request, viewer: Annotated[Principal | None, PkViewer("fronts:read")],
                         before: Annotated[str | None, Query(max_length=64)] = None,
-                        limit: Annotated[int, Query(ge=1)] = switches.MAX_PAGE) -> list:
+                        limit: Annotated[int, Query(ge=1)] = switches.MAX_PAGE) -> list[dict[str, Any]]:
     bound = switches.parse_time(before, "before")
     return await run(request, switches.list_switches, ref, viewer, bound, min(limit, switches.MAX_PAGE),
                      not_found=system_not_found, forbidden=HISTORY_PRIVATE)

@@ -117,7 +117,7 @@ def read(data: Any) -> Plan:
     return plan
 
 
-def _fronts(switches: list, by_hid: dict[str, str], plan: Plan) -> list[FrontItem]:
+def _fronts(switches: list[Any], by_hid: dict[str, str], plan: Plan) -> list[FrontItem]:
     moments: list[tuple[datetime, list[str], int]] = []
     for index, switch in enumerate(switches):
         path = f"$.switches[{index}]"

@@ -209,7 +209,8 @@ class _Reader:
             self.warn("comment_orphaned", "comments: comments on fronts that are not in the file, left out",
                       sum(len(c) for c in comments.values()))
 
-    def front_comment(self, ident: str, item: dict[str, Any], start: datetime, found: list) -> str | None:
+    def front_comment(self, ident: str, item: dict[str, Any], start: datetime,
+                      found: list[tuple[datetime | None, str]]) -> str | None:
         """The custom status, then each comment with its time; when that is longer than a front comment may be,
         the whole text goes into a journal entry as well, so nothing is lost."""
         parts = [text(item.get("customStatus"))] if text(item.get("customStatus")) else []
