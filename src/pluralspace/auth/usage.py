@@ -11,10 +11,10 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from ..kit.db import Database
+from ..kit.db import Database, table_of
 from ..kit.tasks import cancel
 from ..kit.timeutil import utcnow
 from ..tokens.models import Credential
@@ -73,8 +73,7 @@ class UsageRecorder:
 
 
 def _store_usage(session: Session, batch: dict[uuid.UUID, datetime]) -> None:
-    table = Credential.__table__
-    assert isinstance(table, Table)  # a declarative model maps exactly one Table
+    table = table_of(Credential)
     # Core executemany: a credential deleted meanwhile simply matches no row.
     statement = update(table).where(table.c.id == bindparam("credential_id")).values(
         last_used_at=bindparam("used_at"))
