@@ -291,7 +291,7 @@ def _newest_event_times(session: Session, access: Access, before: datetime | Non
     return sorted(found, reverse=True)[:count]
 
 
-def _intervals_around(session: Session, access: Access, oldest: datetime, newest: datetime) -> list[Interval]:
+def _intervals_around(session: Session, access: Access, oldest: datetime, newest: datetime) -> list[Interval[str]]:
     """Every front this viewer may see covering an instant between just before `oldest` and just after `newest`.
 
     Those are the fronts starting inside [oldest, newest] (a range of the system's start index) plus, per member,

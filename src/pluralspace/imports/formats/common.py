@@ -162,7 +162,7 @@ def birthday(value: Any, where: str, warnings: Warnings) -> str | None:
     return None
 
 
-def privacy(value: Any) -> str | None:
+def privacy(value: Any) -> str:
     """public/private from the ways exporters write it (PluralKit: null means public)."""
     if value in ("public", None, True):
         return "public"
