@@ -155,7 +155,8 @@ def fronters(session: Session, sid: str, viewer: Principal | None
         return None
     access = read_access(session, sid, viewer)
     current.sort(key=lambda front: (front.started_at, front.member_id))
-    return switch_id(access.system_uuid, at), at, [f.member for f in current if f.member is not None and not f.member.is_custom_front]
+    return switch_id(access.system_uuid, at), at, [f.member for f in current
+                                                   if f.member is not None and not f.member.is_custom_front]
 
 
 # --- writing -----------------------------------------------------------------------------------------------------
