@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID  # in a class body after its `uuid` column, `uuid.UUID` names the column
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,5 +41,5 @@ class GroupMember(Base):
     __tablename__ = "group_members"
     __table_args__ = (Index("ix_group_members_member", "member_uuid", "group_uuid"),)
 
-    group_uuid: Mapped[UUID] = mapped_column(ForeignKey("groups.uuid", ondelete="CASCADE"), primary_key=True)
-    member_uuid: Mapped[UUID] = mapped_column(ForeignKey("members.uuid", ondelete="CASCADE"), primary_key=True)
+    group_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.uuid", ondelete="CASCADE"), primary_key=True)
+    member_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.uuid", ondelete="CASCADE"), primary_key=True)

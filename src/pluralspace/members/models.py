@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID  # in a class body after its `uuid` column, `uuid.UUID` names the column
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-from uuid import UUID
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -25,7 +24,7 @@ class InSystem(Protocol):
     """A row that belongs to one system."""
 
     @property
-    def system_uuid(self) -> UUID: ...
+    def system_uuid(self) -> uuid.UUID: ...
 
 
 # A member or a group: named by a short id or its uuid, with a visibility of its own.

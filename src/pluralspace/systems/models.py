@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID  # in a class body after its `uuid` column, `uuid.UUID` names the column
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
