@@ -59,9 +59,10 @@ JSON_API_PREFIX = "/api/v1/"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for key, value in headers:
         if key == name:
-            return bytes(value).decode("latin-1")
+            return value.decode("latin-1")
     return None
 
 

@@ -109,8 +109,8 @@ class IssuedToken(TokenMixin):
     granted_scope: str
     kind: str  # which of the row's two tokens was presented: ACCESS or REFRESH
 
-    def check_client(self, client: ClientMixin) -> bool:
-        return self.row.client_id == str(client.get_client_id())
+    def check_client(self, client: AppClient) -> bool:
+        return self.row.client_id == client.get_client_id()
 
     def get_scope(self) -> str:
         return self.granted_scope
