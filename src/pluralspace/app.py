@@ -8,17 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from . import __version__
+from . import __version__, audit
+from .accounts.auth_router import router as auth_router
+from .accounts.reset_page import router as reset_page_router
 from .accounts.router import router as account_router
-from .admin import audit
+from .accounts.settings_page import router as account_pages_router
+from .accounts.sign_in_pages import router as web_router
 from .admin.router import router as admin_router
-from .auth.router import router as auth_router
-from .auth.usage import UsageRecorder
 from .config import Settings, ensure_data_dir, settings_from_env
+from .edge import EdgeMiddleware
 from .exports.router import router as exports_router
 from .fields.router import router as fields_router
 from .fronts.router import router as fronts_router
 from .groups.router import router as groups_router
+from .identity.usage import UsageRecorder
 from .imports import service as imports_service
 from .imports.router import PATH as IMPORTS_PATH
 from .imports.router import router as imports_router
@@ -27,7 +30,6 @@ from .journal.router import router as journal_router
 from .kit import handlers
 from .kit.crypto import Passwords
 from .kit.db import Database, database_for
-from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
 from .members.router import router as members_router
 from .oauth.apps_router import apps_router, authorizations_router
@@ -45,9 +47,6 @@ from .state import AppState
 from .systems.router import router as systems_router
 from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
-from .web.account import router as account_pages_router
-from .web.reset import router as reset_page_router
-from .web.router import router as web_router
 from .web.session import install as install_pages
 from .wrapped.router import router as wrapped_router
 

@@ -12,11 +12,11 @@ import hmac
 
 from fastapi import Request
 
-from ..accounts.security_log import Client, client_of
+from .. import audit
+from ..audit.security_log import Client, client_of
 from ..config import Settings
 from ..kit.errors import AdminTokenNotConfigured, AdminTokenRequired, RateLimited
 from ..state import AppState, app_state
-from . import audit
 
 
 def offered_admin_token(request: Request) -> str | None:

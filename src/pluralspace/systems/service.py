@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts.models import Account
 from ..auth.principal import Principal
+from ..identity.account import Account
+from ..identity.system import System, default_privacy
 from ..kit.errors import Forbidden, NotFound, Unauthenticated
 from ..kit.ids import new_short_id, normalize_short_id, parse_uuid
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
-from .models import System, default_privacy
 from .schemas import SystemOut, SystemPatch
 
 ME = "@me"

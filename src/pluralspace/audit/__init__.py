@@ -26,7 +26,7 @@ from ..kit.timeutil import utcnow
 from .models import AuditEvent
 
 if TYPE_CHECKING:
-    from ..accounts.security_log import Client
+    from .security_log import Client
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..admin import audit
+from .. import audit
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from .models import SecurityEvent
