@@ -25,7 +25,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..fields import values as field_values
-from ..fields.models import FIELD_TYPES, Field, FieldValue
+from ..fields.models import Field, FieldValue
+from ..fields.schemas import FIELD_TYPES
 from ..fronts.models import Front
 from ..groups.models import Group, GroupMember, default_group_privacy
 from ..identity.system import PRIVACY_KEYS, System

@@ -71,7 +71,7 @@ def not_found(code: int, what: str) -> PkError:
     return PkError(404, code, f"{what} not found.")
 
 
-# Codes PluralKit documents (reference §3) for the errors the translation layer raises.
+# Codes PluralKit documents (see docs/PLURALKIT.md) for the errors the translation layer raises.
 def system_not_found() -> PkError:
     return not_found(20001, "System")
 

@@ -1,4 +1,4 @@
-"""`/pk/v1`: PluralKit's legacy API v1 (seeds/002) over the same services as v2 and the native API.
+"""`/pk/v1`: PluralKit's legacy API v1 over the same services as v2 and the native API.
 
 v1 differs from v2 in shape only: flat privacy keys (null for anyone but the owner), `tz`, the first proxy tag as
 `prefix`/`suffix`, no uuids, no groups, switches without ids; `POST /s/switches` answers 204, `/fronters` 404 when

@@ -1,4 +1,4 @@
-"""Who may see or change what inside a system: the rules every system-scoped domain shares (contract §5)."""
+"""Who may see or change what inside a system: the rules every system-scoped domain shares (docs/API.md §5)."""
 
 from __future__ import annotations
 
