@@ -1,7 +1,7 @@
 """Registration, account changes, and login with failed-attempt throttling per account and per address and
 constant-time answers.
 
-Shared by the API (`auth/router.py`) and the web pages (`web/router.py`)."""
+Shared by the API (`accounts/auth_router.py`) and the web pages (`accounts/sign_in_pages.py`)."""
 
 from __future__ import annotations
 

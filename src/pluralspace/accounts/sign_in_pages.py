@@ -1,5 +1,5 @@
 """Web pages for signing in, registering and signing out. The consent page is served by the authorization endpoint
-(`oauth/router.py`); the signed-in pages are in `web/account.py`."""
+(`oauth/router.py`); the signed-in pages are in `accounts/settings_page.py`."""
 
 from __future__ import annotations
 
