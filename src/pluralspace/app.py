@@ -16,7 +16,6 @@ from .accounts.settings_page import router as account_pages_router
 from .accounts.sign_in_pages import router as web_router
 from .admin.router import router as admin_router
 from .config import Settings, ensure_data_dir, settings_from_env
-from .edge import EdgeMiddleware
 from .exports.router import router as exports_router
 from .fields.router import router as fields_router
 from .fronts.router import router as fronts_router
@@ -30,6 +29,7 @@ from .journal.router import router as journal_router
 from .kit import handlers
 from .kit.crypto import Passwords
 from .kit.db import Database, database_for
+from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
 from .members.router import router as members_router
 from .oauth.apps_router import apps_router, authorizations_router

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .kit.files import keep_dir_private
+from .files import keep_dir_private
 
 SECRET_KEY_FILE = "secret_key"
 

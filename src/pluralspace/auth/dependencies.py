@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2AuthorizationCodeBearer, SecurityScopes
 
-from ..edge import charge_unknown_token
 from ..kit.crypto import token_hash, token_prefix
 from ..kit.errors import InsufficientScope, Unauthenticated
+from ..kit.middleware import charge_unknown_token
 from ..state import app_state
 from .principal import Principal, find_principal
 from .scopes import ACCOUNT_SCOPE, SCOPE_DESCRIPTIONS

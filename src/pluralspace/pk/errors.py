@@ -21,7 +21,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..edge import Surface
 from ..kit.errors import (
     ApiError,
     Forbidden,
@@ -37,6 +36,7 @@ from ..kit.errors import (
     ValidationFailed,
 )
 from ..kit.handlers import allow_header
+from ..kit.middleware import Surface
 
 log = logging.getLogger("pluralspace.errors")
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import Settings
-from .kit import metrics
-from .kit.context import accept_request_id, request_id_var
-from .kit.crypto import token_prefix
-from .kit.envelope import error_body
-from .kit.errors import ApiError, PayloadTooLarge, RateLimited, UnsupportedMediaType, ValidationFailed
-from .kit.pagination import cursor_signing_key, signing_key_var
-from .kit.ratelimit import Limiter
+from ..config import Settings
+from . import metrics
+from .context import accept_request_id, request_id_var
+from .crypto import token_prefix
+from .envelope import error_body
+from .errors import ApiError, PayloadTooLarge, RateLimited, UnsupportedMediaType, ValidationFailed
+from .pagination import cursor_signing_key, signing_key_var
+from .ratelimit import Limiter
 
 log = logging.getLogger("pluralspace.errors")
 
