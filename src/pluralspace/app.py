@@ -12,8 +12,8 @@ from . import __version__, audit
 from .accounts.auth_router import router as auth_router
 from .accounts.reset_page import router as reset_page_router
 from .accounts.router import router as account_router
-from .accounts.settings_page import router as account_pages_router
-from .accounts.sign_in_pages import router as web_router
+from .accounts.settings_page import router as settings_page_router
+from .accounts.sign_in_pages import router as sign_in_pages_router
 from .admin.router import router as admin_router
 from .config import Settings, ensure_data_dir, settings_from_env
 from .exports.router import router as exports_router
@@ -54,7 +54,8 @@ ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
-    oauth_router, pk_v2_router, pk_v1_router, web_router, account_pages_router, admin_router, reset_page_router,
+    oauth_router, pk_v2_router, pk_v1_router, sign_in_pages_router, settings_page_router, admin_router,
+    reset_page_router,
 )
 
 DESCRIPTION = """
