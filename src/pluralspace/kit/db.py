@@ -50,8 +50,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool, PoolProxiedConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator, Uuid
 
+from ..files import keep_sqlite_files_private
 from .errors import ApiError, ServiceUnavailable, StorageFull
-from .files import keep_sqlite_files_private
 from .outage import Outage
 
 if TYPE_CHECKING:

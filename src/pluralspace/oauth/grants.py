@@ -15,9 +15,9 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
+from ..identity.credential import Credential
 from ..kit.crypto import AUTH_CODE_PREFIX, generate_token
 from ..kit.timeutil import utcnow
-from ..tokens.models import Credential
 from .models import OAuthCode
 
 if TYPE_CHECKING:

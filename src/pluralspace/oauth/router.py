@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
-from ..accounts.security_log import client_of
+from ..audit.security_log import client_of
 from ..auth.principal import Principal
 from ..auth.scopes import SCOPE_DESCRIPTIONS
 from ..state import app_state
