@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, class_mapper
 
 from ..auth.principal import Principal
 from ..identity.system import System
 from ..kit.errors import Forbidden, NotFound, ValidationFailed
 from ..kit.ids import normalize_short_id, parse_uuid
 from .service import find_system, is_owner
-
-if TYPE_CHECKING:
-    from ..groups.models import Group
-    from ..members.models import Member
 
 
 class InSystem(Protocol):
@@ -27,8 +23,21 @@ class InSystem(Protocol):
     def system_uuid(self) -> uuid.UUID: ...
 
 
-# A member or a group: named by a short id or its uuid, with a visibility of its own.
-M = TypeVar("M", "Member", "Group")
+class Listed(InSystem, Protocol):
+    """A member or a group: named by a short id or its uuid, with a visibility of its own. Their columns, for
+    queries, come from the model's mapper (`class_mapper(model).columns`)."""
+
+    @property
+    def uuid(self) -> uuid.UUID: ...
+
+    @property
+    def hid(self) -> str: ...
+
+    @property
+    def privacy(self) -> dict[str, str]: ...
+
+
+M = TypeVar("M", bound=Listed)
 R = TypeVar("R", bound=InSystem)
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -53,10 +62,11 @@ class Access:
     def sees(self, privacy: dict[str, Any], key: str) -> bool:
         return self.owner or privacy.get(key, "private") == "public"
 
-    def only_visible(self, query: Select[T], model: type[Member] | type[Group]) -> Select[T]:
+    def only_visible(self, query: Select[T], model: type[Listed]) -> Select[T]:
         """`query` narrowed to the rows of `model` (members, groups) this viewer may see: `sees(privacy,
         "visibility")` in SQL. The owner's query is left as it is."""
-        return query if self.owner else query.where(model.privacy["visibility"].as_string() == "public")
+        privacy = class_mapper(model).columns.privacy
+        return query if self.owner else query.where(privacy["visibility"].as_string() == "public")
 
 
 def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:
@@ -84,7 +94,8 @@ def find_by_public_id(session: Session, model: type[M], system_uuid: uuid.UUID, 
     """A member or group of this system by short id or uuid; 404 for anything else, other systems' included."""
     hid = normalize_short_id(ident)
     if hid is not None:
-        found = session.execute(select(model).where(model.hid == hid, model.system_uuid == system_uuid)
+        columns = class_mapper(model).columns
+        found = session.execute(select(model).where(columns.hid == hid, columns.system_uuid == system_uuid)
                                 ).scalar_one_or_none()
     else:
         key = parse_uuid(ident)
@@ -136,12 +147,13 @@ def resolve_public_ids(session: Session, model: type[M], system_uuid: uuid.UUID,
     hids = {value for _, _, value in wanted if isinstance(value, str)}
     keys = {value for _, _, value in wanted if isinstance(value, uuid.UUID)}
     found: dict[object, M] = {}
+    columns = class_mapper(model).columns
     if hids:
-        for row in session.execute(select(model).where(model.system_uuid == system_uuid, model.hid.in_(hids))
+        for row in session.execute(select(model).where(columns.system_uuid == system_uuid, columns.hid.in_(hids))
                                    ).scalars():
             found[row.hid] = row
     if keys:
-        for row in session.execute(select(model).where(model.system_uuid == system_uuid, model.uuid.in_(keys))
+        for row in session.execute(select(model).where(columns.system_uuid == system_uuid, columns.uuid.in_(keys))
                                    ).scalars():
             found[row.uuid] = row
     rows: dict[uuid.UUID, M] = {}
