@@ -29,6 +29,9 @@ from .kit.crypto import Passwords
 from .kit.db import Database, database_for
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
+from .media import router as media_routes
+from .media.service import Sweeper
+from .media.storage import storage_for
 from .members.router import router as members_router
 from .oauth.apps_router import apps_router, authorizations_router
 from .oauth.router import router as oauth_router
@@ -55,7 +58,8 @@ ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
-    oauth_router, pk_v2_router, pk_v1_router, web_router, account_pages_router, admin_router, reset_page_router,
+    media_routes.router, oauth_router, pk_v2_router, pk_v1_router, web_router, account_pages_router, admin_router,
+    reset_page_router,
 )
 
 DESCRIPTION = """
@@ -86,8 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            sqlite_synchronous=settings.sqlite_synchronous),
                   {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer)},
                   on_abandoned=imports_service.forget_upload(settings.data_dir))
+    media = storage_for(settings)
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
-                     jobs=jobs)
+                     jobs=jobs, media=media)
+    media_sweep = Sweeper(database, media)
 
     audit_retention = audit.Retention(database, settings.audit_retention_days)
 
@@ -96,9 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.usage.start()
         audit_retention.start()
         state.jobs.start()
+        media_sweep.start()
         try:
             yield
         finally:
+            await media_sweep.stop()
             await state.jobs.stop()
             await audit_retention.stop()
             await state.usage.stop()
@@ -117,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter, surfaces=(PLURALKIT_SURFACE,),
-                       streamed=frozenset({IMPORTS_PATH}))
+                       streamed=frozenset({IMPORTS_PATH}), body_limit_for=media_routes.body_limit(settings),
+                       media_type_exempt=media_routes.is_upload_path)
     logging.getLogger("pluralspace").setLevel(settings.log_level.upper())
     return app

@@ -1,4 +1,5 @@
-"""What the running app holds: settings, the database, the rate limiter and the usage recorder."""
+"""What the running app holds: settings, the database, the rate limiter, the usage recorder, the job queue and
+the media storage."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .jobs.worker import Worker
 from .kit.crypto import Passwords
 from .kit.db import Database
 from .kit.ratelimit import Limiter
+from .media.storage import MediaStorage
 
 
 @dataclass
@@ -22,6 +24,7 @@ class AppState:
     usage: UsageRecorder
     passwords: Passwords
     jobs: Worker
+    media: MediaStorage
 
 
 def app_state(request: Request) -> AppState:

@@ -15,6 +15,7 @@ from ..groups.models import Group, GroupMember
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
+from ..media.models import Media
 from ..relationships import service as relationships
 from ..relationships.models import Relationship
 from ..relationships.schemas import RelationshipOut
@@ -189,7 +190,10 @@ def update_member(session: Session, sid: str, principal: Principal, mid: str, pa
     return member_out(member, access, load_extras(session, access, [member], include))
 
 
-def delete_member(session: Session, sid: str, principal: Principal, mid: str) -> None:
+def delete_member(session: Session, sid: str, principal: Principal, mid: str) -> list[str]:
+    """Returns the keys of the member's stored images, whose bytes the caller removes once this is committed."""
     access = write_access(session, sid, principal)
     member = find_by_public_id(session, Member, access.system_uuid, mid, "member")
-    session.delete(member)  # field values, group memberships and relationships cascade in the database
+    images = list(session.execute(select(Media.key).where(Media.member_uuid == member.uuid)).scalars())
+    session.delete(member)  # field values, group memberships, relationships and image rows cascade in the database
+    return images
