@@ -1,7 +1,7 @@
 """Where image bytes live: files in the data dir (the default), or an S3-compatible bucket when one is configured.
 
 Both are used through `MediaStorage`; every call runs on a worker thread (file and S3 calls block). A full or
-read-only disk answers 507 STORAGE_FULL; object storage that does not answer within its bounds answers 503.
+read-only disk (or quota) answers 507 STORAGE_FULL; object storage that does not answer within its bounds answers 503.
 """
 
 from __future__ import annotations
@@ -62,11 +62,9 @@ class FileBackend:
                 sink.flush()
                 os.fsync(sink.fileno())
             os.replace(temporary, path)
-        except OSError as failed:
+        except OSError:
             with contextlib.suppress(OSError):
                 temporary.unlink()
-            if failed.errno in FULL_ERRNOS:
-                raise StorageFull() from None
             raise
 
     def get(self, key: str) -> bytes | None:
@@ -152,7 +150,9 @@ class MediaStorage:
     async def _call(self, call: Callable[..., Any], *args: Any) -> Any:
         try:
             return await asyncio.to_thread(call, *args)
-        except StorageFull:
+        except OSError as failed:
+            if failed.errno in FULL_ERRNOS:
+                raise StorageFull() from None
             raise
         except self._faults as fault:
             log.warning("object storage fault on %s: %s", getattr(call, "__name__", call), fault)
