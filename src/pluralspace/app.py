@@ -30,7 +30,7 @@ from .kit.db import Database, database_for
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
 from .media import router as media_routes
-from .media.service import Sweeper
+from .media.service import ImageTarget, Sweeper
 from .media.storage import storage_for
 from .members.router import router as members_router
 from .oauth.apps_router import apps_router, authorizations_router
@@ -84,13 +84,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limiter = create_limiter(settings.redis_url, settings.redis_timeout, settings.redis_retry_seconds)
     usage = UsageRecorder(database, settings.usage_flush_seconds)
     passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
-    importer = imports_service.Importer(database, settings.max_import_bytes)
+    media = storage_for(settings)
+    importer = imports_service.Importer(database, settings.max_import_bytes, media, ImageTarget.of(settings, media))
     # The queue's own connection: its polling never takes a request's pooled connection (nor shows in their counts).
     jobs = Worker(Database(settings.resolved_database_url, pool_size=1, bounds=database.bounds,
                            sqlite_synchronous=settings.sqlite_synchronous),
                   {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer)},
                   on_abandoned=imports_service.forget_upload(settings.data_dir))
-    media = storage_for(settings)
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
                      jobs=jobs, media=media)
     media_sweep = Sweeper(database, media)

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..config import Settings
 from ..kit.db import Database
 from ..kit.errors import NotFound
 from ..kit.tasks import cancel
@@ -35,7 +36,7 @@ from ..systems.models import System
 from ..systems.service import find_system, is_owner, system_out
 from .images import Encoded
 from .models import Media
-from .storage import MediaStorage
+from .storage import Backend, MediaStorage
 
 log = logging.getLogger("pluralspace.media")
 
@@ -58,6 +59,26 @@ def media_url(base_url: str, key: str) -> str:
     return f"{base_url}{ROUTE_PREFIX}{key}"
 
 
+def place_name(member: Member | None, slot: str) -> str:
+    """A place's stable name, which goes into its images' keys."""
+    return f"{member.uuid if member is not None else 'system'}:{slot}"
+
+
+@dataclass(frozen=True)
+class ImageTarget:
+    """What an import needs to store the pictures it brings: the storage (called from the import's own unit of
+    work, on a worker thread) and the limits an upload has."""
+
+    backend: Backend
+    base_url: str
+    max_bytes: int
+    max_pixels: int
+
+    @classmethod
+    def of(cls, settings: Settings, storage: MediaStorage) -> ImageTarget:
+        return cls(storage.backend, settings.base_url, settings.max_media_bytes, settings.max_media_pixels)
+
+
 def key_of(url: str | None) -> str | None:
     """The media key a field's URL names, when it names one of ours."""
     if not url or ROUTE_PREFIX not in url:
@@ -77,7 +98,7 @@ def _holder(session: Session, principal: Principal, place: Place) -> tuple[Syste
 def resolve(session: Session, principal: Principal, place: Place) -> str:
     """The place's stable name, which goes into the image's key (404 for a member that is not the caller's)."""
     _system, member = _holder(session, principal, place)
-    return f"{member.uuid if member is not None else 'system'}:{place.slot}"
+    return place_name(member, place.slot)
 
 
 def _out(system: System, member: Member | None) -> BaseModel:
@@ -95,20 +116,27 @@ def _forget(session: Session, system: System, member: Member | None, slot: str, 
     return gone
 
 
+def place_image(session: Session, system: System, member: Member | None, slot: str, key: str, image: Encoded,
+                url: str) -> list[str]:
+    """Points the slot of the system or member at the stored image `key` (an upload's, an import's); returns the
+    keys of the images it replaced."""
+    holder: Any = member if member is not None else system
+    gone = _forget(session, system, member, slot, keep=key)
+    if session.get(Media, key) is None:
+        session.add(Media(key=key, system_uuid=system.uuid, member_uuid=member.uuid if member is not None else None,
+                          slot=slot, content_type=image.content_type, size=len(image.content), created_at=utcnow()))
+    if getattr(holder, f"{slot}_url") != url:
+        setattr(holder, f"{slot}_url", url)
+        holder.updated_at = utcnow()
+    session.flush()
+    return gone
+
+
 def attach(session: Session, principal: Principal, place: Place, key: str, image: Encoded,
            url: str) -> tuple[BaseModel, list[str]]:
     """Points the place at the stored image `key`; returns the object and the keys of the images it replaced."""
     system, member = _holder(session, principal, place)
-    holder: Any = member if member is not None else system
-    gone = _forget(session, system, member, place.slot, keep=key)
-    if session.get(Media, key) is None:
-        session.add(Media(key=key, system_uuid=system.uuid, member_uuid=member.uuid if member is not None else None,
-                          slot=place.slot, content_type=image.content_type, size=len(image.content),
-                          created_at=utcnow()))
-    if getattr(holder, place.column) != url:
-        setattr(holder, place.column, url)
-        holder.updated_at = utcnow()
-    session.flush()
+    gone = place_image(session, system, member, place.slot, key, image, url)
     return _out(system, member), gone
 
 
