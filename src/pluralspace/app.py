@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -90,7 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     jobs = Worker(Database(settings.resolved_database_url, pool_size=1, bounds=database.bounds,
                            sqlite_synchronous=settings.sqlite_synchronous),
                   {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer)},
-                  on_abandoned=imports_service.forget_upload(settings.data_dir))
+                  on_abandoned=imports_service.forget_upload(settings.data_dir),
+                  stale_after=timedelta(seconds=settings.job_stale_seconds))
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
                      jobs=jobs, media=media)
     media_sweep = Sweeper(database, media)

@@ -42,6 +42,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # Import files (POST /systems/@me/imports) have their own limit: exports of years of history are large.
     max_import_bytes: int = 256 * 1024 * 1024
+    # A running job whose worker has not written its heartbeat (every 10 s) for this long belongs to a stopped
+    # server: it is ended as failed (nothing of it was applied) by the next worker that looks.
+    job_stale_seconds: int = 120
     # Uploaded images (avatars, banners): bytes per upload, and pixels (width x height x frames) once decoded.
     max_media_bytes: int = 5 * 1024 * 1024
     max_media_pixels: int = 4096 * 4096
@@ -185,6 +188,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         registration_window=integer("REGISTRATION_WINDOW", defaults.registration_window),
         max_body_bytes=integer("MAX_BODY_BYTES", defaults.max_body_bytes),
         max_import_bytes=integer("MAX_IMPORT_BYTES", defaults.max_import_bytes),
+        job_stale_seconds=integer("JOB_STALE_SECONDS", defaults.job_stale_seconds),
         max_media_bytes=integer("MAX_MEDIA_BYTES", defaults.max_media_bytes),
         max_media_pixels=integer("MAX_MEDIA_PIXELS", defaults.max_media_pixels),
         s3_bucket=get("S3_BUCKET").strip(),
