@@ -73,11 +73,12 @@ def _find_pictures(plan: Plan, pictures: list[str]) -> None:
     name, as a zip made by hand puts them in a folder of its own); warns about what is named and missing, and
     about pictures nothing names."""
     by_name: dict[str, str] = {}
-    for entry in pictures:
-        by_name.setdefault(entry.rsplit("/", 1)[-1], entry)
+    for picture in pictures:
+        by_name.setdefault(picture.rsplit("/", 1)[-1], picture)
     exact = set(pictures)
     used: set[str] = set()
-    wanted = [(None, plan.system, slot, name) for slot, name in plan.system_images.items()]
+    wanted: list[tuple[str | None, dict[str, Any], str, str]] = [
+        (None, plan.system, slot, name) for slot, name in plan.system_images.items()]
     wanted += [(member.source_id, member.values, slot, name) for member in plan.members
                for slot, name in member.images.items()]
     for member, values, slot, name in wanted:

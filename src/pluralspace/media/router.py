@@ -80,7 +80,7 @@ async def _received(request: Request, state: AppState) -> Encoded:
     return await asyncio.to_thread(reencode, raw, state.settings.max_media_pixels, expected)
 
 
-async def _put(request: Request, principal: Principal, place: Place) -> Envelope:
+async def _put(request: Request, principal: Principal, place: Place) -> Envelope[Any]:
     state = app_state(request)
     image = await _received(request, state)
     key = image.key(principal.system_uuid, await state.database.read(service.resolve, principal, place))
@@ -102,29 +102,31 @@ async def _delete(request: Request, principal: Principal, place: Place) -> Respo
 
 
 def _system_routes(slot: str) -> None:
-    async def put(principal: SystemWriter, request: Request) -> Envelope:
+    async def put(principal: SystemWriter, request: Request) -> Envelope[Any]:
         return await _put(request, principal, Place(slot))
 
     async def remove(principal: SystemWriter, request: Request) -> Response:
         return await _delete(request, principal, Place(slot))
 
-    _add(SYSTEM_PATH.format(slot=slot), f"system_{slot}", put, remove, SystemOut, f"your system's {slot}", 403)
+    _add(SYSTEM_PATH.format(slot=slot), f"system_{slot}", put, remove, Envelope[SystemOut], f"your system's {slot}",
+         403)
 
 
 def _member_routes(slot: str) -> None:
-    async def put(mid: MemberId, principal: MemberWriter, request: Request) -> Envelope:
+    async def put(mid: MemberId, principal: MemberWriter, request: Request) -> Envelope[Any]:
         return await _put(request, principal, Place(slot, mid))
 
     async def remove(mid: MemberId, principal: MemberWriter, request: Request) -> Response:
         return await _delete(request, principal, Place(slot, mid))
 
-    _add(MEMBER_PATH.format(slot=slot), f"member_{slot}", put, remove, MemberOut, f"a member's {slot}", 403, 404)
+    _add(MEMBER_PATH.format(slot=slot), f"member_{slot}", put, remove, Envelope[MemberOut], f"a member's {slot}",
+         403, 404)
 
 
-def _add(path: str, name: str, put: Callable[..., Awaitable[Envelope]], remove: Callable[..., Awaitable[Response]],
-         model: type, what: str, *statuses: int) -> None:
+def _add(path: str, name: str, put: Callable[..., Awaitable[Envelope[Any]]], remove: Callable[..., Awaitable[Response]],
+         response_model: Any, what: str, *statuses: int) -> None:
     slot = name.rsplit("_", 1)[-1]
-    router.add_api_route(path, put, methods=["PUT"], name=f"put_{name}", response_model=Envelope[model],
+    router.add_api_route(path, put, methods=["PUT"], name=f"put_{name}", response_model=response_model,
                          responses=errors(*WRITE, *statuses, 507), summary=f"Upload {what} (an image)",
                          description=UPLOAD_DESCRIPTION.format(slot=slot), openapi_extra=BODY)
     router.add_api_route(path, remove, methods=["DELETE"], name=f"delete_{name}", status_code=204,
