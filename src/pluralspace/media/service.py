@@ -195,16 +195,19 @@ def visible(session: Session, key: str, viewer: Principal | None) -> Media:
 # --- the sweep -----------------------------------------------------------------------------------------------
 
 def _stale_rows(session: Session) -> list[str]:
-    """Rows whose field no longer names them (the field was PATCHed to another URL or cleared): removed."""
+    """Rows whose field no longer names them (the field was PATCHed to another URL or cleared)."""
     members = select(Media.key, Media.slot, Member.avatar_url, Member.banner_url).join(
         Member, Member.uuid == Media.member_uuid)
     systems = select(Media.key, Media.slot, System.avatar_url, System.banner_url).join(
         System, System.uuid == Media.system_uuid).where(Media.member_uuid.is_(None))
-    stale = [key for query in (members, systems) for key, slot, avatar, banner in session.execute(query)
-             if key_of(avatar if slot == "avatar" else banner) != key]
-    if stale:
-        session.execute(delete(Media).where(Media.key.in_(stale)), execution_options={"synchronize_session": False})
-    return stale
+    return [key for query in (members, systems) for key, slot, avatar, banner in session.execute(query)
+            if key_of(avatar if slot == "avatar" else banner) != key]
+
+
+def _forget_rows(session: Session, keys: list[str]) -> None:
+    for start in range(0, len(keys), 500):
+        session.execute(delete(Media).where(Media.key.in_(keys[start:start + 500])),
+                        execution_options={"synchronize_session": False})
 
 
 def _known(session: Session, keys: list[str]) -> set[str]:
@@ -215,12 +218,14 @@ def _known(session: Session, keys: list[str]) -> set[str]:
 
 
 class Sweeper:
-    """Removes stored images that nothing names any more: at start, then every `every` seconds. Bytes younger
-    than `grace` are left alone (an upload stores them a moment before its row is written)."""
+    """Removes stored images that nothing names any more: `first_after` seconds after start (a starting server has
+    better things to do), then every `every` seconds. Bytes younger than `grace` are left alone (an upload stores
+    them a moment before its row is written). A sweep that finds nothing only reads."""
 
     def __init__(self, database: Database, storage: MediaStorage, every: float = 3600.0,
-                 grace: timedelta = timedelta(hours=1)) -> None:
+                 grace: timedelta = timedelta(hours=1), first_after: float = 300.0) -> None:
         self.database, self.storage, self.every, self.grace = database, storage, every, grace
+        self.first_after = first_after
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -230,7 +235,9 @@ class Sweeper:
         await cancel(self._task)
 
     async def sweep(self) -> int:
-        stale: list[str] = await self.database.write(_stale_rows)
+        stale: list[str] = await self.database.read(_stale_rows)
+        if stale:
+            await self.database.write(_forget_rows, stale)
         cutoff = datetime.now(UTC) - self.grace
         old = [key for key, modified in await self.storage.stored() if modified < cutoff]
         known = await self.database.read(_known, old)
@@ -239,6 +246,7 @@ class Sweeper:
         return len(orphans)
 
     async def _run(self) -> None:
+        await asyncio.sleep(self.first_after)
         while True:
             try:
                 removed = await self.sweep()
