@@ -9,17 +9,19 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from . import __version__
+from . import __version__, audit
+from .accounts.auth_router import router as auth_router
+from .accounts.reset_page import router as reset_page_router
 from .accounts.router import router as account_router
-from .admin import audit
+from .accounts.settings_page import router as settings_page_router
+from .accounts.sign_in_pages import router as sign_in_pages_router
 from .admin.router import router as admin_router
-from .auth.router import router as auth_router
-from .auth.usage import UsageRecorder
 from .config import Settings, ensure_data_dir, settings_from_env
 from .exports.router import router as exports_router
 from .fields.router import router as fields_router
 from .fronts.router import router as fronts_router
 from .groups.router import router as groups_router
+from .identity.usage import UsageRecorder
 from .imports import service as imports_service
 from .imports.router import PATH as IMPORTS_PATH
 from .imports.router import router as imports_router
@@ -30,9 +32,10 @@ from .kit.crypto import Passwords
 from .kit.db import Database, database_for
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
+from .kit.storage import storage_for
 from .media import router as media_routes
+from .media import service as media_service
 from .media.service import ImageTarget, Sweeper
-from .media.storage import storage_for
 from .members.router import router as members_router
 from .oauth.apps_router import apps_router, authorizations_router
 from .oauth.router import router as oauth_router
@@ -49,9 +52,6 @@ from .state import AppState
 from .systems.router import router as systems_router
 from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
-from .web.account import router as account_pages_router
-from .web.reset import router as reset_page_router
-from .web.router import router as web_router
 from .web.session import install as install_pages
 from .wrapped.router import router as wrapped_router
 
@@ -59,7 +59,8 @@ ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
-    media_routes.router, oauth_router, pk_v2_router, pk_v1_router, web_router, account_pages_router, admin_router,
+    media_routes.router, oauth_router, pk_v2_router, pk_v1_router, sign_in_pages_router, settings_page_router,
+    admin_router,
     reset_page_router,
 )
 
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   on_abandoned=imports_service.forget_upload(settings.data_dir),
                   stale_after=timedelta(seconds=settings.job_stale_seconds))
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
-                     jobs=jobs, media=media)
+                     jobs=jobs, media=media, member_pictures=media_service.member_keys)
     media_sweep = Sweeper(database, media)
 
     audit_retention = audit.Retention(database, settings.audit_retention_days)

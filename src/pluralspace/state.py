@@ -3,17 +3,20 @@ the media storage."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 
-from .auth.usage import UsageRecorder
 from .config import Settings
+from .identity.usage import UsageRecorder
 from .jobs.worker import Worker
 from .kit.crypto import Passwords
 from .kit.db import Database
 from .kit.ratelimit import Limiter
-from .media.storage import MediaStorage
+from .kit.storage import MediaStorage
 
 
 @dataclass
@@ -25,6 +28,8 @@ class AppState:
     passwords: Passwords
     jobs: Worker
     media: MediaStorage
+    # The keys of a member's stored pictures, read before the member is deleted (media.service.member_keys).
+    member_pictures: Callable[[Session, uuid.UUID], list[str]]
 
 
 def app_state(request: Request) -> AppState:

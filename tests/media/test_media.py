@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from pluralspace.kit.db import Database
+from pluralspace.kit.storage import storage_for
 from pluralspace.media.service import Sweeper
-from pluralspace.media.storage import storage_for
 
 from ..helpers import answer, data, error
 from .common import SYSTEM_AVATAR, image, key_of, media_path, member_path, new_member, stored_files, upload

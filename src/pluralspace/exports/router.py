@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from ..accounts.security_log import client_of
-from ..admin import audit
+from .. import audit
+from ..audit.security_log import client_of
 from ..auth.dependencies import Requires, check_scopes
 from ..auth.principal import Principal
-from ..kit.files import PRIVATE_DIR
+from ..files import PRIVATE_DIR
 from ..kit.openapi import errors
 from ..kit.timeutil import utcnow
 from ..state import app_state

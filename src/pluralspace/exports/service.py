@@ -26,20 +26,20 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts import security_log
-from ..accounts.security_log import Client
+from ..audit import security_log
+from ..audit.security_log import Client
 from ..auth.includes import held_includes
 from ..auth.principal import Principal
 from ..fields import service as fields
+from ..files import PRIVATE_FILE
 from ..fronts import service as fronts
 from ..groups import service as groups
 from ..journal import service as journal
 from ..kit.db import Database
-from ..kit.files import PRIVATE_FILE
 from ..kit.pagination import MAX_LIMIT, PageRequest
+from ..kit.storage import MediaStorage
 from ..kit.timeutil import format_timestamp, utcnow
 from ..media.models import Media
-from ..media.storage import MediaStorage
 from ..members import service as members
 from ..pk import service as pk_service
 from ..pk.translate import group_v2, member_v2, system_v2, timestamp

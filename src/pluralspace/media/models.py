@@ -1,7 +1,8 @@
 """Stored images: one row per image a system's field shows (the system's or a member's avatar or banner).
 
 The row says where the image belongs, so `GET /media/<key>` can answer exactly as the field would: the image is
-public only where the field is visible to the viewer. The bytes live in the media storage (storage.py) under `key`.
+public only where the field is visible to the viewer. The bytes live in the media storage (kit/storage.py) under
+`key`.
 """
 
 from __future__ import annotations

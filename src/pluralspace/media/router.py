@@ -17,6 +17,7 @@ from ..config import Settings
 from ..kit.envelope import Envelope, ok
 from ..kit.errors import NotFound, PayloadTooLarge, ValidationFailed
 from ..kit.openapi import WRITE, errors
+from ..kit.storage import is_key
 from ..members.schemas import MemberOut
 from ..state import AppState, app_state
 from ..systems.schemas import SystemOut
@@ -24,7 +25,6 @@ from . import service
 from .images import ACCEPTED, Encoded, declared_format, reencode
 from .models import SLOTS
 from .service import Place
-from .storage import is_key
 
 router = APIRouter(tags=["media"])
 

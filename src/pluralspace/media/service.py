@@ -25,18 +25,18 @@ from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
 from ..config import Settings
+from ..identity.system import System
 from ..kit.db import Database
 from ..kit.errors import NotFound
+from ..kit.storage import Backend, MediaStorage
 from ..kit.tasks import cancel
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..members.service import member_out
 from ..systems.access import Access, find_by_public_id
-from ..systems.models import System
 from ..systems.service import find_system, is_owner, system_out
 from .images import Encoded
 from .models import Media
-from .storage import Backend, MediaStorage
 
 log = logging.getLogger("pluralspace.media")
 

@@ -13,7 +13,7 @@ from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
-from ..systems.router import SystemId
+from ..systems.params import SystemId
 from . import service
 from .schemas import MemberCreate, MemberOut, MemberPatch
 
@@ -67,5 +67,6 @@ async def update_member(sid: SystemId, mid: MemberId, body: MemberPatch, princip
                summary="Delete a member with its field values, group memberships and relationships")
 async def delete_member(sid: SystemId, mid: MemberId, principal: Writer, request: Request) -> Response:
     state = app_state(request)
-    await state.media.delete(await state.database.write(service.delete_member, sid, principal, mid))
+    await state.media.delete(await state.database.write(service.delete_member, sid, principal, mid,
+                                                        state.member_pictures))
     return Response(status_code=204)

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import Settings
-from ..kit.errors import ServiceUnavailable, StorageFull
-from ..kit.files import PRIVATE_DIR, PRIVATE_FILE
+from ..files import PRIVATE_DIR, PRIVATE_FILE
+from .errors import ServiceUnavailable, StorageFull
 
 log = logging.getLogger("pluralspace.media")
 
@@ -166,7 +166,7 @@ class MediaStorage:
         return found
 
     async def delete(self, keys: list[str]) -> None:
-        """Removes stored images; a failure is logged and left to the sweep (sweep.py), never shown to a client
+        """Removes stored images; a failure is logged and left to the sweep (media/service.py), never shown to a client
         whose change has already been made."""
         for key in keys:
             try:
