@@ -21,8 +21,8 @@ import time
 import httpx
 from PIL import Image
 
-from .common import DEFAULT_DATA_DIR, free_port, real_server
-from .imports import PASSWORD, SECRET, peak_rss_mib
+from .common import free_port, real_server
+from .imports import PASSWORD, peak_rss_mib, scratch_server
 
 
 def picture(size: int, fmt: str) -> bytes:
@@ -48,15 +48,8 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=5)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    data_dir = DEFAULT_DATA_DIR / "media"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for stale in data_dir.glob("pluralspace.db*"):
-        stale.unlink()
+    data_dir, env = scratch_server("media", args.database_url)
     bodies = [(picture(args.size, fmt), f"image/{fmt.lower()}") for fmt in ("PNG", "JPEG")]
-    env = {"PLURALSPACE_SECRET_KEY": SECRET, "PLURALSPACE_ARGON2_TIME_COST": "1",
-           "PLURALSPACE_ARGON2_MEMORY_KIB": "1024", "PLURALSPACE_ARGON2_PARALLELISM": "1"}
-    if args.database_url:
-        env["PLURALSPACE_DATABASE_URL"] = args.database_url
     uploads: list[float] = []
     reads: list[float] = []
     with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
