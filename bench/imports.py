@@ -105,24 +105,31 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def scratch_server(name: str, database_url: str) -> tuple[Path, dict[str, str]]:
+    """The data dir `bench/.data/<name>/` with no SQLite database left from a run before, and the server's settings:
+    cheap password hashing, a fixed secret, `database_url` when given (else SQLite in that dir)."""
+    data_dir = DEFAULT_DATA_DIR / name
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for stale in data_dir.glob("pluralspace.db*"):
+        stale.unlink()
+    env = {"PLURALSPACE_SECRET_KEY": SECRET, "PLURALSPACE_ARGON2_TIME_COST": "1",
+           "PLURALSPACE_ARGON2_MEMORY_KIB": "1024", "PLURALSPACE_ARGON2_PARALLELISM": "1"}
+    if database_url:
+        env["PLURALSPACE_DATABASE_URL"] = database_url
+    return data_dir, env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--fronts", type=int, default=300_000)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    data_dir = DEFAULT_DATA_DIR / "imports"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for stale in data_dir.glob("pluralspace.db*"):
-        stale.unlink()
+    data_dir, env = scratch_server("imports", args.database_url)
     source = data_dir / f"sp-{args.members}-{args.fronts}.json"
     if not source.exists():
         generate(source, args.members, args.fronts)
     print(f"file: {source.stat().st_size / 1e6:.1f} MB, {args.members:,} members, {args.fronts:,} front rows")
-    env = {"PLURALSPACE_SECRET_KEY": SECRET, "PLURALSPACE_ARGON2_TIME_COST": "1",
-           "PLURALSPACE_ARGON2_MEMORY_KIB": "1024", "PLURALSPACE_ARGON2_PARALLELISM": "1"}
-    if args.database_url:
-        env["PLURALSPACE_DATABASE_URL"] = args.database_url
     with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
         server.wait_ready()
         with httpx.Client(base_url=server.url, timeout=600) as client:

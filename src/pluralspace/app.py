@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -32,6 +33,10 @@ from .kit.crypto import Passwords
 from .kit.db import Database, database_for
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
+from .kit.storage import storage_for
+from .media import router as media_routes
+from .media import service as media_service
+from .media.service import ImageTarget, Sweeper
 from .members.router import router as members_router
 from .oauth.apps_router import apps_router, authorizations_router
 from .oauth.router import router as oauth_router
@@ -55,7 +60,8 @@ ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
-    oauth_router, pk_v2_router, pk_v1_router, sign_in_pages_router, settings_page_router, admin_router,
+    media_routes.router, oauth_router, pk_v2_router, pk_v1_router, sign_in_pages_router, settings_page_router,
+    admin_router,
     reset_page_router,
 )
 
@@ -81,14 +87,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limiter = create_limiter(settings.redis_url, settings.redis_timeout, settings.redis_retry_seconds)
     usage = UsageRecorder(database, settings.usage_flush_seconds)
     passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
-    importer = imports_service.Importer(database, settings.max_import_bytes)
+    media = storage_for(settings)
+    importer = imports_service.Importer(database, settings.max_import_bytes, media, ImageTarget.of(settings, media))
     # The queue's own connection: its polling never takes a request's pooled connection (nor shows in their counts).
     jobs = Worker(Database(settings.resolved_database_url, pool_size=1, bounds=database.bounds,
                            sqlite_synchronous=settings.sqlite_synchronous),
                   {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer)},
-                  on_abandoned=imports_service.forget_upload(settings.data_dir))
+                  on_abandoned=imports_service.forget_upload(settings.data_dir),
+                  stale_after=timedelta(seconds=settings.job_stale_seconds))
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
-                     jobs=jobs)
+                     jobs=jobs, media=media, member_pictures=media_service.member_keys)
+    media_sweep = Sweeper(database, media)
 
     audit_retention = audit.Retention(database, settings.audit_retention_days)
 
@@ -97,9 +106,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.usage.start()
         audit_retention.start()
         state.jobs.start()
+        media_sweep.start()
         try:
             yield
         finally:
+            await media_sweep.stop()
             await state.jobs.stop()
             await audit_retention.stop()
             await state.usage.stop()
@@ -118,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter, surfaces=(PLURALKIT_SURFACE,),
-                       streamed=frozenset({IMPORTS_PATH}))
+                       streamed=frozenset({IMPORTS_PATH}), body_limit_for=media_routes.body_limit(settings),
+                       media_type_exempt=media_routes.is_upload_path)
     logging.getLogger("pluralspace").setLevel(settings.log_level.upper())
     return app

@@ -140,6 +140,8 @@ def import_file(
     from .imports.service import Importer
     from .imports.source import FORMAT_NAMES
     from .kit.db import Database
+    from .kit.storage import storage_for
+    from .media.service import ImageTarget
 
     if import_format not in FORMAT_NAMES:
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_NAMES)}", param_hint="--format")
@@ -155,7 +157,9 @@ def import_file(
             columns = (TextColumn("importing"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console, transient=True) as bar:
                 task = bar.add_task("import", total=1.0)
-                return await Importer(database, settings.max_import_bytes).run(
+                media = storage_for(settings)
+                importer = Importer(database, settings.max_import_bytes, media, ImageTarget.of(settings, media))
+                return await importer.run(
                     owner.system_uuid, file, import_format, dry_run, lambda done: bar.update(task, completed=done))
         finally:
             await database.dispose()

@@ -43,6 +43,19 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # Import files (POST /systems/@me/imports) have their own limit: exports of years of history are large.
     max_import_bytes: int = 256 * 1024 * 1024
+    # A running job whose worker has not written its heartbeat (every 10 s) for this long belongs to a stopped
+    # server: it is ended as failed (nothing of it was applied) by the next worker that looks.
+    job_stale_seconds: int = 120
+    # Uploaded images (avatars, banners): bytes per upload, and pixels (width x height x frames) once decoded.
+    max_media_bytes: int = 5 * 1024 * 1024
+    max_media_pixels: int = 4096 * 4096
+    # Object storage for images (S3-compatible); without a bucket they are files in the data dir.
+    s3_bucket: str = ""
+    s3_endpoint: str = ""  # e.g. https://s3.eu-central-1.amazonaws.com or a MinIO/Garage URL; empty: AWS's
+    s3_region: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_timeout: float = 5.0
     session_ttl_seconds: int = 3600
     refresh_ttl_seconds: int = 30 * 24 * 3600
     # Worker threads (and pooled connections) that run SQLite units of work.
@@ -176,6 +189,15 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         registration_window=integer("REGISTRATION_WINDOW", defaults.registration_window),
         max_body_bytes=integer("MAX_BODY_BYTES", defaults.max_body_bytes),
         max_import_bytes=integer("MAX_IMPORT_BYTES", defaults.max_import_bytes),
+        job_stale_seconds=integer("JOB_STALE_SECONDS", defaults.job_stale_seconds),
+        max_media_bytes=integer("MAX_MEDIA_BYTES", defaults.max_media_bytes),
+        max_media_pixels=integer("MAX_MEDIA_PIXELS", defaults.max_media_pixels),
+        s3_bucket=get("S3_BUCKET").strip(),
+        s3_endpoint=get("S3_ENDPOINT").strip(),
+        s3_region=get("S3_REGION").strip(),
+        s3_access_key=get("S3_ACCESS_KEY").strip(),
+        s3_secret_key=get("S3_SECRET_KEY").strip(),
+        s3_timeout=seconds("S3_TIMEOUT", defaults.s3_timeout),
         session_ttl_seconds=integer("SESSION_TTL", defaults.session_ttl_seconds),
         refresh_ttl_seconds=integer("REFRESH_TTL", defaults.refresh_ttl_seconds),
         db_pool_size=integer("DB_POOL_SIZE", defaults.db_pool_size),

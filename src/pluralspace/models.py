@@ -12,6 +12,7 @@ from .imports.models import ImportSource
 from .jobs.models import Job
 from .journal.models import JournalAuthor, JournalEntry, JournalTag
 from .kit.db import Base
+from .media.models import Media
 from .members.models import Member
 from .oauth.models import OAuthClient, OAuthCode, OAuthGrant
 from .pk.models import PkAccount, PkMessage
@@ -21,6 +22,6 @@ from .thoughts.models import Thought
 from .wrapped.models import WrappedSnapshot
 
 __all__ = ["Account", "AuditEvent", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember",
-           "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "Member", "OAuthClient",
-           "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage", "Poll", "Relationship",
-           "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "WrappedSnapshot"]
+           "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "Media", "Member",
+           "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage", "Poll",
+           "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "WrappedSnapshot"]

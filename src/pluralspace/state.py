@@ -1,10 +1,14 @@
-"""What the running app holds: settings, the database, the rate limiter and the usage recorder."""
+"""What the running app holds: settings, the database, the rate limiter, the usage recorder, the job queue and
+the media storage."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 
 from .config import Settings
 from .identity.usage import UsageRecorder
@@ -12,6 +16,7 @@ from .jobs.worker import Worker
 from .kit.crypto import Passwords
 from .kit.db import Database
 from .kit.ratelimit import Limiter
+from .kit.storage import MediaStorage
 
 
 @dataclass
@@ -22,6 +27,9 @@ class AppState:
     usage: UsageRecorder
     passwords: Passwords
     jobs: Worker
+    media: MediaStorage
+    # The keys of a member's stored pictures, read before the member is deleted (media.service.member_keys).
+    member_pictures: Callable[[Session, uuid.UUID], list[str]]
 
 
 def app_state(request: Request) -> AppState:

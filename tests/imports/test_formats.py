@@ -7,6 +7,7 @@ import json
 import zipfile
 
 from ..helpers import data
+from ..media.common import image, media_path
 from .common import created, everything, fixture, imported, run_import, warned
 
 SYSTEM = "/api/v1/systems/@me"
@@ -237,7 +238,8 @@ def app_zip() -> bytes:
     with zipfile.ZipFile(archive, "w") as zipped:
         for name in ("manifest.json", "data.json"):
             zipped.writestr(name, fixture(f"pluralspace_app/{name}"))
-        zipped.writestr("media/avatars/11.png", b"\x89PNG")
+        zipped.writestr("media/avatars/11.png", image())
+        zipped.writestr("media/avatars/unnamed.png", image())
     return archive.getvalue()
 
 
@@ -265,6 +267,8 @@ def test_pluralspace_app_zip(api):
     thought = everything(api, owner.session, f"{SYSTEM}/thoughts")[0]
     assert (thought["text"], thought["member_id"], thought["date"]) == ("Cozy evening", members["Ember"]["id"],
                                                                         "2024-02-03")
-    assert warned(job, "avatar_not_kept") == 1 and warned(job, "unknown_member") == 1
+    assert warned(job, "image_unused") == 1 and warned(job, "unknown_member") == 1
+    assert job["counts"]["images"] == {"created": 1, "updated": 0, "unchanged": 0}
+    assert "/media/" in wick["avatar_url"] and api.get(media_path(wick["avatar_url"]), owner.session).status_code == 200
     # data.json alone is read too.
     assert imported(api, owner.session, fixture("pluralspace_app/data.json"))["counts"]["members"]["unchanged"] == 3

@@ -168,14 +168,14 @@ def test_uploads_stream_to_a_private_file_that_goes_when_done(server, api):
     missing = api.post(IMPORTS, owner.session, files={"other": ("x.json", b"{}", "application/json")})
     assert error(missing, 422, "VALIDATION_FAILED")["details"]["fields"] == {
         "file": "send the file as the multipart field `file`"}
-    # A zip holding the export (and pictures beside it).
+    # A zip holding the export (and files beside it that are not pictures).
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("export.json", fixture("simplyplural.json"))
-        zipped.writestr("avatars/m1.png", b"\x89PNG")
+        zipped.writestr("notes/readme.txt", b"hello")
     job = imported(api, owner.session, archive.getvalue(), content_type="application/zip")
     assert job["counts"]["members"]["unchanged"] == 6
-    assert {"code": "avatar_not_kept", "message": "zip: files beside the export (pictures) are not kept",
+    assert {"code": "file_not_imported", "message": "zip: files that are neither data nor pictures, left out",
             "count": 1} in job["warnings"]
 
 

@@ -98,7 +98,7 @@ def test_every_collection_is_mapped(api, variant):
     assert {"chat messages: not imported", "friends: not imported", "API tokens: not imported"} <= {
         w["message"] for w in job["warnings"]}
     for code in ("colour_alpha_dropped", "colour_short", "colour_invalid", "duplicate_names", "group_parent_unknown",
-                 "front_overlap_merged", "time_without_zone", "avatar_not_kept"):
+                 "front_overlap_merged", "time_without_zone", "image_not_in_file", "image_linked"):
         assert warned(job, code) >= 1, code
 
 

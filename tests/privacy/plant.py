@@ -9,12 +9,15 @@ system's privacy settings differ.
 
 from __future__ import annotations
 
+import io
 import secrets
 import string
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from PIL import Image
 
 from pluralspace.kit.timeutil import format_timestamp
 from pluralspace.pk.switches import switch_id
@@ -45,6 +48,13 @@ def always(privacy: Privacy) -> bool:
 def marker() -> str:
     """A unique word of letters only, so that full-text search and stemming keep it whole."""
     return "qz" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(12))
+
+
+def png_image() -> bytes:
+    """A picture of its own colour: each upload is stored under a key of its own."""
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), tuple(secrets.token_bytes(3))).save(out, "PNG")
+    return out.getvalue()
 
 
 def short_id() -> str:
@@ -155,6 +165,19 @@ def plant(api: Api, server, scenario: str, privacy: Privacy) -> Planted:
         world.secret(f"hidden member's {key}", None, text=h[key])
     world.ids.update(v=v["id"], v_uuid=v["uuid"], v2=v2["id"], h=h["id"], h_uuid=h["uuid"],
                      member_q=h["name"])
+
+    # Stored images: the system's avatar (public), V's banner (V is visible, its avatar privacy private) and H's.
+    def stored(path: str, slot: str) -> str:
+        shown = data(api.put(f"/api/v1/systems/@me/{path}", session, files={"file": (
+            "picture.png", png_image(), "image/png")}))
+        return str(shown[f"{slot}_url"]).rsplit("/", 1)[-1]
+
+    world.ids["system_media"] = stored("avatar", "avatar")
+    world.hidden["media"] = [
+        world.secret("visible member's private banner key", {"members"}, text=stored(f"members/{v['id']}/banner",
+                                                                                    "banner")),
+        world.secret("hidden member's banner key", {"members"}, text=stored(f"members/{h['id']}/banner", "banner"))]
+    world.unknown["media"] = "0" * 40 + ".png"
     world.hidden["member"] = [h["id"], h["uuid"]]
     world.unknown["member"] = short_id()
 

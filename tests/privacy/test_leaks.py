@@ -142,6 +142,7 @@ ROUTES: dict[str, Fill] = {
     "/api/v1/systems/@me/export": urls("/api/v1/systems/@me/export", "/api/v1/systems/@me/export?format=pluralkit"),
     "/api/v1/systems/@me/imports": urls("/api/v1/systems/@me/imports", "/api/v1/systems/@me/imports" + PAGED),
     "/api/v1/systems/@me/imports/{job_id}": each("/api/v1/systems/@me/imports/{it}", ids(kind="import")),
+    "/media/{key}": each("/media/{it}", ids("system_media", kind="media")),
     # PluralKit v2.
     "/pk/v2/systems/{ref}": urls("/pk/v2/systems/{sid}", "/pk/v2/systems/{suuid}", "/pk/v2/systems/{discord}",
                                  "/pk/v2/systems/@me"),
@@ -194,6 +195,7 @@ PROBES: list[tuple[str, str]] = [
     ("/pk/v2/systems/{sid}/switches/{it}", "switch"),
     ("/api/v1/me/apps/{it}", "client_id"),
     ("/api/v1/systems/@me/imports/{it}", "import"),
+    ("/media/{it}", "media"),
 ]
 
 

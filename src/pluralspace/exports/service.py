@@ -12,13 +12,18 @@ formats:
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import uuid
+import zipfile
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit import security_log
@@ -26,12 +31,15 @@ from ..audit.security_log import Client
 from ..auth.includes import held_includes
 from ..auth.principal import Principal
 from ..fields import service as fields
+from ..files import PRIVATE_FILE
 from ..fronts import service as fronts
 from ..groups import service as groups
 from ..journal import service as journal
 from ..kit.db import Database
 from ..kit.pagination import MAX_LIMIT, PageRequest
+from ..kit.storage import MediaStorage
 from ..kit.timeutil import format_timestamp, utcnow
+from ..media.models import Media
 from ..members import service as members
 from ..pk import service as pk_service
 from ..pk.translate import group_v2, member_v2, system_v2, timestamp
@@ -178,3 +186,31 @@ async def _pk_switches(database: Database, principal: Principal) -> AsyncIterato
         if cursor is None:
             return
         before = page[-1].timestamp
+
+
+# --- the file with its pictures ------------------------------------------------------------------------------
+
+PICTURES_DIR = "media/"
+
+
+def picture_keys(session: Session, principal: Principal) -> list[str]:
+    """The stored pictures the export shows: the system's, and its members' when the token reads members."""
+    query = select(Media.key).where(Media.system_uuid == principal.system_uuid)
+    if not principal.holds("members:read"):
+        query = query.where(Media.member_uuid.is_(None))
+    return list(session.execute(query.order_by(Media.key)).scalars())
+
+
+async def zip_with_pictures(body: AsyncIterator[bytes], name: str, target: Path, database: Database,
+                            principal: Principal, storage: MediaStorage) -> None:
+    """Writes the export file `name` and, under `media/<key>`, every picture its `*_url` fields name on this
+    server, into the zip `target` (0600): importing that zip brings the pictures back."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as sink, zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(name, "w", force_zip64=True) as data:
+            async for chunk in body:
+                await asyncio.to_thread(data.write, chunk)
+        for key in await database.read(picture_keys, principal):
+            content = await storage.get(key)
+            if content is not None:  # compressed pictures gain nothing from deflate
+                await asyncio.to_thread(archive.writestr, PICTURES_DIR + key, content, zipfile.ZIP_STORED)

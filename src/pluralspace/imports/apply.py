@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import uuid
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,9 +33,13 @@ from ..groups.models import Group, GroupMember, default_group_privacy
 from ..identity.system import PRIVACY_KEYS, System
 from ..journal.models import BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX, JournalAuthor, JournalEntry, JournalTag
 from ..kit.db import table_of
+from ..kit.errors import ValidationFailed
 from ..kit.ids import normalize_short_id
 from ..kit.timeutil import utcnow
 from ..kit.validators import check_https_url, is_timezone
+from ..media import service as media
+from ..media.images import reencode
+from ..media.service import ImageTarget
 from ..members.models import MEMBER_PRIVACY_KEYS, Member, default_member_privacy
 from ..pk.models import PkAccount
 from ..polls.models import Poll, Vote
@@ -42,7 +47,7 @@ from ..relationships.models import Relationship, RelationshipType
 from ..systems.service import unique_short_id
 from ..thoughts.models import Thought
 from .models import ImportSource
-from .plan import FrontItem, Item, Plan, PollItem, Warnings
+from .plan import FrontItem, ImageItem, Item, Plan, PollItem, Warnings
 
 BATCH = 5000
 T = TypeVar("T")
@@ -64,6 +69,7 @@ TEXT_LIMITS: dict[str, dict[str, int]] = {
     "thoughts": {"text": 500},
 }
 URL_COLUMNS = {"system": ("avatar_url", "banner_url"), "members": ("avatar_url", "banner_url"), "groups": ("icon",)}
+PICTURE_COLUMNS = ("avatar_url", "banner_url")
 FRONT_COMMENT_MAX = 500
 POLL_OPTIONS_MAX = 50
 OPTION_LABEL_MAX = 100
@@ -81,6 +87,8 @@ class DryRun(Exception):
 class Report:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # Stored pictures the import replaced: their bytes are removed once the import is committed.
+    replaced_media: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"counts": self.counts, "warnings": self.warnings}
@@ -133,8 +141,11 @@ class _Sources:
 
 
 class _Engine:
-    def __init__(self, session: Session, system: System, plan: Plan, progress: Progress) -> None:
+    def __init__(self, session: Session, system: System, plan: Plan, progress: Progress,
+                 images: ImageTarget | None, dry_run: bool) -> None:
         self.session, self.system, self.plan = session, system, plan
+        self.images, self.dry_run = images, dry_run
+        self.replaced_media: list[str] = []
         self.warnings: Warnings = plan.warnings
         self.counts = _Counts()
         self.sources = _Sources(session, system.uuid, plan.format)
@@ -173,6 +184,10 @@ class _Engine:
                 fitted[key] = None
                 self.warnings.add("url_dropped", f"{kind}.{key}: not an https URL of at most 256 characters, "
                                                  "left out")
+                continue
+            if key in PICTURE_COLUMNS:
+                self.warnings.add("image_linked", f"{kind}.{key}: a picture on another server, kept as a link and "
+                                                  "not downloaded (this server fetches nothing from elsewhere)")
         return fitted
 
     def upsert(self, kind: str, model: type[Target], item: Item, create: Callable[[dict[str, Any]], Target],
@@ -217,6 +232,7 @@ class _Engine:
         self.apply_system()
         self.apply_fields()
         self.apply_members()
+        self.apply_images()
         self.apply_groups()
         self.apply_relationships()
         self.apply_fronts()
@@ -226,7 +242,8 @@ class _Engine:
         self.apply_linked_accounts()
         self.sources.flush()
         self.progress(1.0)
-        return Report(counts=self.counts.by_kind, warnings=self.warnings.as_list())
+        return Report(counts=self.counts.by_kind, warnings=self.warnings.as_list(),
+                      replaced_media=self.replaced_media)
 
     def apply_system(self) -> None:
         if not self.plan.system:
@@ -280,6 +297,46 @@ class _Engine:
             self.step()
         duplicates = sum(count - 1 for count in names_seen.values() if count > 1)
         self.warnings.add("duplicate_names", "members: several members share a name; all were kept", duplicates)
+
+    def apply_images(self) -> None:
+        """The pictures of the zip, each checked and re-encoded as an upload is, stored (not on a dry run) and put
+        in its place; one that cannot be read is warned about and left out."""
+        if not self.plan.images or self.plan.archive is None:
+            return
+        if self.images is None:
+            self.warnings.add("image_not_stored", "pictures: this import cannot store pictures, left out",
+                              len(self.plan.images))
+            return
+        with zipfile.ZipFile(self.plan.archive) as archive:
+            for item in self.plan.images:
+                member = None
+                if item.member is not None:
+                    member = self.session.get(Member, self.members[item.member])
+                self._store_image(archive, item, member)
+
+    def _store_image(self, archive: zipfile.ZipFile, item: ImageItem, member: Member | None) -> None:
+        target = self.images
+        assert target is not None
+        if archive.getinfo(item.entry).file_size > target.max_bytes:
+            self.warnings.add("image_too_large", f"pictures: larger than {target.max_bytes} bytes, left out")
+            return
+        try:
+            encoded = reencode(archive.read(item.entry), target.max_pixels)
+        except (ValidationFailed, zipfile.BadZipFile, OSError, EOFError):
+            self.warnings.add("image_unreadable", "pictures: not a whole PNG, JPEG, WebP or GIF image within "
+                                                  "this server's limits, left out")
+            return
+        key = encoded.key(self.system.uuid, media.place_name(member, item.slot))
+        holder: Any = member if member is not None else self.system
+        current = getattr(holder, f"{item.slot}_url")
+        if media.key_of(current) == key:
+            self.counts.add("images", "unchanged")
+            return
+        if not self.dry_run:
+            target.backend.put(key, encoded.content, encoded.content_type)
+        self.replaced_media += media.place_image(self.session, self.system, member, item.slot, key, encoded,
+                                                 media.media_url(target.base_url, key))
+        self.counts.add("images", "updated" if current else "created")
 
     def apply_field_values(self, member: Member, values: dict[str, Any]) -> None:
         rows = {}
@@ -611,12 +668,14 @@ def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
         yield items[start:start + size]
 
 
-def apply_plan(session: Session, system_uuid: uuid.UUID, plan: Plan, progress: Progress, dry_run: bool) -> Report:
-    """Writes the plan into the system, in the caller's transaction; with `dry_run` raises `DryRun` at the end."""
+def apply_plan(session: Session, system_uuid: uuid.UUID, plan: Plan, progress: Progress, dry_run: bool,
+               images: ImageTarget | None = None) -> Report:
+    """Writes the plan into the system, in the caller's transaction; with `dry_run` raises `DryRun` at the end.
+    `images` stores the pictures the file holds (a dry run stores none)."""
     # Writers of this system take turns (see systems.access.write_access): the fronts' rule is checked in memory.
     system = session.execute(select(System).where(System.uuid == system_uuid).with_for_update(key_share=True)
                              ).scalar_one()
-    report = _Engine(session, system, plan, progress).run()
+    report = _Engine(session, system, plan, progress, images, dry_run).run()
     session.flush()
     if dry_run:
         raise DryRun(report)

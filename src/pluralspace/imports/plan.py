@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 
@@ -45,6 +46,16 @@ class Item:
 class MemberItem(Item):
     fields: dict[str, Any] = field(default_factory=dict)  # source field id -> value
     hid: str | None = None  # the short id the source gave it, kept when free
+    images: dict[str, str] = field(default_factory=dict)  # slot (avatar, banner) -> the picture's file name
+
+
+@dataclass
+class ImageItem:
+    """A picture found in the uploaded zip, for the system (`member` None) or a member (its source id)."""
+
+    member: str | None
+    slot: str
+    entry: str  # its name in the zip
 
 
 @dataclass
@@ -117,5 +128,7 @@ class Plan:
     polls: list[PollItem] = field(default_factory=list)
     thoughts: list[ThoughtItem] = field(default_factory=list)
     linked_accounts: list[str] = field(default_factory=list)  # PluralKit's Discord account ids
-    images: dict[str, bytes] = field(default_factory=dict)  # source object id -> image file found beside the data
+    system_images: dict[str, str] = field(default_factory=dict)  # slot -> the picture's file name
+    images: list[ImageItem] = field(default_factory=list)  # the pictures the zip holds (source.py finds them)
+    archive: Path | None = None  # the zip they are in
     warnings: Warnings = field(default_factory=Warnings)

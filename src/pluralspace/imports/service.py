@@ -25,6 +25,8 @@ from ..jobs.models import PENDING, Job
 from ..kit.db import Database
 from ..kit.errors import Conflict, NotFound
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.storage import MediaStorage
+from ..media.service import ImageTarget
 from .apply import DryRun, Report, apply_plan
 from .formats.common import SourceError
 from .plan import Plan
@@ -112,9 +114,11 @@ def upload_file(data_dir: Path, job: Job) -> Path:
 class Importer:
     """Reads a file and applies it to a system: the one engine of the API's jobs and of `pluralspace import`."""
 
-    def __init__(self, database: Database, max_bytes: int) -> None:
+    def __init__(self, database: Database, max_bytes: int, storage: MediaStorage, images: ImageTarget) -> None:
         self.database = database
         self.max_bytes = max_bytes
+        self.storage = storage
+        self.images = images
 
     async def run(self, system_uuid: uuid.UUID, path: Path, wanted_format: str, dry_run: bool,
                   progress: Callable[[float], None]) -> tuple[Plan, Report]:
@@ -126,9 +130,10 @@ class Importer:
             progress(PARSED + (1 - PARSED) * fraction)
 
         try:
-            report = await self._write(apply_plan, system_uuid, plan, applying, dry_run)
+            report = await self._write(apply_plan, system_uuid, plan, applying, dry_run, self.images)
         except DryRun as done:
-            report = done.report
+            return plan, done.report  # rolled back: the pictures it would replace stay
+        await self.storage.delete(report.replaced_media)
         return plan, report
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:

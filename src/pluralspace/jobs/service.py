@@ -51,11 +51,13 @@ def finish(session: Session, job_id: uuid.UUID, result: dict[str, Any] | None,
         progress=1.0 if error is None else Job.progress, finished_at=utcnow(), heartbeat_at=None))
 
 
-def fail_abandoned(session: Session, now: datetime | None = None) -> list[Job]:
-    """Ends as failed every running job whose worker stopped beating; returns them (their files can go)."""
+def fail_abandoned(session: Session, now: datetime | None = None,
+                   stale_after: timedelta = STALE_AFTER) -> list[Job]:
+    """Ends as failed every running job whose worker stopped beating; returns them (their files can go). A job
+    applies in one transaction, which the stopped worker never committed: nothing of it is in the database."""
     now = now or utcnow()
     jobs = list(session.execute(select(Job).where(Job.status == "running",
-                                                  Job.heartbeat_at < now - STALE_AFTER)).scalars())
+                                                  Job.heartbeat_at < now - stale_after)).scalars())
     for job in jobs:
         job.status, job.finished_at, job.heartbeat_at = "failed", now, None
         job.error = {"message": "The server stopped while this job ran; nothing of it was applied. Send the file "

@@ -12,6 +12,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from ..kit.db import Database
 from ..kit.tasks import cancel
@@ -27,8 +28,10 @@ HEARTBEAT_SECONDS = 10.0
 
 class Worker:
     def __init__(self, database: Database, handlers: dict[str, Handler], *,
-                 on_abandoned: Callable[[Job], None] | None = None) -> None:
+                 on_abandoned: Callable[[Job], None] | None = None,
+                 stale_after: timedelta = service.STALE_AFTER) -> None:
         self.database = database
+        self.stale_after = stale_after
         self.handlers = handlers
         self.on_abandoned = on_abandoned or (lambda job: None)
         self.name = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"[:80]
@@ -62,7 +65,7 @@ class Worker:
             self._wake.clear()
 
     async def _recover(self) -> None:
-        for job in await self.database.write(service.fail_abandoned):
+        for job in await self.database.write(service.fail_abandoned, None, self.stale_after):
             log.warning("job %s was interrupted and has been ended as failed", job.id)
             self.on_abandoned(job)
 

@@ -18,6 +18,7 @@ _DESCRIPTIONS = {
     429: "RATE_LIMITED: see Retry-After",
     500: "INTERNAL_ERROR",
     503: "SERVICE_UNAVAILABLE: the database is unreachable",
+    507: "STORAGE_FULL: the server cannot store data (disk full, read-only storage)",
 }
 
 API = (401, 429, 500, 503)

@@ -66,5 +66,7 @@ async def update_member(sid: SystemId, mid: MemberId, body: MemberPatch, princip
 @router.delete("/{mid}", status_code=204, response_class=Response, responses=errors(403, 404),
                summary="Delete a member with its field values, group memberships and relationships")
 async def delete_member(sid: SystemId, mid: MemberId, principal: Writer, request: Request) -> Response:
-    await app_state(request).database.write(service.delete_member, sid, principal, mid)
+    state = app_state(request)
+    await state.media.delete(await state.database.write(service.delete_member, sid, principal, mid,
+                                                        state.member_pictures))
     return Response(status_code=204)

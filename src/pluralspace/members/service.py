@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,6 +24,10 @@ from ..systems.access import Access, find_by_public_id, find_visible, read_acces
 from ..systems.service import unique_short_id
 from .models import Member, default_member_privacy
 from .schemas import MemberCreate, MemberOut, MemberPatch
+
+# The stored pictures of a member (media.service.member_keys, handed in through the app's state: media is built on
+# members, so members does not import it).
+PicturesOf = Callable[[Session, uuid.UUID], list[str]]
 
 INCLUDES = {"fields": "fields:read", "groups": "groups:read", "relationships": "relationships:read"}
 """`?include=` on member reads: each expansion and the read scope it needs."""
@@ -192,7 +197,12 @@ def update_member(session: Session, sid: str, principal: Principal, mid: str, pa
     return member_out(member, access, load_extras(session, access, [member], include))
 
 
-def delete_member(session: Session, sid: str, principal: Principal, mid: str) -> None:
+def delete_member(session: Session, sid: str, principal: Principal, mid: str,
+                  pictures_of: PicturesOf = lambda _session, _member: []) -> list[str]:
+    """Returns the keys of the member's stored pictures (as `pictures_of` finds them), whose bytes the caller
+    removes once this is committed."""
     access = write_access(session, sid, principal)
     member = find_by_public_id(session, Member, access.system_uuid, mid, "member")
-    session.delete(member)  # field values, group memberships and relationships cascade in the database
+    pictures = pictures_of(session, member.uuid)
+    session.delete(member)  # field values, group memberships, relationships and picture rows cascade in the database
+    return pictures

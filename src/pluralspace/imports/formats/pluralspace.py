@@ -49,6 +49,17 @@ def _pick(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: item[key] for key in keys if key in item}
 
 
+def stored_images(values: dict[str, Any]) -> dict[str, str]:
+    """The pictures a server stored (`<base URL>/media/<key>`), which an export with its pictures holds as
+    `media/<key>`."""
+    found = {}
+    for slot in ("avatar", "banner"):
+        url = values.get(f"{slot}_url")
+        if isinstance(url, str) and "/media/" in url:
+            found[slot] = "media/" + url.rsplit("/", 1)[-1]
+    return found
+
+
 def read(data: Any) -> Plan:
     expect(data, dict, "$")
     if data.get("version") != 1:
@@ -62,6 +73,7 @@ def read(data: Any) -> Plan:
     system = data.get("system") or {}
     expect(system, dict, "$.system")
     plan.system = {**_pick(system, SYSTEM_KEYS), "color": colour(system.get("color"), "system.color", warnings)}
+    plan.system_images = stored_images(plan.system)
     for omitted in data.get("omitted") or []:
         warnings.add("section_omitted", f"{omitted}: not in the file (the exporting token could not read it)")
     for item, _path in _objects(data, "fields"):
@@ -73,7 +85,8 @@ def read(data: Any) -> Plan:
         values = {**_pick(item, MEMBER_KEYS), "color": colour(item.get("color"), "members.color", warnings),
                   "created_at": times(item.get("created_at"), f"{path}.created_at")}
         values = {k: v for k, v in values.items() if not (k == "created_at" and v is None)}
-        plan.members.append(MemberItem(source_id, values, fields=dict(item.get("fields") or {}), hid=item["id"]))
+        plan.members.append(MemberItem(source_id, values, fields=dict(item.get("fields") or {}), hid=item["id"],
+                                       images=stored_images(values)))
     groups = _objects(data, "groups")
     group_ids = {item["id"]: item.get("uuid") or item["id"] for item, _path in groups}
     for item, path in groups:

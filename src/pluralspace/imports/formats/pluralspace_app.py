@@ -29,9 +29,9 @@ MANIFEST, DATA, MEDIA = "manifest.json", "data.json", "media/"
 MARKERS = {"member_groups", "custom_fields", "chat_channels", "thoughts", "journal"}
 
 
-def bundle(manifest: Any, data: Any, media: list[str]) -> dict[str, Any]:
+def bundle(manifest: Any, data: Any) -> dict[str, Any]:
     """The zip's parts as one object, the way `read` takes them."""
-    return {"manifest": manifest, "data": data, "media": media}
+    return {"manifest": manifest, "data": data}
 
 
 def detect(data: Any) -> bool:
@@ -58,8 +58,6 @@ def read(whole: Any) -> Plan:
     plan.system = {k: v for k, v in {"name": text(system.get("name")), "description": text(system.get("description")),
                                      "color": colour(system.get("color"), "system.color", warnings)}.items()
                    if v is not None}
-    media = whole.get("media") or []
-    warnings.add("avatar_not_kept", "media/: pictures are not kept", len(media))
 
     fields: dict[str, str] = {}  # field name -> source id
     for item, _path in _records(data, "custom_fields"):
@@ -90,6 +88,8 @@ def read(whole: Any) -> Plan:
             group_members.setdefault(str(group.get("name") if isinstance(group, dict) else group), []).append(
                 source_id)
         member = MemberItem(source_id, {k: v for k, v in values.items() if v is not None})
+        if text(item.get("avatar_path")):
+            member.images["avatar"] = item["avatar_path"]
         values_in = item.get("custom_field_values") or {}
         pairs = values_in.items() if isinstance(values_in, dict) else (
             (v.get("name") or v.get("field"), v.get("value")) for v in values_in if isinstance(v, dict))

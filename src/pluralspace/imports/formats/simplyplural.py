@@ -85,7 +85,9 @@ class _Reader:
     def system(self) -> None:
         users = list(records(self.data.get("users"), "$.users", "_id")) if self.data.get("users") else []
         if users:
-            _uid, user, _path = users[0]
+            uid, user, _path = users[0]
+            if user.get("avatarUuid"):
+                self.plan.system_images["avatar"] = f"{uid}.png"  # the avatar zip names pictures by document id
             self.plan.system.update({"name": text(user.get("username")), "description": text(user.get("desc")),
                                      "color": colour(user.get("color"), "users.color", self.plan.warnings)})
             self.plan.system = {k: v for k, v in self.plan.system.items() if v is not None}
@@ -152,9 +154,6 @@ class _Reader:
             values.update(pronouns=text(item.get("pronouns")), archived=bool(item.get("archived")))
         if text(item.get("avatarUrl")):
             values["avatar_url"] = item["avatarUrl"]
-        elif item.get("avatarUuid"):
-            self.warn("avatar_not_kept", f"{where}.avatarUuid: pictures stored on Simply Plural's servers are not "
-                                         "kept (use an https avatar URL)")
         if text(item.get("archivedReason")):
             self.warn("not_imported", "members.archivedReason: not kept")
         if item.get("frame"):
@@ -165,7 +164,9 @@ class _Reader:
         if isinstance(info, dict):
             fields = {str(k): self.field_value(str(k), v) for k, v in info.items()}
         pk_id = text(item.get("pkId"))
-        self.plan.members.append(MemberItem(ident, values, fields=fields, hid=pk_id))
+        # A picture stored on Simply Plural's servers: its avatar zip holds it as `<document id>.png`.
+        images = {"avatar": f"{ident}.png"} if item.get("avatarUuid") else {}
+        self.plan.members.append(MemberItem(ident, values, fields=fields, hid=pk_id, images=images))
 
     def members(self) -> None:
         value, path = _first(self.data, MEMBER_KEYS)
