@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field as Describe
 from pydantic import StrictInt, StringConstraints, model_validator
 
+from ..kit.privacy import Visibility
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Model, OutModel, Text
 
@@ -13,7 +14,6 @@ SELECT_TYPES = {"select", "multiselect"}
 Option = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Options = Annotated[list[Option], Describe(min_length=1, max_length=100)]
 Position = Annotated[StrictInt, Describe(ge=0, le=1_000_000)]
-Visibility = Literal["public", "private"]
 
 
 def _check_options(field_type: str, options: list[str] | None) -> None:

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from ..kit.privacy import Visibility
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text
 
-Visibility = Literal["public", "private"]
 PublicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # A whole system's roster fits; the cap keeps the IN lists of one request within every engine's bind limit.
 MemberIds = Annotated[list[PublicId], Field(max_length=5000, description="Member short ids or uuids.")]

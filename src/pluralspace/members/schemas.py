@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
+from ..kit.privacy import Visibility
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text
 from ..relationships.schemas import RelationshipOut
-
-Visibility = Literal["public", "private"]
 
 
 def _birthday(value: str) -> str:

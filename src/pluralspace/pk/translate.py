@@ -17,12 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..groups.schemas import GroupOut
+from ..kit.privacy import PRIVATE, PUBLIC
 from ..kit.timeutil import format_timestamp
 from ..members.schemas import MemberOut
 from ..systems.schemas import SystemOut
 from .errors import PkError, invalid_from_pydantic
-
-PUBLIC, PRIVATE = "public", "private"
 
 
 def timestamp(value: datetime | None) -> str | None:

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import Field
 
+from ..kit.privacy import Visibility
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text, TimeZoneName
-
-Visibility = Literal["public", "private"]
 
 
 class SystemPrivacy(OutModel):
