@@ -4,31 +4,22 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from ..kit.privacy import Visibility
+from ..kit.privacy import PrivacyPatch, PrivacySettings
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text
+from .models import GROUP_PRIVACY
 
 PublicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # A whole system's roster fits; the cap keeps the IN lists of one request within every engine's bind limit.
 MemberIds = Annotated[list[PublicId], Field(max_length=5000, description="Member short ids or uuids.")]
 
 
-class GroupPrivacy(OutModel):
-    visibility: Visibility
-    name: Visibility
-    description: Visibility
-    icon: Visibility
-    list: Visibility
+class GroupPrivacy(PrivacySettings, table=GROUP_PRIVACY):
+    pass
 
 
-class GroupPrivacyPatch(Model):
-    """Only the keys sent change; null is not a visibility."""
-
-    visibility: Visibility = None
-    name: Visibility = None
-    description: Visibility = None
-    icon: Visibility = None
-    list: Visibility = None
+class GroupPrivacyPatch(PrivacyPatch, table=GROUP_PRIVACY):
+    pass
 
 
 class GroupWrite(Model):

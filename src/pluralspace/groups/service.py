@@ -26,7 +26,7 @@ from ..systems.access import (
     write_access,
 )
 from ..systems.service import unique_short_id
-from .models import Group, GroupMember, default_group_privacy
+from .models import GROUP_PRIVACY, Group, GroupMember
 from .schemas import GroupCreate, GroupOut, GroupPatch
 
 MAX_DEPTH = 100
@@ -149,7 +149,7 @@ def create_group(session: Session, sid: str, principal: Principal, spec: GroupCr
     member_uuids = _resolve_members(session, access, changes.pop("member_ids", None) or [])
     now = utcnow()
     group = Group(uuid=uuid.uuid4(), hid=unique_short_id(session, Group.hid), system_uuid=access.system_uuid,
-                  name=spec.name, privacy=default_group_privacy(), created_at=now, updated_at=now)
+                  name=spec.name, privacy=GROUP_PRIVACY.defaults(), created_at=now, updated_at=now)
     _apply(session, access, group, changes)
     session.add(group)
     session.flush()  # the group row first: its memberships refer to it

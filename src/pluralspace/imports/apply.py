@@ -27,16 +27,16 @@ from sqlalchemy.orm import Session
 from ..fields import values as field_values
 from ..fields.models import FIELD_TYPES, Field, FieldValue
 from ..fronts.models import Front
-from ..groups.models import Group, GroupMember, default_group_privacy
+from ..groups.models import GROUP_PRIVACY, Group, GroupMember
 from ..journal.models import BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX, JournalAuthor, JournalEntry, JournalTag
 from ..kit.ids import normalize_short_id
 from ..kit.timeutil import utcnow
 from ..kit.validators import check_https_url, is_timezone
-from ..members.models import MEMBER_PRIVACY_KEYS, Member, default_member_privacy
+from ..members.models import MEMBER_PRIVACY, Member
 from ..pk.models import PkAccount
 from ..polls.models import Poll, Vote
 from ..relationships.models import Relationship, RelationshipType
-from ..systems.models import PRIVACY_KEYS, System
+from ..systems.models import SYSTEM_PRIVACY, System
 from ..systems.service import unique_short_id
 from ..thoughts.models import Thought
 from .models import ImportSource
@@ -234,7 +234,7 @@ class _Engine:
                                                   "left as it was")
             del values["timezone"]
         if "privacy" in values:
-            values["privacy"] = _merged(self.system.privacy, values["privacy"], PRIVACY_KEYS)
+            values["privacy"] = SYSTEM_PRIVACY.merged(self.system.privacy, values["privacy"])
         if _assign(self.system, values):
             self.system.updated_at = self.now
             self.counts.add("system", "updated")
@@ -259,14 +259,14 @@ class _Engine:
         for source in self.plan.members:
             values = dict(source.values)
             if "privacy" in values:
-                values["privacy"] = _merged(default_member_privacy(), values["privacy"], MEMBER_PRIVACY_KEYS)
+                values["privacy"] = MEMBER_PRIVACY.merged(MEMBER_PRIVACY.defaults(), values["privacy"])
             if not (values.get("name") or "").strip():
                 values["name"] = "(no name)"
                 self.warnings.add("member_unnamed", "members.name: missing, named \"(no name)\"")
             names_seen[values["name"].casefold()] += 1
             member, created = self.upsert("members", Member, Item(source.source_id, values), lambda v: Member(
                 uuid=uuid.uuid4(), hid=self.short_id(Member.hid, source.hid), system_uuid=self.system.uuid,  # noqa: B023 (called at once, in the loop)
-                **{"privacy": default_member_privacy(), "roles": [], "proxy_tags": [], "keep_proxy": False,
+                **{"privacy": MEMBER_PRIVACY.defaults(), "roles": [], "proxy_tags": [], "keep_proxy": False,
                    "is_custom_front": False, "archived": False, "created_at": self.now, **v},
                 updated_at=self.now), lambda m: m.uuid)
             if created and member.archived and member.archived_at is None:
@@ -309,13 +309,13 @@ class _Engine:
         for item in self.plan.groups:
             values = dict(item.values)
             if "privacy" in values:
-                values["privacy"] = _merged(default_group_privacy(), values["privacy"], tuple(default_group_privacy()))
+                values["privacy"] = GROUP_PRIVACY.merged(GROUP_PRIVACY.defaults(), values["privacy"])
             if not (values.get("name") or "").strip():
                 values["name"] = "(no name)"
                 self.warnings.add("group_unnamed", "groups.name: missing, named \"(no name)\"")
             group, _ = self.upsert("groups", Group, Item(item.source_id, values), lambda v, wanted=item.hid: Group(
                 uuid=uuid.uuid4(), hid=self.short_id(Group.hid, wanted), system_uuid=self.system.uuid,
-                **{"privacy": default_group_privacy(), "created_at": self.now, **v}, updated_at=self.now),
+                **{"privacy": GROUP_PRIVACY.defaults(), "created_at": self.now, **v}, updated_at=self.now),
                 lambda g: g.uuid)
             groups[item.source_id] = group
             self.step()
@@ -573,10 +573,6 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
             setattr(obj, key, value)
             changed = True
     return changed
-
-
-def _merged(current: dict, sent: dict, keys: Iterable[str]) -> dict:
-    return {**current, **{k: v for k, v in sent.items() if k in keys and v in ("public", "private")}}
 
 
 def _makes_cycle(group: Group, parent: Group, groups: Iterable[Group]) -> bool:

@@ -7,12 +7,9 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..kit.db import Base, UTCDateTime
+from ..kit.privacy import PrivacyKeys
 
-MEMBER_PRIVACY_KEYS = ("visibility", "name", "description", "avatar", "birthday", "pronouns", "metadata")
-
-
-def default_member_privacy() -> dict[str, str]:
-    return dict.fromkeys(MEMBER_PRIVACY_KEYS, "private")
+MEMBER_PRIVACY = PrivacyKeys(("visibility", "name", "description", "avatar", "birthday", "pronouns", "metadata"))
 
 
 class Member(Base):
@@ -42,6 +39,6 @@ class Member(Base):
     archived: Mapped[bool] = mapped_column(default=False)
     # When `archived` last became true; null while not archived, and for members archived before this was kept.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    privacy: Mapped[dict] = mapped_column(default=default_member_privacy)
+    privacy: Mapped[dict] = mapped_column(default=MEMBER_PRIVACY.defaults)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

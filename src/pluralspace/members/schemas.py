@@ -5,10 +5,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
-from ..kit.privacy import Visibility
+from ..kit.privacy import PrivacyPatch, PrivacySettings
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text
 from ..relationships.schemas import RelationshipOut
+from .models import MEMBER_PRIVACY
 
 
 def _birthday(value: str) -> str:
@@ -41,24 +42,12 @@ class ProxyTag(Model):
 ProxyTags = Annotated[list[ProxyTag], Field(max_length=50)]
 
 
-class MemberPrivacy(OutModel):
-    visibility: Visibility
-    name: Visibility
-    description: Visibility
-    avatar: Visibility
-    birthday: Visibility
-    pronouns: Visibility
-    metadata: Visibility
+class MemberPrivacy(PrivacySettings, table=MEMBER_PRIVACY):
+    pass
 
 
-class MemberPrivacyPatch(Model):
-    visibility: Visibility = None
-    name: Visibility = None
-    description: Visibility = None
-    avatar: Visibility = None
-    birthday: Visibility = None
-    pronouns: Visibility = None
-    metadata: Visibility = None
+class MemberPrivacyPatch(PrivacyPatch, table=MEMBER_PRIVACY):
+    pass
 
 
 FieldValuesIn = Annotated[dict[Annotated[str, StringConstraints(max_length=64)], Any],

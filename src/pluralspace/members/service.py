@@ -20,7 +20,7 @@ from ..relationships.models import Relationship
 from ..relationships.schemas import RelationshipOut
 from ..systems.access import Access, find_by_public_id, find_visible, read_access, write_access
 from ..systems.service import unique_short_id
-from .models import Member, default_member_privacy
+from .models import MEMBER_PRIVACY, Member
 from .schemas import MemberCreate, MemberOut, MemberPatch
 
 INCLUDES = {"fields": "fields:read", "groups": "groups:read", "relationships": "relationships:read"}
@@ -166,7 +166,7 @@ def create_member(session: Session, sid: str, principal: Principal, spec: Member
     access = write_access(session, sid, principal)
     now = utcnow()
     member = Member(hid=unique_short_id(session, Member.hid), system_uuid=access.system_uuid, name=spec.name,
-                    privacy=default_member_privacy(), roles=[], proxy_tags=[], keep_proxy=False,
+                    privacy=MEMBER_PRIVACY.defaults(), roles=[], proxy_tags=[], keep_proxy=False,
                     is_custom_front=False, archived=False, created_at=now, updated_at=now)
     _apply(member, spec.sent())
     session.add(member)

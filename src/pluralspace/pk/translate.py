@@ -16,10 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..groups.models import GROUP_PRIVACY
 from ..groups.schemas import GroupOut
-from ..kit.privacy import PRIVATE, PUBLIC
+from ..kit.privacy import PRIVATE, PUBLIC, PrivacyKeys
 from ..kit.timeutil import format_timestamp
+from ..members.models import MEMBER_PRIVACY
 from ..members.schemas import MemberOut
+from ..systems.models import SYSTEM_PRIVACY
 from ..systems.schemas import SystemOut
 from .errors import PkError, invalid_from_pydantic
 
@@ -43,10 +46,16 @@ class Shape:
     """How one PluralKit object's writable keys map onto a native schema."""
 
     keys: Mapping[str, str]  # PluralKit key -> native field
-    privacy: Mapping[str, str] = field(default_factory=dict)  # PluralKit privacy key -> native privacy key
+    privacy: Mapping[str, str] = field(default_factory=dict)  # PluralKit privacy key -> a key of `table`
+    table: PrivacyKeys = field(default_factory=lambda: PrivacyKeys(()))  # the native object's privacy settings
     fixed: Mapping[str, Any] = field(default_factory=dict)  # keys pluralspace cannot store -> the value it reports
     fixed_privacy: frozenset[str] = frozenset()  # privacy keys whose subject pluralspace always shows: public only
     ignored: frozenset[str] = frozenset()  # read-only keys PluralKit itself ignores on write
+
+    def __post_init__(self) -> None:
+        unknown = set(self.privacy.values()) - set(self.table.keys)
+        if unknown:
+            raise ValueError(f"PluralKit privacy keys map onto settings the object does not have: {unknown}")
 
     def errors_map(self) -> dict[str, str]:
         """Native field paths -> PluralKit keys, for 40001 error maps."""
@@ -59,6 +68,7 @@ class Shape:
 SYSTEM = Shape(
     keys={"name": "name", "description": "description", "tag": "tag", "pronouns": "pronouns",
           "avatar_url": "avatar_url", "banner": "banner_url", "color": "color"},
+    table=SYSTEM_PRIVACY,
     privacy={"description_privacy": "description", "member_list_privacy": "member_list",
              "group_list_privacy": "group_list", "front_privacy": "front", "front_history_privacy": "front_history"},
     fixed={"webhook_url": None},
@@ -69,6 +79,7 @@ MEMBER = Shape(
     keys={"name": "name", "display_name": "display_name", "color": "color", "birthday": "birthday",
           "pronouns": "pronouns", "avatar_url": "avatar_url", "banner": "banner_url", "description": "description",
           "keep_proxy": "keep_proxy", "proxy_tags": "proxy_tags"},
+    table=MEMBER_PRIVACY,
     # pluralspace keeps the banner under the avatar's privacy and the proxy tags under the metadata's.
     privacy={"visibility": "visibility", "name_privacy": "name", "description_privacy": "description",
              "avatar_privacy": "avatar", "banner_privacy": "avatar", "birthday_privacy": "birthday",
@@ -80,6 +91,7 @@ MEMBER = Shape(
 GROUP = Shape(
     keys={"name": "name", "display_name": "display_name", "description": "description", "icon": "icon",
           "color": "color"},
+    table=GROUP_PRIVACY,
     privacy={"visibility": "visibility", "name_privacy": "name", "description_privacy": "description",
              "icon_privacy": "icon", "list_privacy": "list"},
     fixed={"banner": None},

@@ -7,6 +7,7 @@ there are no switches, and errors are plain text. PATCH keeps the keys a body le
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,12 +18,11 @@ from ..members.schemas import MemberOut
 from . import service, switches
 from .auth import PkOwner, PkViewer
 from .errors import PkError, member_not_found, system_not_found
-from .translate import MEMBER, SYSTEM, Shape, member_v1, native_body, system_v1, timestamp, v1_body
+from .translate import MEMBER, SYSTEM, member_v1, native_body, system_v1, timestamp, v1_body
 from .v2 import FRONTERS_PRIVATE, HISTORY_PRIVATE, MEMBER_LIST_PRIVATE, NOT_YOUR_MEMBER, Ref, body_of, no_content, run
 
 router = APIRouter(prefix="/pk/v1", include_in_schema=False)
-SYSTEM_V1 = Shape(keys={**SYSTEM.keys, "tz": "timezone"}, privacy=SYSTEM.privacy, fixed=SYSTEM.fixed,
-                  fixed_privacy=SYSTEM.fixed_privacy, ignored=SYSTEM.ignored)
+SYSTEM_V1 = replace(SYSTEM, keys={**SYSTEM.keys, "tz": "timezone"})
 ME = service.ME
 
 

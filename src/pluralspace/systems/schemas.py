@@ -4,39 +4,18 @@ from datetime import datetime
 
 from pydantic import Field
 
-from ..kit.privacy import Visibility
+from ..kit.privacy import PrivacyPatch, PrivacySettings
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text, TimeZoneName
+from .models import SYSTEM_PRIVACY
 
 
-class SystemPrivacy(OutModel):
-    description: Visibility
-    member_list: Visibility
-    group_list: Visibility
-    front: Visibility
-    front_history: Visibility
-    fields: Visibility
-    relationships: Visibility
-    journal: Visibility
-    polls: Visibility
-    thoughts: Visibility
-    wrapped: Visibility
+class SystemPrivacy(PrivacySettings, table=SYSTEM_PRIVACY):
+    pass
 
 
-class SystemPrivacyPatch(Model):
-    """Only the keys sent change; null is not a visibility."""
-
-    description: Visibility = None
-    member_list: Visibility = None
-    group_list: Visibility = None
-    front: Visibility = None
-    front_history: Visibility = None
-    fields: Visibility = None
-    relationships: Visibility = None
-    journal: Visibility = None
-    polls: Visibility = None
-    thoughts: Visibility = None
-    wrapped: Visibility = None
+class SystemPrivacyPatch(PrivacyPatch, table=SYSTEM_PRIVACY):
+    pass
 
 
 class SystemOut(OutModel):

@@ -11,7 +11,7 @@ from ..kit.errors import Forbidden, NotFound, Unauthenticated
 from ..kit.ids import new_short_id, normalize_short_id, parse_uuid
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
-from .models import System, default_privacy
+from .models import SYSTEM_PRIVACY, System
 from .schemas import SystemOut, SystemPatch
 
 ME = "@me"
@@ -74,7 +74,7 @@ def unique_short_id(session: Session, column) -> str:
 def create_system(session: Session, account_id, name: str | None) -> System:
     now = utcnow()
     system = System(hid=unique_short_id(session, System.hid), account_id=account_id, name=name,
-                    timezone="UTC", privacy=default_privacy(), created_at=now, updated_at=now)
+                    timezone="UTC", privacy=SYSTEM_PRIVACY.defaults(), created_at=now, updated_at=now)
     session.add(system)
     return system
 
