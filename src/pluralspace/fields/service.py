@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..kit.errors import NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
 from ..kit.timeutil import utcnow
 from ..systems.access import Access, find_by_uuid, read_access, write_access
 from .models import Field, FieldValue
@@ -74,8 +75,7 @@ def update_field(session: Session, sid: str, principal: Principal, field_id: uui
             _check_options(field.type, changes["options"])
         except ValueError as exc:
             raise ValidationFailed.field("options", str(exc).removeprefix("options: ")) from None
-    for key, value in changes.items():
-        setattr(field, key, value)
+    apply_patch(field, changes)
     if "options" in changes:
         _drop_values_that_no_longer_fit(session, field)
     field.updated_at = utcnow()

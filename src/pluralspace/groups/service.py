@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..kit.errors import Forbidden, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from ..members.models import Member
@@ -122,13 +123,9 @@ def _parent_uuid(session: Session, access: Access, group: Group, ident: str | No
 
 
 def _apply(session: Session, access: Access, group: Group, changes: dict) -> None:
-    privacy = changes.pop("privacy", None)
     if "parent_id" in changes:
         group.parent_uuid = _parent_uuid(session, access, group, changes.pop("parent_id"))
-    for key, value in changes.items():
-        setattr(group, key, value)
-    if privacy is not None:
-        group.privacy = {**group.privacy, **privacy.sent()}
+    apply_patch(group, changes)
 
 
 def _resolve_members(session: Session, access: Access, idents: list[str]) -> set[uuid.UUID]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..kit.errors import NotFound
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import (
@@ -163,12 +164,10 @@ def update_entry(session: Session, sid: str, principal: Principal, entry_id: uui
     entry = find_by_uuid(session, JournalEntry, access.system_uuid, entry_id, "journal entry")
     changes = patch.sent()
     if "author_ids" in changes:
-        _set_authors(session, access, entry, changes["author_ids"])
+        _set_authors(session, access, entry, changes.pop("author_ids"))
     if "tags" in changes:
-        _set_tags(session, entry, changes["tags"])
-    for key in ("title", "body", "pinned", "privacy"):
-        if key in changes:
-            setattr(entry, key, changes[key])
+        _set_tags(session, entry, changes.pop("tags"))
+    apply_patch(entry, changes)
     entry.updated_at = utcnow()
     session.flush()
     return _page_out(session, access, [entry])[0]

@@ -13,6 +13,7 @@ from ..auth.principal import Principal
 from ..fields import values as field_values
 from ..groups.models import Group, GroupMember
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from ..relationships import service as relationships
@@ -147,19 +148,15 @@ def get_member(session: Session, sid: str, viewer: Principal | None, mid: str,
 
 
 def _apply(member: Member, changes: dict) -> None:
-    privacy = changes.get("privacy")
+    """`changes` as sent; field values are stored by the caller (their own table)."""
+    changes = {key: value for key, value in changes.items() if key != "fields"}
     if "archived" in changes and bool(changes["archived"]) != bool(member.archived):
         member.archived_at = utcnow() if changes["archived"] else None
-    for key, value in changes.items():
-        if key in ("privacy", "fields"):
-            continue
-        if key == "proxy_tags":
-            value = [tag.model_dump() for tag in value] if value is not None else []
-        elif key == "roles" and value is None:
-            value = []
-        setattr(member, key, value)
-    if privacy is not None:
-        member.privacy = {**member.privacy, **privacy.sent()}
+    if "proxy_tags" in changes:
+        changes["proxy_tags"] = [tag.model_dump() for tag in changes["proxy_tags"] or []]
+    if "roles" in changes:
+        changes["roles"] = changes["roles"] or []
+    apply_patch(member, changes)
 
 
 def create_member(session: Session, sid: str, principal: Principal, spec: MemberCreate) -> MemberOut:

@@ -9,6 +9,7 @@ from ..accounts.models import Account
 from ..auth.principal import Principal
 from ..kit.errors import Forbidden, NotFound, Unauthenticated
 from ..kit.ids import new_short_id, normalize_short_id, parse_uuid
+from ..kit.patch import apply_patch
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from .models import SYSTEM_PRIVACY, System
@@ -98,12 +99,8 @@ def get_system(session: Session, sid: str, principal: Principal | None) -> Syste
 def update_system(session: Session, principal: Principal, patch: SystemPatch) -> SystemOut:
     system = session.get(System, principal.system_uuid)
     changes = patch.sent()
-    privacy_patch = changes.pop("privacy", None)
     if "timezone" in changes and changes["timezone"] is None:
         changes["timezone"] = "UTC"
-    for key, value in changes.items():
-        setattr(system, key, value)
-    if privacy_patch is not None:
-        system.privacy = {**system.privacy, **privacy_patch.sent()}
+    apply_patch(system, changes)
     system.updated_at = utcnow()
     return system_out(system, owner=True)
