@@ -85,17 +85,21 @@ def _relationships(session: Session, access: Access, ids: list[uuid.UUID]) -> di
     return result
 
 
+def visible_name(access: Access, name: str, privacy: dict) -> str | None:
+    """A member's name as this viewer sees it (here and in Wrapped): null where the member keeps it private."""
+    return name if access.sees(privacy, "name") else None
+
+
 def member_out(member: Member, access: Access, extras: Extras | None = None) -> MemberOut:
     extras = extras or Extras()
-    shown = access.owner
 
     def visible(key: str, value):
-        return value if shown or member.privacy.get(key) == "public" else None
+        return value if access.sees(member.privacy, key) else None
 
-    metadata = shown or member.privacy.get("metadata") == "public"
+    metadata = access.sees(member.privacy, "metadata")
     return MemberOut(
         id=member.hid, uuid=str(member.uuid), system_id=access.system.hid,
-        name=visible("name", member.name), display_name=member.display_name,
+        name=visible_name(access, member.name, member.privacy), display_name=member.display_name,
         pronouns=visible("pronouns", member.pronouns), description=visible("description", member.description),
         color=color_out(member.color), avatar_url=visible("avatar", member.avatar_url),
         banner_url=visible("avatar", member.banner_url), birthday=visible("birthday", member.birthday),
@@ -105,7 +109,7 @@ def member_out(member: Member, access: Access, extras: Extras | None = None) -> 
         fields=None if extras.fields is None else extras.fields.get(member.uuid, {}),
         group_ids=None if extras.groups is None else extras.groups.get(member.uuid, []),
         relationships=None if extras.relationships is None else extras.relationships.get(member.uuid, []),
-        privacy=member.privacy if shown else None,
+        privacy=member.privacy if access.owner else None,
         created_at=member.created_at if metadata else None, updated_at=member.updated_at if metadata else None,
     )
 
