@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..kit.db import Base, UTCDateTime
+from ..kit.privacy import PRIVATE
 
 FIELD_TYPES = ("text", "markdown", "number", "boolean", "date", "color", "url", "select", "multiselect")
 
@@ -24,7 +25,7 @@ class Field(Base):
     type: Mapped[str] = mapped_column(String(16))
     options: Mapped[list | None] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(default=0)
-    privacy: Mapped[str] = mapped_column(String(8), default="private")
+    privacy: Mapped[str] = mapped_column(String(8), default=PRIVATE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field as Describe
 from pydantic import StrictInt, StringConstraints, model_validator
 
-from ..kit.privacy import Visibility
+from ..kit.privacy import PRIVATE, Visibility
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Model, OutModel, Text
 
@@ -30,7 +30,7 @@ class FieldCreate(Model):
     type: FieldType
     options: Options | None = None
     position: Position | None = Describe(None, description="Order among the system's fields; default: last.")
-    privacy: Visibility = "private"
+    privacy: Visibility = PRIVATE
 
     @model_validator(mode="after")
     def _options_fit_type(self):

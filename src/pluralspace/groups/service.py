@@ -89,8 +89,7 @@ def list_groups(session: Session, sid: str, viewer: Principal | None,
     access = read_access(session, sid, viewer)
     access.require_area("group_list")
     query = select(Group).where(Group.system_uuid == access.system_uuid)
-    if not access.owner:
-        query = query.where(Group.privacy["visibility"].as_string() == "public")
+    query = access.only_visible(query, Group)
     rows, cursor = keyset_page(query, [Group.created_at, Group.uuid], paging, descending=False,
                                session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
     groups = [row[0] for row in rows]
@@ -178,8 +177,7 @@ def list_group_members(session: Session, sid: str, viewer: Principal | None, gid
         raise Forbidden("This group keeps its member list private.")
     query = (select(Member).join(GroupMember, GroupMember.member_uuid == Member.uuid)
              .where(GroupMember.group_uuid == group.uuid))
-    if not access.owner:
-        query = query.where(Member.privacy["visibility"].as_string() == "public")
+    query = access.only_visible(query, Member)
     rows, cursor = keyset_page(query, [Member.created_at, Member.uuid], paging, descending=False,
                                session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
     return [member_out(row[0], access) for row in rows], cursor

@@ -30,6 +30,7 @@ from ..fronts.models import Front
 from ..groups.models import GROUP_PRIVACY, Group, GroupMember
 from ..journal.models import BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX, JournalAuthor, JournalEntry, JournalTag
 from ..kit.ids import normalize_short_id
+from ..kit.privacy import PRIVATE
 from ..kit.timeutil import utcnow
 from ..kit.validators import check_https_url, is_timezone
 from ..members.models import MEMBER_PRIVACY, Member
@@ -249,7 +250,7 @@ class _Engine:
             item = Item(item.source_id, values)
             self.fields[item.source_id], _ = self.upsert(
                 "fields", Field, item, lambda v: Field(id=uuid.uuid4(), system_uuid=self.system.uuid,
-                                                       **{"privacy": "private", "options": None, **v},
+                                                       **{"privacy": PRIVATE, "options": None, **v},
                                                        created_at=self.now, updated_at=self.now),
                 lambda f: f.id)
             self.step()
@@ -461,7 +462,7 @@ class _Engine:
             values.setdefault("body", "")
             entry, created = self.upsert("journal", JournalEntry, Item(item.source_id, values), lambda v: JournalEntry(
                 id=uuid.uuid4(), system_uuid=self.system.uuid,
-                **{"pinned": False, "privacy": "private", "created_at": self.now, "updated_at": self.now, **v}),
+                **{"pinned": False, "privacy": PRIVATE, "created_at": self.now, "updated_at": self.now, **v}),
                 lambda e: e.id)
             if tags is not None and (created or list(entry.tags or []) != tags):
                 entry.tags = tags

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
-from ..kit.privacy import Visibility
+from ..kit.privacy import PRIVATE, Visibility
 from ..kit.timeutil import Timestamp, TimestampIn, utcnow
 from ..kit.validators import Model, OutModel, Text
 from .models import AUTHORS_MAX, BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
@@ -54,7 +54,7 @@ class EntryCreate(Model):
     tags: Tags | None = Field(None, description=f"At most {TAGS_MAX}, each 1..{TAG_MAX} characters; stored "
                                                 "trimmed, lower-cased, without repeats.")
     pinned: StrictBool = False
-    privacy: Visibility = Field("private", description="public: other viewers may read it when the system's "
+    privacy: Visibility = Field(PRIVATE, description="public: other viewers may read it when the system's "
                                                        "journal is public.")
     created_at: EntryTime | None = Field(None, description="Default now; may be back-dated (imports).")
 

@@ -19,6 +19,7 @@ from ..auth.principal import Principal
 from ..kit.errors import NotFound
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
+from ..kit.privacy import public
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import (
@@ -74,7 +75,7 @@ def _page_out(session: Session, access: Access, entries: list[JournalEntry],
 def _conditions(session: Session, access: Access, filters: ListFilter) -> list[ColumnElement]:
     conditions: list[ColumnElement] = [JournalEntry.system_uuid == access.system_uuid]
     if not access.owner:
-        conditions.append(JournalEntry.privacy == "public")
+        conditions.append(public(JournalEntry.privacy))
     if filters.author is not None:
         member = find_visible(session, access, Member, filters.author, "member")
         conditions.append(JournalEntry.id.in_(select(JournalAuthor.entry_id)
@@ -118,7 +119,7 @@ def _search(session: Session, access: Access, paging: PageRequest, query: search
 
 def _visible_entry(session: Session, access: Access, entry_id: uuid.UUID) -> JournalEntry:
     entry = find_by_uuid(session, JournalEntry, access.system_uuid, entry_id, "journal entry")
-    if not access.owner and entry.privacy != "public":
+    if not access.shows(entry.privacy):
         raise NotFound("No such journal entry.")
     return entry
 

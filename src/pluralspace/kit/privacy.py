@@ -1,4 +1,9 @@
-"""Privacy settings: every setting is `public` or `private`, and `private` unless its owner made it public."""
+"""Privacy settings: every setting is `public` or `private`, and `private` unless its owner made it public.
+
+A system, a member and a group have several settings, stored together as a dict (their `PrivacyKeys` tables); a
+field and a journal entry have one, stored as a plain `privacy` string (the API's shape). The owner sees
+everything; other viewers see what a public setting shows: `is_public` in Python, `public` and `visible` in SQL.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement
 
 from .validators import Model, OutModel
 
@@ -14,6 +20,20 @@ Visibility = Literal["public", "private"]
 PUBLIC: Final = "public"
 PRIVATE: Final = "private"
 
+
+def is_public(setting: str | None) -> bool:
+    """Whether a setting lets viewers other than the owner see its subject; a missing one is private."""
+    return setting == PUBLIC
+
+
+def public(setting: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`is_public` in SQL."""
+    return setting == PUBLIC
+
+
+def visible(privacy: ColumnElement[Any]) -> ColumnElement[bool]:
+    """In SQL: whether a member or group (its stored settings) exists for viewers other than the owner."""
+    return public(privacy["visibility"].as_string())
 
 
 @dataclass(frozen=True)

@@ -135,8 +135,7 @@ def list_members(session: Session, sid: str, viewer: Principal | None, paging: P
         pattern = f"%{_escape_like(filters.q.lower())}%"
         query = query.where(or_(Member.name.ilike(pattern, escape="\\"),
                                 Member.display_name.ilike(pattern, escape="\\")))
-    if not access.owner:
-        query = query.where(Member.privacy["visibility"].as_string() == "public")
+    query = access.only_visible(query, Member)
     rows, cursor = keyset_page(query, [Member.created_at, Member.uuid], paging, descending=False,
                                session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
     members = [row[0] for row in rows]

@@ -116,7 +116,7 @@ def _visible_votes(access: Access, query: Select) -> Select:
     the owner, those of members whose visibility is public. The votes list and the totals both go through here, so
     the totals count exactly the votes listed."""
     query = query.join(Member, Member.uuid == Vote.member_uuid)
-    return query if access.owner else query.where(Member.privacy["visibility"].as_string() == "public")
+    return access.only_visible(query, Member)
 
 
 def _results(session: Session, access: Access, polls: list[Poll]) -> dict[uuid.UUID, tuple[dict[str, int], int]]:

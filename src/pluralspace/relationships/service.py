@@ -11,6 +11,7 @@ from ..auth.principal import Principal
 from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
+from ..kit.privacy import visible
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import Access, find_by_uuid, find_in_body, find_visible, read_access, write_access
@@ -98,8 +99,7 @@ def edges(access: Access) -> Select:
              .join(source, source.c.uuid == Relationship.source_member_uuid)
              .join(target, target.c.uuid == Relationship.target_member_uuid))
     if not access.owner:
-        query = query.where(source.c.privacy["visibility"].as_string() == "public",
-                            target.c.privacy["visibility"].as_string() == "public")
+        query = query.where(visible(source.c.privacy), visible(target.c.privacy))
     return query
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..kit.errors import Forbidden, NotFound, ValidationFailed
 from ..kit.ids import normalize_short_id, parse_uuid
+from ..kit.privacy import is_public, visible
 from .models import System
 from .service import find_system, is_owner
 
@@ -28,20 +29,24 @@ class Access:
         return self.system.uuid
 
     def area_public(self, area: str) -> bool:
-        return self.owner or self.system.privacy.get(area, "private") == "public"
+        return self.shows(self.system.privacy.get(area))
 
     def require_area(self, area: str) -> None:
         """Lists and areas the system keeps private are 403 for anyone but the owner."""
         if not self.area_public(area):
             raise Forbidden(f"This system keeps its {area.replace('_', ' ')} private.")
 
+    def shows(self, setting: str | None) -> bool:
+        """Whether this viewer sees what one setting governs (a field's or journal entry's `privacy`)."""
+        return self.owner or is_public(setting)
+
     def sees(self, privacy: dict, key: str) -> bool:
-        return self.owner or privacy.get(key, "private") == "public"
+        return self.shows(privacy.get(key))
 
     def only_visible(self, query: Select, model: type) -> Select:
         """`query` narrowed to the rows of `model` (members, groups) this viewer may see: `sees(privacy,
         "visibility")` in SQL. The owner's query is left as it is."""
-        return query if self.owner else query.where(model.privacy["visibility"].as_string() == "public")
+        return query if self.owner else query.where(visible(model.privacy))
 
 
 def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:

@@ -10,6 +10,7 @@ from ..auth.principal import Principal
 from ..kit.errors import Forbidden, NotFound, Unauthenticated
 from ..kit.ids import new_short_id, normalize_short_id, parse_uuid
 from ..kit.patch import apply_patch
+from ..kit.privacy import is_public
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from .models import SYSTEM_PRIVACY, System
@@ -61,7 +62,7 @@ def is_owner(system: System, principal: Principal | None) -> bool:
 
 def require_public_area(system: System, principal: Principal | None, area: str) -> None:
     """Viewers other than the owner may see an area only when the system made it public."""
-    if not is_owner(system, principal) and system.privacy.get(area, "private") != "public":
+    if not is_owner(system, principal) and not is_public(system.privacy.get(area)):
         raise Forbidden(f"This system keeps its {area.replace('_', ' ')} private.")
 
 
@@ -84,7 +85,7 @@ def system_out(system: System, owner: bool) -> SystemOut:
     private = not owner
     return SystemOut(
         id=system.hid, uuid=str(system.uuid), name=system.name,
-        description=None if private and system.privacy.get("description") != "public" else system.description,
+        description=None if private and not is_public(system.privacy.get("description")) else system.description,
         tag=system.tag, pronouns=system.pronouns, color=color_out(system.color), avatar_url=system.avatar_url,
         banner_url=system.banner_url, timezone=system.timezone, privacy=None if private else system.privacy,
         created_at=system.created_at, updated_at=system.updated_at,
