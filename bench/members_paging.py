@@ -52,7 +52,7 @@ def populate(data_dir: Path, count: int) -> tuple[str, str]:
         group_uuid = connection.execute(select(Group.uuid).where(Group.system_uuid == system_uuid)).scalar_one()
         members = [{"uuid": uuid.uuid4(), "hid": f"{index:06d}".translate(str.maketrans("0123456789", "abcdefghij")),
                     "system_uuid": system_uuid, "name": f"member {index}", "roles": [], "proxy_tags": [],
-                    "keep_proxy": False, "is_custom_front": False, "archived": False,
+                    "keep_proxy": False, "is_custom_front": False,
                     "privacy": MEMBER_PRIVACY.defaults(), "created_at": start + timedelta(seconds=index),
                     "updated_at": start} for index in range(count)]
         connection.execute(Member.__table__.insert(), members)

@@ -265,13 +265,11 @@ class _Engine:
                 values["name"] = "(no name)"
                 self.warnings.add("member_unnamed", "members.name: missing, named \"(no name)\"")
             names_seen[values["name"].casefold()] += 1
-            member, created = self.upsert("members", Member, Item(source.source_id, values), lambda v: Member(
+            member, _ = self.upsert("members", Member, Item(source.source_id, values), lambda v: Member(
                 uuid=uuid.uuid4(), hid=self.short_id(Member.hid, source.hid), system_uuid=self.system.uuid,  # noqa: B023 (called at once, in the loop)
                 **{"privacy": MEMBER_PRIVACY.defaults(), "roles": [], "proxy_tags": [], "keep_proxy": False,
-                   "is_custom_front": False, "archived": False, "created_at": self.now, **v},
+                   "is_custom_front": False, "created_at": self.now, **v},
                 updated_at=self.now), lambda m: m.uuid)
-            if created and member.archived and member.archived_at is None:
-                member.archived_at = self.now
             self.members[source.source_id] = member.uuid
             self.apply_field_values(member, source.fields)
             self.step()

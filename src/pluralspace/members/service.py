@@ -128,7 +128,7 @@ def list_members(session: Session, sid: str, viewer: Principal | None, paging: P
     access.require_area("member_list")
     query = select(Member).where(Member.system_uuid == access.system_uuid)
     if filters.archived is not None:
-        query = query.where(Member.archived.is_(filters.archived))
+        query = query.where(Member.archived if filters.archived else ~Member.archived)
     if filters.custom_front is not None:
         query = query.where(Member.is_custom_front.is_(filters.custom_front))
     if filters.q:
@@ -153,8 +153,6 @@ def get_member(session: Session, sid: str, viewer: Principal | None, mid: str,
 def _apply(member: Member, changes: dict) -> None:
     """`changes` as sent; field values are stored by the caller (their own table)."""
     changes = {key: value for key, value in changes.items() if key != "fields"}
-    if "archived" in changes and bool(changes["archived"]) != bool(member.archived):
-        member.archived_at = utcnow() if changes["archived"] else None
     if "proxy_tags" in changes:
         changes["proxy_tags"] = [tag.model_dump() for tag in changes["proxy_tags"] or []]
     if "roles" in changes:
@@ -167,7 +165,7 @@ def create_member(session: Session, sid: str, principal: Principal, spec: Member
     now = utcnow()
     member = Member(hid=unique_short_id(session, Member.hid), system_uuid=access.system_uuid, name=spec.name,
                     privacy=MEMBER_PRIVACY.defaults(), roles=[], proxy_tags=[], keep_proxy=False,
-                    is_custom_front=False, archived=False, created_at=now, updated_at=now)
+                    is_custom_front=False, created_at=now, updated_at=now)
     _apply(member, spec.sent())
     session.add(member)
     session.flush()
