@@ -57,11 +57,15 @@ class Shape:
         if unknown:
             raise ValueError(f"PluralKit privacy keys map onto settings the object does not have: {unknown}")
 
+    @property
+    def main_privacy(self) -> dict[str, str]:
+        """`privacy` without the aliases: PluralKit keys whose setting pluralspace keeps under another key's."""
+        return {pk: native for pk, native in self.privacy.items() if not pk.startswith(("banner", "proxy"))}
+
     def errors_map(self) -> dict[str, str]:
         """Native field paths -> PluralKit keys, for 40001 error maps."""
         names = {native: pk for pk, native in self.keys.items()}
-        names.update({f"privacy.{native}": f"privacy.{pk}" for pk, native in self.privacy.items()
-                      if not pk.startswith(("banner", "proxy"))})  # aliases report under the main key
+        names.update({f"privacy.{native}": f"privacy.{pk}" for pk, native in self.main_privacy.items()})
         return names
 
 
@@ -234,8 +238,7 @@ def group_v2(out: GroupOut, system_id: str) -> dict[str, Any]:
 # --- v1 shapes (seeds/002: flat privacy keys, `tz`, prefix/suffix from the first proxy tag) ------------------------
 
 V1_SYSTEM_PRIVACY = ("description_privacy", "member_list_privacy", "front_privacy", "front_history_privacy")
-V1_MEMBER_PRIVACY = ("visibility", "name_privacy", "description_privacy", "avatar_privacy", "birthday_privacy",
-                     "pronoun_privacy", "metadata_privacy")
+V1_MEMBER_PRIVACY = tuple(MEMBER.main_privacy)  # v1 had no banner or proxy privacy
 
 
 def system_v1(out: SystemOut) -> dict[str, Any]:
