@@ -49,9 +49,9 @@ class Member(Base):
         return self.archived_at is not None
 
     @archived.inplace.setter
-    def _archive(self, archived: bool) -> None:
+    def _archive(self, value: bool) -> None:
         """Archiving keeps the time it first happened (archiving again changes nothing); unarchiving clears it."""
-        if not archived:
+        if not value:
             self.archived_at = None
         elif self.archived_at is None:
             self.archived_at = utcnow()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -85,7 +86,7 @@ def _relationships(session: Session, access: Access, ids: list[uuid.UUID]) -> di
     return result
 
 
-def visible_name(access: Access, name: str, privacy: dict) -> str | None:
+def visible_name(access: Access, name: str, privacy: Mapping[str, str]) -> str | None:
     """A member's name as this viewer sees it (here and in Wrapped): null where the member keeps it private."""
     return name if access.sees(privacy, "name") else None
 
