@@ -18,11 +18,11 @@ from pydantic import BaseModel, ValidationError
 
 from ..groups.models import GROUP_PRIVACY
 from ..groups.schemas import GroupOut
+from ..identity.system import SYSTEM_PRIVACY
 from ..kit.privacy import PRIVATE, PUBLIC, PrivacyKeys
 from ..kit.timeutil import format_timestamp
 from ..members.models import MEMBER_PRIVACY
 from ..members.schemas import MemberOut
-from ..systems.models import SYSTEM_PRIVACY
 from ..systems.schemas import SystemOut
 from .errors import PkError, invalid_from_pydantic
 
@@ -235,7 +235,7 @@ def group_v2(out: GroupOut, system_id: str) -> dict[str, Any]:
     }
 
 
-# --- v1 shapes (seeds/002: flat privacy keys, `tz`, prefix/suffix from the first proxy tag) ------------------------
+# --- v1 shapes (PluralKit's legacy v1: flat privacy keys, `tz`, prefix/suffix from the first proxy tag) --------
 
 V1_SYSTEM_PRIVACY = ("description_privacy", "member_list_privacy", "front_privacy", "front_history_privacy")
 V1_MEMBER_PRIVACY = tuple(MEMBER.main_privacy)  # v1 had no banner or proxy privacy

@@ -4,10 +4,10 @@ from datetime import datetime
 
 from pydantic import Field
 
+from ..identity.system import SYSTEM_PRIVACY
 from ..kit.privacy import PrivacyPatch, PrivacySettings
 from ..kit.timeutil import Timestamp
 from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text, TimeZoneName
-from .models import SYSTEM_PRIVACY
 
 
 class SystemPrivacy(PrivacySettings, table=SYSTEM_PRIVACY):
