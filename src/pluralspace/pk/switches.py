@@ -49,6 +49,7 @@ SWITCH_FIELDS = Shape(keys={"members": "member_ids", "timestamp": "timestamp"})
 SWITCH_CONFLICTS = {"switch_exists": PkCode.SWITCH_EXISTS, "no_change": PkCode.SAME_FRONTERS}
 """The native switch operations' 409 reasons, as PluralKit's codes."""
 _LOW_62 = (1 << 62) - 1
+_LAST_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // MICROSECOND
 
 
 # --- ids ---------------------------------------------------------------------------------------------------------
@@ -70,8 +71,8 @@ def switch_time(system_uuid: uuid.UUID, ident: str) -> datetime:
     if key is None:
         raise PkError(PkCode.INVALID_SWITCH_ID)
     micros = (key.int >> 80) << 12 | (key.int >> 64) & 0xFFF
-    if key.version != 8 or key.int & _LOW_62 != _digest(system_uuid, micros):
-        raise PkError(PkCode.SWITCH_NOT_FOUND)
+    if key.version != 8 or key.int & _LOW_62 != _digest(system_uuid, micros) or micros > _LAST_MICROS:
+        raise PkError(PkCode.SWITCH_NOT_FOUND)  # the digest is no secret: anyone can build an id past year 9999
     return EPOCH + micros * MICROSECOND
 
 
