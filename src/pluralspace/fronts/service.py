@@ -3,8 +3,10 @@
 Invariant: a member never has two overlapping fronts ([start, end) intervals, a null end is +infinity; touching
 ends are not an overlap). Every write first takes the system's row lock (`SELECT ... FOR NO KEY UPDATE` on
 PostgreSQL, so concurrent writers of one system queue even across worker processes; SQLite serializes writes
-anyway) and then checks the member's history with one indexed query (`check_overlap`). Because the invariant
-holds, the latest front of the member that starts before the new end is the only one that can overlap.
+anyway). A front write then checks the member's history with one indexed query (`check_overlap`): because the
+invariant holds, the latest front of the member that starts before the new end is the only one that can overlap.
+Switch edits (the last section) keep it by construction instead: they change fronts only inside one span between
+two change points, where the same members front throughout, or move front events without reordering them.
 
 Privacy: the owner sees everything. Other viewers need the system's `front` setting public for /fronters and
 `front_history` public for /fronts and /switches (403 otherwise), and they see the history as if the members
