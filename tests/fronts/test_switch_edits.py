@@ -11,7 +11,7 @@ import pytest
 
 from pluralspace.fronts.switches import brute_force_switches
 
-from ..helpers import answer, data, error
+from ..helpers import QueryCounter, answer, data, error
 from .common import FRONTERS, SWITCHES, at, front, member
 from .test_switches import _all_fronts, _all_switches, _as_json, _interval
 
@@ -254,3 +254,23 @@ def test_random_edits_keep_the_fronts_free_of_overlaps(api, seed):
         if kind != "move":
             assert sorted(switch["member_ids"]) == wanted
         assert switch in assert_consistent(api, account.session)
+
+
+def test_an_edit_costs_the_same_queries_whatever_the_history_before_and_after_it(server, api):
+    """Editing one switch reads the fronts around it, never the whole history."""
+    counts = []
+    for fronts_around in (4, 32):  # the same shape around the edit: A fronts at the middle, B next
+        account = api.register()
+        a, b = member(api, account.session, "A")["id"], member(api, account.session, "B")["id"]
+        for step in range(fronts_around):  # A and B take turns, long before and long after the edited switch
+            front(api, account.session, (a, b)[step % 2], 1000 * step, 1000 * step + 500)
+        middle = 1000 * (fronts_around // 2)
+        api.get(SWITCHES, account.session)  # warm the token look-up path
+        with QueryCounter(server) as counted:
+            data(api.post(SWITCHES, account.session, json={"timestamp": at(middle + 600), "member_ids": [a, b]}), 201)
+            data(api.patch(f"{SWITCHES}/{at(middle + 600)}", account.session, json={"timestamp": at(middle + 700)}))
+            data(api.patch(f"{SWITCHES}/{at(middle + 700)}", account.session, json={"member_ids": [b]}))
+            assert api.delete(f"{SWITCHES}/{at(middle + 700)}", account.session).status_code == 204
+            data(api.get(f"{SWITCHES}/{at(middle)}", account.session))
+        counts.append(len(counted.statements))
+    assert counts[0] == counts[1], counts

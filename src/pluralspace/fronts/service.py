@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.principal import Principal
@@ -497,13 +497,15 @@ def _move(session: Session, access: Access, at: datetime, new: datetime) -> None
         raise ValidationFailed.field("timestamp", f"must stay between the changes around this switch: "
                                                   f"{' and '.join(bounds)}")
     now = utcnow()
-    for front in session.execute(select(Front).where(Front.system_uuid == access.system_uuid,
-                                                     or_(Front.started_at == at, Front.ended_at == at))).scalars():
-        if front.started_at == at:
-            front.started_at = new
-        if front.ended_at == at:
-            front.ended_at = new
-        front.updated_at = now
+    # Two queries, one per index: an OR of the two columns would scan the whole history on SQLite.
+    starting = session.execute(select(Front).where(Front.system_uuid == access.system_uuid,
+                                                   Front.started_at == at)).scalars().all()
+    ending = session.execute(select(Front).where(Front.system_uuid == access.system_uuid,
+                                                 Front.ended_at == at)).scalars().all()
+    for front in starting:
+        front.started_at, front.updated_at = new, now
+    for front in ending:
+        front.ended_at, front.updated_at = new, now
 
 
 def _set_span(session: Session, access: Access, start: datetime, end: datetime | None, wanted: set[str]) -> None:
