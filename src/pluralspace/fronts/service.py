@@ -298,6 +298,9 @@ def _event_times(session: Session, access: Access, count: int, *, before: dateti
     return sorted(times, reverse=after is None)[:count]
 
 
+_EARLIER = aliased(Front)  # built once: an alias memoizes its columns, which costs more than the query it is in
+
+
 def _around(access: Access, oldest: datetime, newest: datetime, *columns: Any) -> list[Select]:
     """Queries of `columns` over every front this viewer may see covering an instant between just before `oldest`
     and just after `newest`.
@@ -309,7 +312,7 @@ def _around(access: Access, oldest: datetime, newest: datetime, *columns: Any) -
     system_uuid = access.system_uuid
     inside = (select(*columns).join(Member, Member.uuid == Front.member_uuid)
               .where(Front.system_uuid == system_uuid, Front.started_at >= oldest, Front.started_at <= newest))
-    earlier = aliased(Front)
+    earlier = _EARLIER
     latest_before = (select(earlier.id).where(earlier.member_uuid == Member.uuid, earlier.started_at < oldest)
                      .order_by(earlier.started_at.desc()).limit(1).correlate(Member).scalar_subquery())
     spanning = (select(*columns).select_from(Member)
@@ -361,6 +364,9 @@ def _switches(session: Session, access: Access, before: datetime | None, limit: 
 # cuts, extends or adds fronts inside that span; a move keeps every front event in its order. `keep` names
 # members whose fronting an edit leaves as it is (PluralKit cannot see custom fronts, so its edits keep them).
 
+NO_SUCH_SWITCH = "No such switch."
+
+
 def find_switch(session: Session, access: Access, at: datetime) -> SwitchOut | None:
     """The switch at `at` as this viewer sees it (derived from the fronts they may see), or None."""
     found = change_points(_intervals_around(session, access, at, at), [at])
@@ -374,7 +380,7 @@ def _switch_out(switch: Switch) -> SwitchOut:
 def _existing_switch(session: Session, access: Access, at: datetime) -> SwitchOut:
     found = find_switch(session, access, at)
     if found is None:
-        raise NotFound("No such switch.")  # word for word the same for a switch hidden from this viewer
+        raise NotFound(NO_SUCH_SWITCH)  # word for word the same for a switch hidden from this viewer
     return found
 
 
@@ -391,9 +397,9 @@ def create_switch(session: Session, sid: str, principal: Principal, spec: Switch
     access = write_access(session, sid, principal, serialize=True)
     at = spec.timestamp or utcnow()
     wanted = _member_keys(session, access, spec.member_ids)
-    if find_switch(session, access, at) is not None:
+    before, after = _fronting_at(session, access, at)
+    if before != after:
         raise Conflict("switch_exists", f"There is a switch at {format_timestamp(at)} already: change it instead.")
-    _, after = _fronting_at(session, access, at)
     wanted = _kept(wanted, after, keep)
     if wanted == after:
         raise Conflict("no_change", f"Exactly these members front at {format_timestamp(at)}: that is no switch.")
@@ -406,10 +412,15 @@ def update_switch(session: Session, sid: str, principal: Principal, at: datetime
     """Replace who fronts from the switch until the next one (`member_ids`), then move it (`timestamp`); what is
     not sent stays, and the members it has already change nothing."""
     access = write_access(session, sid, principal, serialize=True)
-    _existing_switch(session, access, at)
+    before, after = _fronting_at_switch(session, access, at)
     changes = patch.sent()
     if "member_ids" in changes:
-        _replace_members(session, access, at, _member_keys(session, access, patch.member_ids), keep)
+        wanted = _kept(_member_keys(session, access, patch.member_ids), after, keep)
+        if wanted == before:
+            raise ValidationFailed.field("member_ids", "are who fronted before this switch, so it would be no "
+                                                       "switch: delete it instead")
+        if wanted != after:
+            _set_span(session, access, at, _next_change(session, access, at, after), wanted)
     if "timestamp" in changes and patch.timestamp != at:
         _move(session, access, at, patch.timestamp)
         at = patch.timestamp
@@ -420,8 +431,7 @@ def delete_switch(session: Session, sid: str, principal: Principal, at: datetime
                   keep: frozenset[uuid.UUID] = frozenset()) -> None:
     """Remove the change point: who fronted before it fronts on until the next switch."""
     access = write_access(session, sid, principal, serialize=True)
-    _existing_switch(session, access, at)
-    before, after = _fronting_at(session, access, at)
+    before, after = _fronting_at_switch(session, access, at)
     _set_span(session, access, at, _next_change(session, access, at, after), _kept(before, after, keep))
 
 
@@ -451,8 +461,16 @@ def _fronting_at(session: Session, access: Access, at: datetime) -> tuple[set[st
     return ({i.member for i in fronting_before(window, at)}, {i.member for i in fronting_after(window, at)})
 
 
-NEXT_CHANGE_SCAN = 50
-"""Event times read per step while looking for the next change point (most are the very next event)."""
+def _fronting_at_switch(session: Session, access: Access, at: datetime) -> tuple[set[str], set[str]]:
+    """Who fronts right before and right after the switch at `at` (the owner's view); 404 when it is no switch."""
+    before, after = _fronting_at(session, access, at)
+    if before == after:
+        raise NotFound(NO_SUCH_SWITCH)
+    return before, after
+
+
+NEXT_CHANGE_SCAN = 8
+"""Event times read per step while looking for the next change point (most often the very next event is one)."""
 
 
 def _next_change(session: Session, access: Access, at: datetime, fronting: set[str]) -> datetime | None:
@@ -472,26 +490,15 @@ def _next_change(session: Session, access: Access, at: datetime, fronting: set[s
         bound = moments[-1]
 
 
-def _replace_members(session: Session, access: Access, at: datetime, wanted: set[str],
-                     keep: frozenset[uuid.UUID]) -> None:
-    before, after = _fronting_at(session, access, at)
-    wanted = _kept(wanted, after, keep)
-    if wanted == after:
-        return
-    if wanted == before:
-        raise ValidationFailed.field("member_ids", "are who fronted before this switch, so it would be no switch: "
-                                                   "delete it instead")
-    _set_span(session, access, at, _next_change(session, access, at, after), wanted)
-
-
 def _move(session: Session, access: Access, at: datetime, new: datetime) -> None:
     """Every front starting or ending at `at` starts or ends at `new` instead. `new` must stay between the front
     events before and after `at`, so no front can come to end before it starts or to overlap another."""
-    if find_switch(session, access, new) is not None:
-        raise Conflict("switch_exists", f"There is a switch at {format_timestamp(new)} already.")
     earlier = _event_times(session, access, 1, before=at)
     later = _event_times(session, access, 1, after=at)
     if (earlier and new <= earlier[0]) or (later and new >= later[0]):
+        before, after = _fronting_at(session, access, new)
+        if before != after:
+            raise Conflict("switch_exists", f"There is a switch at {format_timestamp(new)} already.")
         bounds = [f"after {format_timestamp(earlier[0])}"] if earlier else []
         bounds += [f"before {format_timestamp(later[0])}"] if later else []
         raise ValidationFailed.field("timestamp", f"must stay between the changes around this switch: "
