@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from .auth.usage import UsageRecorder
 from .config import Settings
+from .identity.usage import UsageRecorder
 from .jobs.worker import Worker
 from .kit.crypto import Passwords
 from .kit.db import Database

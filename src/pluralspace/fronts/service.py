@@ -54,9 +54,6 @@ from .schemas import (
 )
 from .switches import Interval, Switch, change_points, fronting_after, fronting_before
 
-MAX_SWITCH_PAGE = 200
-
-
 # --- writing ---------------------------------------------------------------------------------------------------
 
 def check_overlap(session: Session, member_uuid: uuid.UUID, start: datetime, end: datetime | None,

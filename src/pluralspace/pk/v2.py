@@ -7,44 +7,19 @@ the route reads or changes, and members:read as well where the answer is made of
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from ..auth.principal import Principal
-from ..kit.errors import ApiError
-from ..state import app_state
 from . import service, switches
 from .auth import PkOwner, PkViewer
-from .errors import PkCode, PkError, translate
+from .errors import PkCode
+from .http import NO_CONTENT, Ref, body_of, no_content, run
 from .translate import GROUP, MEMBER, SYSTEM, member_v2, native_body, system_v2, timestamp
 
 router = APIRouter(prefix="/pk/v2", include_in_schema=False)
-Ref = Annotated[str, Path(max_length=64)]
 Mode = Annotated[Literal["add", "remove", "overwrite"], Path()]
-NO_CONTENT = 204
-
-
-async def run(request: Request, fn: Callable, *args: Any, write: bool = False, **codes: Any) -> Any:
-    """A unit of work; native errors become this endpoint's PluralKit errors (`codes` as for `translate`)."""
-    database = app_state(request).database
-    try:
-        return await (database.write if write else database.read)(fn, *args)
-    except ApiError as exc:
-        raise translate(exc, **codes) from None
-
-
-async def body_of(request: Request) -> Any:
-    try:
-        return json.loads(await request.body() or b"null")
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
-        raise PkError(PkCode.BAD_REQUEST) from None
-
-
-def no_content() -> Response:
-    return Response(status_code=NO_CONTENT)
 
 
 # --- systems -----------------------------------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..identity.system import System
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import Access, find_by_uuid, find_in_body, read_access, write_access
-from ..systems.models import System
 from .models import Thought
 from .schemas import ThoughtOut, ThoughtSet
 
