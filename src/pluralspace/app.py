@@ -15,6 +15,11 @@ from .admin.router import router as admin_router
 from .auth.router import router as auth_router
 from .auth.usage import UsageRecorder
 from .config import Settings, ensure_data_dir, settings_from_env
+from .events import delivery
+from .events import webhooks as webhooks_service
+from .events.fanout import Hub
+from .events.router import hooks as webhooks_router
+from .events.router import router as events_router
 from .exports.router import router as exports_router
 from .fields.router import router as fields_router
 from .fronts.router import router as fronts_router
@@ -56,6 +61,7 @@ ROUTERS = (
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
     oauth_router, pk_v2_router, pk_v1_router, web_router, account_pages_router, admin_router, reset_page_router,
+    events_router, webhooks_router,
 )
 
 DESCRIPTION = """
@@ -82,12 +88,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
     importer = imports_service.Importer(database, settings.max_import_bytes)
     # The queue's own connection: its polling never takes a request's pooled connection (nor shows in their counts).
-    jobs = Worker(Database(settings.resolved_database_url, pool_size=1, bounds=database.bounds,
+    sender = delivery.Sender(settings.webhook_allow_private, settings.webhook_timeout)
+    retries = delivery.RetryPolicy(settings.webhook_retry_seconds, settings.webhook_retry_window)
+    jobs = Worker(Database(settings.resolved_database_url, pool_size=2, bounds=database.bounds,
                            sqlite_synchronous=settings.sqlite_synchronous),
-                  {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer)},
+                  {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer),
+                   webhooks_service.KIND: delivery.delivery_handler(sender, retries)},
                   on_abandoned=imports_service.forget_upload(settings.data_dir))
+    events = Hub(database, settings.events_poll_seconds, settings.redis_url)
+    dispatcher = delivery.Dispatcher(database, jobs, settings.events_poll_seconds, settings.events_retention_days)
+    events.also_poke(dispatcher.poke)
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
-                     jobs=jobs)
+                     jobs=jobs, events=events)
 
     audit_retention = audit.Retention(database, settings.audit_retention_days)
 
@@ -96,10 +108,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.usage.start()
         audit_retention.start()
         state.jobs.start()
+        await events.start()
+        dispatcher.start()
         try:
             yield
         finally:
+            await dispatcher.stop()
+            await events.stop()
             await state.jobs.stop()
+            await sender.close()
             await audit_retention.stop()
             await state.usage.stop()
             await limiter.close()

@@ -2,6 +2,7 @@
 
 from .accounts.models import Account, SecurityEvent
 from .admin.models import AuditEvent, Invite, PasswordReset
+from .events.models import Delivery, Event, Webhook
 from .fields.models import Field, FieldValue
 from .fronts.models import Front
 from .groups.models import Group, GroupMember
@@ -19,7 +20,7 @@ from .thoughts.models import Thought
 from .tokens.models import Credential
 from .wrapped.models import WrappedSnapshot
 
-__all__ = ["Account", "AuditEvent", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember",
-           "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "Member", "OAuthClient",
-           "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage", "Poll", "Relationship",
-           "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "WrappedSnapshot"]
+__all__ = ["Account", "AuditEvent", "Base", "Credential", "Delivery", "Event", "Field", "FieldValue", "Front", "Group",
+           "GroupMember", "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "Member",
+           "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage", "Poll", "Relationship",
+           "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "Webhook", "WrappedSnapshot"]

@@ -8,6 +8,7 @@ from fastapi import Request
 
 from .auth.usage import UsageRecorder
 from .config import Settings
+from .events.fanout import Hub
 from .jobs.worker import Worker
 from .kit.crypto import Passwords
 from .kit.db import Database
@@ -22,6 +23,7 @@ class AppState:
     usage: UsageRecorder
     passwords: Passwords
     jobs: Worker
+    events: Hub
 
 
 def app_state(request: Request) -> AppState:

@@ -22,12 +22,21 @@ from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..events import service as events
 from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import format_timestamp, utcnow
 from ..kit.validators import color_out
 from ..members.models import Member
-from ..systems.access import Access, find_by_public_id, find_by_uuid, find_in_body, read_access, write_access
+from ..systems.access import (
+    Access,
+    find_by_public_id,
+    find_by_uuid,
+    find_in_body,
+    read_access,
+    visible,
+    write_access,
+)
 from .models import Poll, Vote
 from .schemas import PollCreate, PollOptionIn, PollOptionOut, PollOut, PollPatch, VoteIn, VoteOut
 
@@ -197,6 +206,28 @@ def _poll(session: Session, access: Access, poll_id: uuid.UUID) -> Poll:
     return find_by_uuid(session, Poll, access.system_uuid, poll_id, "poll")
 
 
+def _shown(session: Session, poll: Poll) -> events.Render:
+    """The poll as GET /polls/{id} shows it to each viewer: what its events carry."""
+    def render(access: Access) -> PollOut:
+        access.require_area(AREA)
+        return polls_out(session, access, [poll])[0]
+
+    return render
+
+
+def _shown_vote(session: Session, poll: Poll, member: Member, vote: Vote | None) -> events.Render:
+    """A vote cast or withdrawn, with the poll's totals, as each viewer may see them (a hidden member's vote is
+    not seen at all)."""
+    def render(access: Access) -> dict[str, object]:
+        access.require_area(AREA)
+        visible(access, member, "member")
+        return {"poll_id": str(poll.id), "member_id": member.hid,
+                "vote": None if vote is None else vote_out(vote, member.hid).model_dump(mode="json"),
+                "poll": polls_out(session, access, [poll])[0].model_dump(mode="json")}
+
+    return render
+
+
 def get_poll(session: Session, sid: str, viewer: Principal | None, poll_id: uuid.UUID) -> PollOut:
     access = read_access(session, sid, viewer)
     access.require_area(AREA)
@@ -217,6 +248,7 @@ def create_poll(session: Session, sid: str, principal: Principal, spec: PollCrea
                 closed=False, created_by=creator.uuid if creator else None, created_at=now, updated_at=now)
     session.add(poll)
     session.flush()
+    events.record(session, access.system, "poll.created", _shown(session, poll))
     return polls_out(session, access, [poll])[0]
 
 
@@ -240,6 +272,7 @@ def update_poll(session: Session, sid: str, principal: Principal, poll_id: uuid.
             setattr(poll, key, changes[key])
     poll.updated_at = utcnow()
     session.flush()
+    events.record(session, access.system, "poll.updated", _shown(session, poll))
     return polls_out(session, access, [poll])[0]
 
 
@@ -250,12 +283,15 @@ def close_poll(session: Session, sid: str, principal: Principal, poll_id: uuid.U
         poll.closed = True
         poll.updated_at = utcnow()
         session.flush()
+        events.record(session, access.system, "poll.updated", _shown(session, poll))
     return polls_out(session, access, [poll])[0]
 
 
 def delete_poll(session: Session, sid: str, principal: Principal, poll_id: uuid.UUID) -> None:
     access = write_access(session, sid, principal, serialize=True)
-    session.delete(_poll(session, access, poll_id))  # its votes cascade in the database
+    poll = _poll(session, access, poll_id)
+    events.record(session, access.system, "poll.deleted", _shown(session, poll))
+    session.delete(poll)  # its votes cascade in the database
 
 
 # --- votes -----------------------------------------------------------------------------------------------------
@@ -288,6 +324,7 @@ def cast_vote(session: Session, sid: str, principal: Principal, poll_id: uuid.UU
         session.add(vote)
     vote.option_ids, vote.kind, vote.comment, vote.created_at = option_ids, spec.kind, spec.comment, now
     session.flush()
+    events.record(session, access.system, "poll.voted", _shown_vote(session, poll, member, vote))
     return vote_out(vote, member.hid), created
 
 
@@ -299,3 +336,4 @@ def delete_vote(session: Session, sid: str, principal: Principal, poll_id: uuid.
     removed = session.execute(delete(Vote).where(Vote.poll_id == poll.id, Vote.member_uuid == member.uuid))
     if removed.rowcount == 0:
         raise NotFound("This member has not voted in this poll.")
+    events.record(session, access.system, "poll.vote_deleted", _shown_vote(session, poll, member, None))

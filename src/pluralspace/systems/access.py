@@ -83,8 +83,12 @@ def find_by_public_id(session: Session, model: type[M], system_uuid: uuid.UUID, 
 
 def find_visible(session: Session, access: Access, model: type[M], ident: str, what: str) -> M:
     """Like find_by_public_id, but an object whose visibility is private is 404 to anyone but the owner."""
-    found = find_by_public_id(session, model, access.system_uuid, ident, what)
-    if not access.sees(found.privacy, "visibility"):
+    return visible(access, find_by_public_id(session, model, access.system_uuid, ident, what), what)
+
+
+def visible(access: Access, found: M, what: str) -> M:
+    """`found` (a member or group) when this viewer may see it; 404 otherwise, exactly as an unknown id."""
+    if not access.sees(found.privacy, "visibility"):  # type: ignore[attr-defined]
         raise NotFound(f"No such {what}.")
     return found
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import Account
 from ..auth.principal import Principal
+from ..events import service as events
 from ..kit.errors import Forbidden, NotFound, Unauthenticated
 from ..kit.ids import new_short_id, normalize_short_id, parse_uuid
 from ..kit.timeutil import utcnow
@@ -106,4 +107,5 @@ def update_system(session: Session, principal: Principal, patch: SystemPatch) ->
     if privacy_patch is not None:
         system.privacy = {**system.privacy, **privacy_patch.sent()}
     system.updated_at = utcnow()
+    events.record(session, system, "system.updated", lambda access: system_out(system, access.owner))
     return system_out(system, owner=True)

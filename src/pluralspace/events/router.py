@@ -1,0 +1,166 @@
+"""`/api/v1/systems/{sid}/events` (Server-Sent Events) and `/api/v1/me/webhooks`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+
+from ..auth.dependencies import Requires, Viewer
+from ..auth.principal import Principal
+from ..kit.envelope import Envelope, Page, ok, page
+from ..kit.errors import InsufficientScope, ValidationFailed
+from ..kit.openapi import WRITE, errors
+from ..kit.pagination import PageRequest, page_params
+from ..state import app_state
+from ..systems.access import read_access
+from ..systems.router import SystemId
+from . import delivery, service, webhooks
+from .fanout import Published
+from .schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut, WebhookPatch
+
+router = APIRouter(tags=["events"])
+Manager = Annotated[Principal, Requires("webhooks")]
+CATCH_UP_PAGE = 500
+
+
+def _last_event_id(raw: str | None) -> int | None:
+    if raw is None or not raw.strip():
+        return None
+    if not raw.strip().isdigit() or len(raw.strip()) > 18:
+        raise ValidationFailed.field("Last-Event-ID", "must be the id of an event this stream sent")
+    return int(raw.strip())
+
+
+def _audience(principal: Principal | None, owner: bool, wanted: frozenset[str] | None) -> service.Audience:
+    """The owner sees the types their token's scopes read; anyone else the public renderings of the types their
+    token (if any) reads. `?types=` narrows either."""
+    types = service.readable_types(principal.scopes) if principal is not None else frozenset(service.EVENT_TYPES)
+    if principal is not None and not types:
+        raise InsufficientScope(required=sorted(set(service.EVENT_SCOPES.values())), granted=list(principal.granted))
+    return service.Audience(owner=owner, types=types & wanted if wanted is not None else types)
+
+
+def _sse(event_id: int, event_type: str, data: str) -> ServerSentEvent:
+    return ServerSentEvent(data=data, id=str(event_id), event=event_type)
+
+
+@router.get("/api/v1/systems/{sid}/events", response_class=EventSourceResponse, responses=errors(401, 403, 404, 422),
+            summary="Live events (Server-Sent Events); other viewers get only what privacy shows them")
+async def stream_events(
+    sid: SystemId, viewer: Annotated[Principal | None, Viewer()], request: Request,
+    types: Annotated[str | None, Query(max_length=1000, description="Comma-separated types or `area.*`.")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", description="Resume after this event.")]
+    = None,
+) -> EventSourceResponse:
+    state = app_state(request)
+    after = _last_event_id(last_event_id)
+    wanted = service.parse_types(types)
+    access = await state.database.read(read_access, sid, viewer)
+    audience = _audience(viewer, access.owner, wanted)
+    system_uuid, system_hid = access.system_uuid, access.system.hid
+    hub = state.events
+    subscription = hub.subscribe(system_uuid)  # before the catch-up, so nothing falls between the two
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        try:
+            sent: set[int] = set()
+            cursor = after
+            while cursor is not None:
+                rows = await state.database.read(service.events_after, system_uuid, cursor, CATCH_UP_PAGE)
+                for row in rows:
+                    sent.add(row.id)
+                    shown = audience.shown(row, system_hid)
+                    if shown is not None:
+                        yield _sse(row.id, row.type, json.dumps(shown, separators=(",", ":")))
+                cursor = rows[-1].id if len(rows) == CATCH_UP_PAGE else None
+            while True:
+                published: Published = await subscription.queue.get()
+                if published.event.id in sent:
+                    continue
+                data = published.encoded(audience, system_hid)
+                if data is not None:
+                    yield _sse(published.event.id, published.event.type, data)
+                if subscription.overflowed and subscription.queue.empty():
+                    return  # fell too far behind: the client reconnects with Last-Event-ID and catches up
+        finally:
+            hub.unsubscribe(subscription)
+
+    return EventSourceResponse(events(), ping=state.settings.events_heartbeat_seconds,
+                               headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+# --- webhooks ------------------------------------------------------------------------------------------------
+
+hooks = APIRouter(prefix="/api/v1/me/webhooks", tags=["webhooks"])
+
+
+async def _checked_url(request: Request, url: str) -> None:
+    try:
+        await delivery.resolve(url, app_state(request).settings.webhook_allow_private)
+    except delivery.Refused as refused:
+        raise ValidationFailed.field("url", str(refused)) from None
+
+
+@hooks.get("", response_model=Page[WebhookOut], responses=errors(401, 403, 422), summary="Your webhooks")
+async def list_webhooks(principal: Manager, request: Request,
+                        paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+    items, cursor = await app_state(request).database.read(webhooks.list_webhooks, principal, paging)
+    return page(items, paging.limit, cursor)
+
+
+@hooks.post("", status_code=201, response_model=Envelope[WebhookCreated], responses=errors(*WRITE, 403, 409),
+            summary="Add a webhook (its signing secret is shown once)")
+async def create_webhook(body: WebhookCreate, principal: Manager, request: Request) -> Envelope:
+    await _checked_url(request, body.url)
+    return ok(await app_state(request).database.write(webhooks.create_webhook, principal, body))
+
+
+@hooks.get("/{webhook_id}", response_model=Envelope[WebhookOut], responses=errors(401, 403, 404, 422),
+           summary="A webhook")
+async def get_webhook(webhook_id: uuid.UUID, principal: Manager, request: Request) -> Envelope:
+    return ok(await app_state(request).database.read(webhooks.get_webhook, principal, webhook_id))
+
+
+@hooks.patch("/{webhook_id}", response_model=Envelope[WebhookOut], responses=errors(*WRITE, 403, 404),
+             summary="Change a webhook; active=true re-enables one the server disabled")
+async def update_webhook(webhook_id: uuid.UUID, body: WebhookPatch, principal: Manager,
+                         request: Request) -> Envelope:
+    if body.url is not None:
+        await _checked_url(request, body.url)
+    state = app_state(request)
+    result = await state.database.write(webhooks.update_webhook, principal, webhook_id, body)
+    state.jobs.wake()
+    return ok(result)
+
+
+@hooks.delete("/{webhook_id}", status_code=204, response_class=Response, responses=errors(401, 403, 404, 422),
+              summary="Delete a webhook and its delivery log")
+async def delete_webhook(webhook_id: uuid.UUID, principal: Manager, request: Request) -> Response:
+    await app_state(request).database.write(webhooks.delete_webhook, principal, webhook_id)
+    return Response(status_code=204)
+
+
+@hooks.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], responses=errors(401, 403, 404, 422),
+           summary="A webhook's deliveries, newest first, with status and latency")
+async def list_deliveries(webhook_id: uuid.UUID, principal: Manager, request: Request,
+                          paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+    items, cursor = await app_state(request).database.read(webhooks.list_deliveries, principal, webhook_id, paging)
+    return page(items, paging.limit, cursor)
+
+
+@hooks.post("/{webhook_id}/deliveries/{delivery_id}/redeliver", status_code=202,
+            response_model=Envelope[DeliveryOut], responses=errors(401, 403, 404, 422),
+            summary="Send a delivery's event again (a new delivery, queued)")
+async def redeliver(webhook_id: uuid.UUID, delivery_id: uuid.UUID, principal: Manager,
+                    request: Request) -> Envelope:
+    state = app_state(request)
+    result = await state.database.write(webhooks.redeliver, principal, webhook_id, delivery_id)
+    state.jobs.wake()
+    return ok(result)
+
+
