@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import queue
+import socket
 import threading
 from typing import Any
-
-import httpx
+from urllib.parse import urlencode, urlsplit
 
 
 class Stream:
+    """One stream. `close` shuts its socket down, which ends the reading thread at once (as a dropped connection)."""
+
     def __init__(self, base_url: str, path: str, token: str | None = None, *, last_event_id: str | None = None,
                  params: dict[str, str] | None = None) -> None:
         headers = {"Accept": "text/event-stream"}
@@ -19,42 +22,43 @@ class Stream:
             headers["Authorization"] = f"Bearer {token}"
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
-        self._client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(30, read=None))
+        parsed = urlsplit(base_url)
+        self._connection = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=60)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         self.pings = 0
         self.status = 0
         self.body = b""
         self.ended = threading.Event()
         self._ready = threading.Event()
-        self._closed = False
-        self._thread = threading.Thread(target=self._read, args=(path, headers, params), daemon=True)
+        target = path + (f"?{urlencode(params)}" if params else "")
+        self._thread = threading.Thread(target=self._read, args=(target, headers), daemon=True)
         self._thread.start()
         assert self._ready.wait(30), "the stream did not answer"
 
-    def _read(self, path: str, headers: dict[str, str], params: dict[str, str] | None) -> None:
+    def _read(self, target: str, headers: dict[str, str]) -> None:
         try:
-            with self._client.stream("GET", path, headers=headers, params=params) as response:
-                self.status = response.status_code
-                if self.status != 200:
-                    self.body = response.read()
-                    self._ready.set()
-                    return
-                self._ready.set()
-                fields: dict[str, str] = {}
-                for line in response.iter_lines():
-                    if line == "":
-                        if "data" in fields:
-                            self.events.put({"id": fields.get("id"), "event": fields.get("event"),
-                                             **json.loads(fields["data"])})
-                        fields = {}
-                    elif line.startswith(":"):
-                        self.pings += 1
-                    else:
-                        key, _, value = line.partition(":")
-                        fields[key] = value.removeprefix(" ")
-        except httpx.HTTPError:
-            if not self._closed:
-                raise
+            self._connection.request("GET", target, headers=headers)
+            response = self._connection.getresponse()
+            self.status = response.status
+            if self.status != 200:
+                self.body = response.read()
+                return
+            self._ready.set()
+            fields: dict[str, str] = {}
+            while line := response.readline():
+                text = line.decode().rstrip("\r\n")
+                if text == "":
+                    if "data" in fields:
+                        self.events.put({"id": fields.get("id"), "event": fields.get("event"),
+                                         **json.loads(fields["data"])})
+                    fields = {}
+                elif text.startswith(":"):
+                    self.pings += 1
+                else:
+                    key, _, value = text.partition(":")
+                    fields[key] = value.removeprefix(" ")
+        except (OSError, ValueError, http.client.HTTPException):
+            pass  # closed by `close`, or by the server
         finally:
             self._ready.set()
             self.ended.set()
@@ -70,7 +74,8 @@ class Stream:
         raise AssertionError(f"unexpected event {got}")
 
     def close(self) -> None:
-        self._closed = True
-        with contextlib.suppress(Exception):
-            self._client.close()
+        if self._connection.sock is not None:
+            with contextlib.suppress(OSError):
+                self._connection.sock.shutdown(socket.SHUT_RDWR)
+        self._connection.close()
         self._thread.join(timeout=5)
