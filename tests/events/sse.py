@@ -57,8 +57,8 @@ class Stream:
                 else:
                     key, _, value = text.partition(":")
                     fields[key] = value.removeprefix(" ")
-        except (OSError, ValueError, http.client.HTTPException):
-            pass  # closed by `close`, or by the server
+        except Exception:
+            pass  # the socket was shut by `close` (or by the server) mid-read: http.client fails in several ways
         finally:
             self._ready.set()
             self.ended.set()

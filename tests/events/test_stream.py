@@ -127,7 +127,7 @@ def test_a_dropped_stream_resumes_from_its_last_event(server: RunningServer, api
         resumed.close()
 
 
-def test_idle_streams_get_heartbeats(make_server) -> None:  # noqa: ANN001 (a fixture)
+def test_idle_streams_get_heartbeats(make_server) -> None:
     server = make_server(events_heartbeat_seconds=0.2)
     api = server.api()
     try:
