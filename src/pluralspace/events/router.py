@@ -38,11 +38,16 @@ def _last_event_id(raw: str | None) -> int | None:
 
 def _audience(principal: Principal | None, owner: bool, wanted: frozenset[str] | None) -> service.Audience:
     """The owner sees the types their token's scopes read; anyone else the public renderings of the types their
-    token (if any) reads. `?types=` narrows either."""
-    types = service.readable_types(principal.scopes) if principal is not None else frozenset(service.EVENT_TYPES)
-    if principal is not None and not types:
-        raise InsufficientScope(required=sorted(set(service.EVENT_SCOPES.values())), granted=list(principal.granted))
-    return service.Audience(owner=owner, types=types & wanted if wanted is not None else types)
+    token (if any) reads. `?types=` asks for some types only; asking for a type the token cannot read is 403, as is
+    a token that reads none at all."""
+    if principal is None:
+        return service.Audience(owner=owner, types=wanted or frozenset(service.EVENT_TYPES))
+    needed = {service.EVENT_SCOPES[t] for t in wanted} if wanted is not None else set(service.EVENT_SCOPES.values())
+    readable = service.readable_types(principal.scopes)
+    missing = sorted(needed - principal.scopes) if wanted is not None else ([] if readable else sorted(needed))
+    if missing:
+        raise InsufficientScope(required=missing, granted=list(principal.granted))
+    return service.Audience(owner=owner, types=readable & wanted if wanted is not None else readable)
 
 
 def _sse(event_id: int, event_type: str, data: str) -> ServerSentEvent:
