@@ -26,6 +26,7 @@ from .schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut, Web
 router = APIRouter(tags=["events"])
 Manager = Annotated[Principal, Requires("webhooks")]
 CATCH_UP_PAGE = 500
+CAUGHT_UP = "caught up"
 
 
 def _last_event_id(raw: str | None) -> int | None:
@@ -83,6 +84,8 @@ async def stream_events(
                     if shown is not None:
                         yield _sse(row.id, row.type, json.dumps(shown, separators=(",", ":")))
                 cursor = rows[-1].id if len(rows) == CATCH_UP_PAGE else None
+            if after is not None:
+                yield ServerSentEvent(comment=CAUGHT_UP)  # what follows is live
             while True:
                 published: Published = await subscription.queue.get()
                 if published.event.id in sent:
