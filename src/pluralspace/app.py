@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     jobs = Worker(Database(settings.resolved_database_url, pool_size=2, bounds=database.bounds,
                            sqlite_synchronous=settings.sqlite_synchronous),
                   {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer),
-                   webhooks_service.KIND: delivery.delivery_handler(sender, retries)},
+                   webhooks_service.KIND: delivery.delivery_handler(database, sender, retries)},
                   on_abandoned=imports_service.forget_upload(settings.data_dir))
     events = Hub(database, settings.events_poll_seconds, settings.redis_url)
     dispatcher = delivery.Dispatcher(database, jobs, settings.events_poll_seconds, settings.events_retention_days)

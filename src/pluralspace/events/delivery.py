@@ -29,7 +29,7 @@ import httpx
 
 from ..jobs import service as jobs
 from ..jobs.models import Job
-from ..jobs.worker import Worker
+from ..jobs.worker import Handler, Worker
 from ..kit.db import Database
 from ..kit.tasks import Every
 from ..kit.timeutil import utcnow
@@ -136,23 +136,27 @@ class RetryPolicy:
     window_seconds: float
 
 
-def delivery_handler(sender: Sender, policy: RetryPolicy):
-    """The job of kind `webhook`: sends its webhook's pending deliveries in order until none is due."""
+def delivery_handler(database: Database, sender: Sender, policy: RetryPolicy) -> Handler:
+    """The job of kind `webhook`: sends its webhook's pending deliveries in order until none is due.
+
+    Its bookkeeping goes through the server's own `database`, not the queue's connection: on SQLite the writes then
+    queue in-process with the requests' (one writer at a time) instead of meeting them at the file lock, where a
+    request would wait in SQLite's busy handler."""
 
     async def handle(job: Job, worker: Worker) -> None:
         webhook_id = uuid.UUID(job.payload["webhook_id"])
-        database = worker.database
+        done: tuple[Attempt, Outcome] | None = None
         while True:
-            step = await database.write(webhooks.next_attempt, webhook_id, utcnow())
+            # One transaction notes the last attempt's outcome and finds the next: a write per delivery.
+            step = await database.write(webhooks.next_step, webhook_id, done, utcnow(), policy.first_seconds,
+                                        policy.window_seconds)
             if step is None:
-                await database.write(jobs.finish, job.id, {})
+                await worker.database.write(jobs.finish, job.id, {})
                 return
             if not isinstance(step, Attempt):
-                await database.write(webhooks.wait_until, job.id, webhook_id, step)
+                await worker.database.write(webhooks.wait_until, job.id, webhook_id, step)
                 return
-            outcome = await sender.send(step)
-            await database.write(webhooks.note_outcome, step, outcome, utcnow(), policy.first_seconds,
-                                 policy.window_seconds)
+            done = (step, await sender.send(step))
 
     return handle
 

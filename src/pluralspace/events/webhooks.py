@@ -313,6 +313,15 @@ def note_outcome(session: Session, attempt: Attempt, outcome: Outcome, now: date
         webhook.updated_at = now
 
 
+def next_step(session: Session, webhook_id: uuid.UUID, done: tuple[Attempt, Outcome] | None, now: datetime,
+              first_retry: float, window: float) -> Attempt | datetime | None:
+    """Notes the outcome of the attempt just made (if any), then finds the next (see `next_attempt`)."""
+    if done is not None:
+        note_outcome(session, *done, now, first_retry, window)
+        session.flush()
+    return next_attempt(session, webhook_id, now)
+
+
 def wait_until(session: Session, job_id: uuid.UUID, webhook_id: uuid.UUID, due: datetime) -> None:
     """Ends this job and queues the webhook's next one for `due` (its lane frees as this one ends)."""
     jobs.finish(session, job_id, {"next_attempt_at": format_timestamp(due)})
