@@ -226,7 +226,7 @@ class Hub:
             self.poke()
 
     async def _postgres_signal(self) -> None:
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]
 
         url = self.database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         while True:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from ..kit.errors import Forbidden, NotFound, ValidationFailed
@@ -153,4 +153,5 @@ def prune(session: Session, retention_days: int, now: datetime | None = None) ->
     if retention_days <= 0:
         return 0
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
-    return session.execute(delete(Event).where(Event.occurred_at < cutoff)).rowcount or 0
+    removed: CursorResult[Any] = session.execute(delete(Event).where(Event.occurred_at < cutoff))  # type: ignore[assignment]
+    return removed.rowcount or 0

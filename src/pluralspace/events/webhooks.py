@@ -266,9 +266,11 @@ def next_attempt(session: Session, webhook_id: uuid.UUID, now: datetime) -> Atte
                                 .order_by(Delivery.event_id, Delivery.created_at).limit(1)).first()
         if found is None:
             return None
-        delivery, event = found
-        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
-            return delivery.next_attempt_at
+        delivery: Delivery = found[0]
+        event: Event = found[1]
+        due = delivery.next_attempt_at
+        if due is not None and due > now:
+            return due
         if permitted(session, webhook, event.type, now):
             break
         delivery.status, delivery.next_attempt_at = "failed", None
