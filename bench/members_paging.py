@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from pluralspace.fields.models import FieldValue
 from pluralspace.groups.models import Group, GroupMember
+from pluralspace.identity.system import System
 from pluralspace.kit.db import null_pool_engine
 from pluralspace.members.models import Member, default_member_privacy
 from pluralspace.migrate import upgrade
-from pluralspace.systems.models import System
 
 from .common import DEFAULT_DATA_DIR, free_port, real_server
 from .fronts import call

@@ -10,7 +10,7 @@
 Every `await` on aiosqlite is a hop to aiosqlite's own thread and back (a future per statement, plus the
 connection checkout, BEGIN-less execute, fetch, and rollback/close on return to the pool).
 
-The models are the app's own (pluralspace.tokens.models.Credential, pluralspace.systems.models.System), so the
+The models are the app's own (pluralspace.identity.credential.Credential, pluralspace.identity.system.System), so the
 rows, types and output are identical; nothing from pluralspace.kit.db's Database is used.
 
     BENCH_DATA_DIR=bench/.data python -m uvicorn bench.naive_async:create_app --factory \
@@ -32,10 +32,10 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from pluralspace.identity.credential import Credential
+from pluralspace.identity.system import System
 from pluralspace.kit.envelope import Envelope, Meta
-from pluralspace.systems.models import System
 from pluralspace.systems.schemas import SystemOut
-from pluralspace.tokens.models import Credential
 
 
 def create_app() -> FastAPI:

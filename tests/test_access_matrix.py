@@ -29,7 +29,7 @@ from pluralspace.pk.v2 import router as pk_v2_router
 from .conftest import RunningServer, base_settings
 from .helpers import PASSWORD, Account, Api, data, error, served_routes
 
-# The contract's scopes (API.md section 2); `account` is held by login sessions only and is never grantable.
+# The contract's scopes (docs/API.md §2); `account` is held by login sessions only and is never grantable.
 GRANTABLE = sorted([
     "system:read", "system:write", "members:read", "members:write", "groups:read", "groups:write", "fields:read",
     "fields:write", "relationships:read", "relationships:write", "fronts:read", "fronts:write", "journal:read",
@@ -1143,7 +1143,7 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/ready", None, True, simple("GET", "/api/v1/ready"),
         check=envelope_equals({"status": "ready"})),
     Row("GET", "/api/v1/version", None, True, simple("GET", "/api/v1/version"), check=version_check),
-    *[row for prefix in ("/api/v1/system", "/system") for row in (  # seed 004's aliases
+    *[row for prefix in ("/api/v1/system", "/system") for row in (  # the aliases of docs/API.md §8
         Row("GET", f"{prefix}/health", None, True, simple("GET", f"{prefix}/health"),
             check=envelope_equals({"status": "ok"})),
         Row("GET", f"{prefix}/ready", None, True, simple("GET", f"{prefix}/ready"),

@@ -45,6 +45,11 @@ def test_settings_from_environment():
     assert settings_from_env({}).resolved_database_url.startswith("sqlite:///")
 
 
+def test_usage_flush_interval_from_environment():
+    assert settings_from_env({"PLURALSPACE_USAGE_FLUSH_SECONDS": "0.5"}).usage_flush_seconds == 0.5
+    assert settings_from_env({}).usage_flush_seconds == 5.0
+
+
 def test_export_writes_the_same_file_as_the_api(server, api, tmp_path, monkeypatch):
     monkeypatch.setenv("PLURALSPACE_DATABASE_URL", server.settings.resolved_database_url)
     monkeypatch.setenv("PLURALSPACE_DATA_DIR", str(tmp_path / "data"))

@@ -1,7 +1,7 @@
 """Property-based fuzzing of every operation in the OpenAPI document, with schemathesis, against the real server.
 
 Whatever the request (valid or not, as schemathesis generates it from the schema), the server never answers 5xx, and
-on the native API every answer other than 2xx carries the contract's error envelope (API.md section 1). Every other
+on the native API every answer other than 2xx carries the contract's error envelope (docs/API.md §1). Every other
 case puts real objects of the fuzzing account into the path, so that fuzzed queries and bodies get past the look-ups.
 Runs are bounded and reproducible: MAX_EXAMPLES per operation, a fixed seed, derandomized generation, no example
 database; the coverage and stateful phases are off (they multiply the requests several times over).

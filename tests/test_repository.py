@@ -57,3 +57,34 @@ def test_no_tracked_file_looks_like_key_material():
     found = {str(path.relative_to(ROOT)): why for path in tracked_files() if path.is_file()
              if (why := looks_like_key_material(path, path.read_bytes()))}
     assert found == {}, f"key material is tracked by git (remove it, rotate the key): {found}"
+
+
+# Paths that exist only outside a clone: the project's shared folder, its seeds and references, machine paths.
+# Written split so that this file does not match itself.
+OUTSIDE_PATHS = re.compile("|".join([r"\.\./" + "shared", r"/" + "work/", "shared project " + "folder",
+                                     r"\bseeds/" + r"0\d", r"reference/" + r"[\w-]+\.md", "contract " + "§"]))
+
+
+def points_outside(content: str) -> list[str]:
+    return [match.group(0) for match in OUTSIDE_PATHS.finditer(content)]
+
+
+def test_the_outside_path_detector_recognises_them():
+    assert points_outside("see ../" + "shared/API.md and /" + "work/main/x") == ["../" + "shared", "/" + "work/"]
+    assert points_outside("PluralKit (reference/" + "pluralkit-api.md, seeds/" + "002)")
+    assert points_outside("who sees what (contract " + "§5)")
+    assert points_outside("see docs/API.md §5 and ../docs/PRIVACY.md") == []
+
+
+def test_no_tracked_file_points_outside_the_repository():
+    found = {}
+    for path in tracked_files():
+        if not path.is_file():
+            continue
+        try:
+            content = path.read_text()
+        except UnicodeDecodeError:  # binary files cite nothing
+            continue
+        if hits := points_outside(content):
+            found[str(path.relative_to(ROOT))] = sorted(set(hits))
+    assert found == {}, f"files cite what a clone does not have (cite docs/API.md or the repository's files): {found}"

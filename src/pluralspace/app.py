@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from . import __version__
+from . import __version__, audit
+from .accounts.auth_router import router as auth_router
+from .accounts.reset_page import router as reset_page_router
 from .accounts.router import router as account_router
-from .admin import audit
+from .accounts.settings_page import router as settings_page_router
+from .accounts.sign_in_pages import router as sign_in_pages_router
 from .admin.router import router as admin_router
-from .auth.router import router as auth_router
-from .auth.usage import UsageRecorder
 from .config import Settings, ensure_data_dir, settings_from_env
 from .events import delivery
 from .events import webhooks as webhooks_service
@@ -24,6 +25,7 @@ from .exports.router import router as exports_router
 from .fields.router import router as fields_router
 from .fronts.router import router as fronts_router
 from .groups.router import router as groups_router
+from .identity.usage import UsageRecorder
 from .imports import service as imports_service
 from .imports.router import PATH as IMPORTS_PATH
 from .imports.router import router as imports_router
@@ -50,9 +52,6 @@ from .state import AppState
 from .systems.router import router as systems_router
 from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
-from .web.account import router as account_pages_router
-from .web.reset import router as reset_page_router
-from .web.router import router as web_router
 from .web.session import install as install_pages
 from .wrapped.router import router as wrapped_router
 
@@ -60,8 +59,8 @@ ROUTERS = (
     ops_router, docs_router, auth_router, account_router, tokens_router, apps_router, authorizations_router,
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
-    oauth_router, pk_v2_router, pk_v1_router, web_router, account_pages_router, admin_router, reset_page_router,
-    events_router, webhooks_router,
+    oauth_router, pk_v2_router, pk_v1_router, sign_in_pages_router, settings_page_router, admin_router,
+    reset_page_router, events_router, webhooks_router,
 )
 
 DESCRIPTION = """

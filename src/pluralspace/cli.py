@@ -84,10 +84,10 @@ def export(
     export_format: Annotated[str, typer.Option("--format", help="pluralspace or pluralkit.")] = "pluralspace",
 ) -> None:
     """Export an account's system to a file, as GET /api/v1/systems/@me/export does."""
-    from .admin import audit
+    from . import audit
+    from .accounts.schemas import normalize_email
     from .admin.service import OPERATOR_CLIENT
     from .auth.principal import account_owner
-    from .auth.schemas import normalize_email
     from .exports import service
     from .kit.db import Database
 
@@ -132,8 +132,8 @@ def import_file(
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from .accounts.schemas import normalize_email
     from .auth.principal import account_owner
-    from .auth.schemas import normalize_email
     from .imports.formats.common import SourceError
     from .imports.service import Importer
     from .imports.source import FORMAT_NAMES

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .kit.files import keep_dir_private
+from .files import keep_dir_private
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -200,6 +200,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         argon2_time_cost=integer("ARGON2_TIME_COST", 0),
         argon2_memory_kib=integer("ARGON2_MEMORY_KIB", 0),
         argon2_parallelism=integer("ARGON2_PARALLELISM", 0),
+        usage_flush_seconds=seconds("USAGE_FLUSH_SECONDS", defaults.usage_flush_seconds),
         log_level=get("LOG_LEVEL", "info"),
         log_format=get("LOG_FORMAT", defaults.log_format).strip().lower(),
         forwarded_allow_ips=get("FORWARDED_ALLOW_IPS", defaults.forwarded_allow_ips).strip(),

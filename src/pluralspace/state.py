@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from .auth.usage import UsageRecorder
 from .config import Settings
 from .events.fanout import Hub
+from .identity.usage import UsageRecorder
 from .jobs.worker import Worker
 from .kit.crypto import Passwords
 from .kit.db import Database

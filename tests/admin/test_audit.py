@@ -8,7 +8,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from pluralspace.admin.models import AuditEvent
+from pluralspace.audit.models import AuditEvent
 
 from ..helpers import PASSWORD, Api, data
 from ..imports.common import send, wait

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from pluralspace.admin.models import Invite
+from pluralspace.accounts.models import Invite
 
 from ..helpers import PASSWORD, at_once, data, error, unit_of_work
 from ..oauth.common import Browser, page_forms

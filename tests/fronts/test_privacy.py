@@ -1,4 +1,4 @@
-"""Members hidden from a viewer do not exist in the front history that viewer sees (contract §8 "Privacy").
+"""Members hidden from a viewer do not exist in the front history that viewer sees (docs/API.md §8 "Privacy").
 
 The history is HIDDEN_HISTORY (tests/fronts/common.py).
 """

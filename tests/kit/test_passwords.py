@@ -30,7 +30,7 @@ def test_login_upgrades_a_hash_made_at_another_cost(make_server):
     def stored_hash(session):
         from sqlalchemy import select
 
-        from pluralspace.accounts.models import Account
+        from pluralspace.identity.account import Account
 
         return session.execute(select(Account.password_hash).where(Account.email == account.email)).scalar_one()
 

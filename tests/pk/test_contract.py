@@ -1,5 +1,6 @@
 """The PluralKit contract per endpoint: shapes (every key), ids, colours, timestamps, status and error codes, privacy
-for other viewers, auth forms, switches as views of the native fronts, and v1's semantics (seeds/002)."""
+for other viewers, auth forms, switches as views of the native fronts, and v1's semantics
+(PluralKit's legacy API)."""
 
 from __future__ import annotations
 

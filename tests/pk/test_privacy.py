@@ -1,4 +1,4 @@
-"""On /pk, what a caller may not see does not exist (contract §8 "Privacy").
+"""On /pk, what a caller may not see does not exist (docs/API.md §8 "Privacy").
 
 * Front data: members hidden from a viewer are left out of fronters and switches, and a change point that only
   they make is no switch (the same history as tests/fronts/test_privacy.py, read through PluralKit's paths).

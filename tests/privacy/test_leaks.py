@@ -83,7 +83,7 @@ ROUTES: dict[str, Fill] = {
     "/settings": urls("/settings"),
     "/reset-password/{token}": urls("/reset-password/" + "a" * 43),  # a link nobody was sent
     **{f"{prefix}/{name}": urls(f"{prefix}/{name}") for prefix in ("/api/v1/system", "/system")
-       for name in ("health", "ready", "version")},  # seed 004's aliases
+       for name in ("health", "ready", "version")},  # the aliases of docs/API.md §8
     # Administration: the admin token only, which none of the viewers here holds.
     "/api/v1/admin/overview": urls("/api/v1/admin/overview"),
     "/api/v1/admin/accounts": urls("/api/v1/admin/accounts", "/api/v1/admin/accounts?q=example.org"),

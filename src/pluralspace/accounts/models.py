@@ -1,3 +1,5 @@
+"""Invitation codes to register and password-reset links."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,29 +11,29 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..kit.db import Base, UTCDateTime
 
 
-class Account(Base):
-    __tablename__ = "accounts"
+class Invite(Base):
+    """A single-use invitation to register; only a keyed hash of its code is stored."""
+
+    __tablename__ = "invites"
+    __table_args__ = (Index("ix_invites_created", "created_at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(256))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Set by the administrator: every credential of the account is refused and its system is hidden, nothing deleted.
-    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
 
 
-class SecurityEvent(Base):
-    """What happened to an account's credentials, for the owner to review (`GET /me/security-log`)."""
+class PasswordReset(Base):
+    """A single-use link to set a new password, made by the administrator (`pluralspace admin reset-link`)."""
 
-    __tablename__ = "security_events"
-    __table_args__ = (Index("ix_security_events_account_created", "account_id", "created_at", "id"),)
+    __tablename__ = "password_resets"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(40))
-    ip: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str | None] = mapped_column(String(256))
-    detail: Mapped[dict] = mapped_column(default=dict)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

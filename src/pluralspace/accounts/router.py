@@ -6,22 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ..auth import login as login_flow
-from ..auth import service
-from ..auth.dependencies import Requires
-from ..auth.principal import Principal
-from ..auth.schemas import AccountDelete, AccountOut, AccountPatch, SecurityEventOut
-from ..auth.scopes import ACCOUNT_SCOPE
+from ..audit import security_log
+from ..audit.security_log import client_of
+from ..auth.dependencies import SessionOnly
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.errors import ValidationFailed
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
-from . import security_log
-from .security_log import client_of
+from . import login as login_flow
+from . import service
+from .schemas import AccountDelete, AccountOut, AccountPatch, SecurityEventOut
 
 router = APIRouter(prefix="/api/v1/me", tags=["account"])
-SessionOnly = Annotated[Principal, Requires(ACCOUNT_SCOPE)]
 
 
 @router.get("", response_model=Envelope[AccountOut], responses=errors(403), summary="The signed-in account")

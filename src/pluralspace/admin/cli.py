@@ -46,9 +46,9 @@ def run(settings: Settings, work: Callable[..., Any]) -> Any:
     """Runs `work(session, actor, client)` as one write (every command records itself in the audit log, as the
     operator at the command line); an ApiError (no such account, a conflict) is printed and ends the command with
     status 1."""
+    from ..audit import OPERATOR
     from ..kit.db import Database
     from ..kit.errors import ApiError
-    from .audit import OPERATOR
     from .service import OPERATOR_CLIENT
 
     async def go():
@@ -167,8 +167,8 @@ def accounts_delete(account: AccountRef,
 def invites_create(days: Annotated[int, typer.Option(min=1, max=365, help="Days until it expires.")] = 7,
                    note: Annotated[str | None, typer.Option(help="Who it is for (for you).")] = None) -> None:
     """Make a single-use invitation code; the code is shown now only."""
-    from .invites import create_invite
-    from .schemas import InviteCreate
+    from ..accounts.invites import create_invite
+    from ..accounts.schemas import InviteCreate
 
     settings = _settings()
     spec = InviteCreate(expires_at=datetime.now(UTC) + timedelta(days=days), note=note)
@@ -182,8 +182,8 @@ def invites_create(days: Annotated[int, typer.Option(min=1, max=365, help="Days 
 @invites_app.command("list")
 def invites_list(limit: Limit = 50) -> None:
     """Invitations, newest first (their codes are not kept)."""
+    from ..accounts.invites import list_invites
     from ..kit.pagination import PageRequest
-    from .invites import list_invites
 
     found, _ = run(_settings(), lambda s, actor, client: list_invites(s, PageRequest(limit, None), actor, client))
     _table("Invitations", ["id", "status", "note", "created", "expires", "used by"],
@@ -193,8 +193,8 @@ def invites_list(limit: Limit = 50) -> None:
 @invites_app.command("revoke")
 def invites_revoke(invite_id: Annotated[str, typer.Argument(help="The invitation's id.")]) -> None:
     """Revoke an invitation."""
+    from ..accounts.invites import revoke_invite
     from ..kit.ids import parse_uuid
-    from .invites import revoke_invite
 
     key = parse_uuid(invite_id)
     if key is None:
@@ -228,9 +228,9 @@ def audit_log(account: Annotated[str | None, typer.Option(help="Only records abo
               kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. login_failed.")] = None,
               limit: Limit = 50) -> None:
     """The instance's audit log, newest first."""
+    from ..audit import AuditFilter
     from ..kit.ids import parse_uuid
     from ..kit.pagination import PageRequest
-    from .audit import AuditFilter
     from .service import find_account_id, list_audit
 
     since_at = parse_since(since) if since else None
@@ -252,7 +252,7 @@ def _detail(detail: dict) -> str:
 @admin_app.command("reset-link")
 def reset_link(email: Annotated[str, typer.Argument(help="The account's email.")]) -> None:
     """Print a single-use link, valid for an hour, whose page sets a new password (and ends every session)."""
-    from .resets import create_reset_link
+    from ..accounts.resets import create_reset_link
 
     settings = _settings()
     link = run(settings, lambda s, actor, client: create_reset_link(s, settings.secret_key, settings.base_url,

@@ -12,11 +12,11 @@ import hmac
 
 from fastapi import Request
 
-from ..accounts.security_log import Client, client_of
+from .. import audit
+from ..audit.security_log import Client, client_of
 from ..config import Settings
 from ..kit.errors import AdminTokenNotConfigured, AdminTokenRequired, RateLimited
 from ..state import AppState, app_state
-from . import audit
 
 
 def offered_admin_token(request: Request) -> str | None:
@@ -46,7 +46,7 @@ async def verify_admin_token(request: Request) -> Client:
     if not settings.admin_token:
         raise AdminTokenNotConfigured()
     client = client_of(request)
-    # Counted before the comparison, as logins are (auth/login.py): however many guesses race, at most the budget
+    # Counted before the comparison, as logins are (accounts/login.py): however many guesses race, at most the budget
     # of them are compared. The right token gives its attempt back, so only wrong ones spend the budget.
     key = _failures_key(client)
     attempt = await state.limiter.hit(key, settings.admin_failures_per_ip, settings.login_window)

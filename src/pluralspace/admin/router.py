@@ -10,24 +10,18 @@ from fastapi import APIRouter, Depends, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
 from pydantic import AwareDatetime
 
-from ..accounts.security_log import Client
+from .. import audit
+from ..accounts import invites
+from ..accounts.schemas import InviteCreate, InviteCreated, InviteOut
+from ..audit.security_log import Client
 from ..kit.envelope import Envelope, ErrorEnvelope, Page, ok, page
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..kit.timeutil import utcnow
 from ..state import app_state
-from . import audit, invites, service
+from . import service
 from .guard import require_admin
-from .schemas import (
-    AdminAccountDetail,
-    AdminAccountOut,
-    AuditEventOut,
-    DisableIn,
-    InviteCreate,
-    InviteCreated,
-    InviteOut,
-    Overview,
-)
+from .schemas import AdminAccountDetail, AdminAccountOut, AuditEventOut, DisableIn, Overview
 
 STARTED_AT = utcnow()
 """When this process loaded the app: the overview's uptime."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..kit.timeutil import Timestamp, TimestampIn
+from ..kit.timeutil import Timestamp
 from ..kit.validators import Model, OutModel, Text
 
 
@@ -68,23 +68,3 @@ class Overview(OutModel):
     registration: str = Field(description="open, closed or invite.")
     started_at: Timestamp = Field(description="When this server process started.")
     uptime_seconds: int
-
-
-class InviteCreate(Model):
-    expires_at: TimestampIn | None = Field(None, description="Default: in 7 days; at most a year away.")
-    note: Text(200) | None = Field(None, description="For the administrator: who the invitation is for.")
-
-
-class InviteOut(OutModel):
-    id: str
-    note: str | None
-    status: str = Field(description="active, used or expired.")
-    created_at: Timestamp
-    expires_at: Timestamp
-    used_at: Timestamp | None
-    used_by: str | None = Field(description="The id of the account registered with it.")
-
-
-class InviteCreated(InviteOut):
-    code: str = Field(description="Returned once, now: only a hash of it is kept.")
-    url: str = Field(description="The register page with the code filled in.")

@@ -13,23 +13,22 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
-from .. import API_VERSION, __version__
-from ..accounts import security_log
-from ..accounts.models import Account, SecurityEvent
-from ..accounts.security_log import Client
-from ..auth import service as auth_service
+from .. import API_VERSION, __version__, audit
+from ..accounts import service as auth_service
+from ..audit import security_log
+from ..audit.models import AuditEvent, SecurityEvent
+from ..audit.security_log import Client
 from ..fronts.models import Front
 from ..groups.models import Group
+from ..identity.account import Account
+from ..identity.credential import OAUTH, PAT, SESSION, Credential
+from ..identity.system import System
 from ..journal.models import JournalEntry
 from ..kit.errors import Conflict, NotFound
 from ..kit.ids import normalize_short_id, parse_uuid
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from ..members.models import Member
-from ..systems.models import System
-from ..tokens.models import OAUTH, PAT, SESSION, Credential
-from . import audit
-from .models import AuditEvent
 from .schemas import AccountUsage, AdminAccountDetail, AdminAccountOut, AuditEventOut, Counts, Overview
 
 OPERATOR_CLIENT = Client(ip=None, user_agent="pluralspace command line")

@@ -10,7 +10,7 @@ granted. Ownership (owner versus public view) is decided by the service from the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2AuthorizationCodeBearer, SecurityScopes
@@ -20,7 +20,7 @@ from ..kit.errors import InsufficientScope, Unauthenticated
 from ..kit.middleware import charge_unknown_token
 from ..state import app_state
 from .principal import Principal, find_principal
-from .scopes import SCOPE_DESCRIPTIONS
+from .scopes import ACCOUNT_SCOPE, SCOPE_DESCRIPTIONS
 
 # Declared for the OpenAPI document (flows and scopes); tokens are parsed by `bearer_token` below.
 oauth2_scheme = OAuth2AuthorizationCodeBearer(
@@ -90,3 +90,7 @@ def Requires(*scopes: str) -> Any:
 
 def Viewer(*scopes: str) -> Any:
     return Security(_optional, scopes=list(scopes))
+
+
+# The account's own pages and API (`/me`, tokens, OAuth apps): a login session's token only.
+SessionOnly = Annotated[Principal, Requires(ACCOUNT_SCOPE)]

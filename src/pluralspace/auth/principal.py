@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ..accounts.models import Account
+from ..identity.account import Account
+from ..identity.credential import SESSION, Credential
+from ..identity.system import System
 from ..kit.db import Database
 from ..kit.errors import AccountDisabled
 from ..kit.timeutil import utcnow
-from ..systems.models import System
-from ..tokens.models import SESSION, Credential
 from . import scopes as scope_set
 
 

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
+from ..identity.system import System
 from ..kit.errors import Forbidden, NotFound, ValidationFailed
 from ..kit.timeutil import format_timestamp, utcnow
-from ..systems.models import System
 from .models import Event
 
 if TYPE_CHECKING:  # systems.access needs systems.service, which records events itself

@@ -23,16 +23,16 @@ from sqlalchemy import false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..accounts.models import Account
 from ..auth import scopes as scope_set
 from ..auth.principal import Principal
+from ..identity.account import Account
+from ..identity.credential import SESSION, Credential
+from ..identity.system import System
 from ..jobs import service as jobs
 from ..jobs.models import PENDING, Job
 from ..kit.errors import Conflict, InsufficientScope, NotFound
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import format_timestamp, utcnow
-from ..systems.models import System
-from ..tokens.models import SESSION, Credential
 from .models import Delivery, Event, Webhook
 from .schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut, WebhookPatch
 from .service import EVENT_SCOPES, event_out

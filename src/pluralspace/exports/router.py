@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from ..accounts.security_log import client_of
-from ..admin import audit
+from .. import audit
+from ..audit.security_log import client_of
 from ..auth.dependencies import Requires, check_scopes
 from ..auth.principal import Principal
 from ..kit.openapi import errors

@@ -21,8 +21,8 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from ..accounts import security_log
-from ..accounts.security_log import Client
+from ..audit import security_log
+from ..audit.security_log import Client
 from ..auth.includes import held_includes
 from ..auth.principal import Principal
 from ..fields import service as fields

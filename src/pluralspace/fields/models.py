@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..kit.db import Base, UTCDateTime
 
-FIELD_TYPES = ("text", "markdown", "number", "boolean", "date", "color", "url", "select", "multiselect")
-
 
 class Field(Base):
     """A custom field definition of a system; members hold values for it."""

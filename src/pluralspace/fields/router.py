@@ -13,7 +13,7 @@ from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
-from ..systems.router import SystemId
+from ..systems.params import SystemId
 from . import service
 from .schemas import FieldCreate, FieldOut, FieldPatch
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field as Describe
 from pydantic import StrictInt, StringConstraints, model_validator
@@ -9,6 +9,7 @@ from ..kit.timeutil import Timestamp
 from ..kit.validators import Model, OutModel, Text
 
 FieldType = Literal["text", "markdown", "number", "boolean", "date", "color", "url", "select", "multiselect"]
+FIELD_TYPES: tuple[str, ...] = get_args(FieldType)  # for the importers, which check types outside pydantic
 SELECT_TYPES = {"select", "multiselect"}
 Option = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Options = Annotated[list[Option], Describe(min_length=1, max_length=100)]

@@ -17,7 +17,7 @@ from ..kit.errors import ValidationFailed
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, page_params
 from ..state import app_state
-from ..systems.router import SystemId
+from ..systems.params import SystemId
 from . import service
 from .schemas import FrontCreate, FrontEnd, FrontersReplace, FrontOut, FrontPatch, SwitchOut
 

@@ -44,9 +44,6 @@ from .models import Front
 from .schemas import FrontCreate, FrontEnd, FrontersReplace, FrontOut, FrontPatch, SwitchOut
 from .switches import Interval, Switch, change_points
 
-MAX_SWITCH_PAGE = 200
-
-
 # --- writing ---------------------------------------------------------------------------------------------------
 
 def check_overlap(session: Session, member_uuid: uuid.UUID, start: datetime, end: datetime | None,

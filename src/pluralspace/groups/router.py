@@ -13,7 +13,7 @@ from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..members.schemas import MemberOut
 from ..state import app_state
-from ..systems.router import SystemId
+from ..systems.params import SystemId
 from . import service
 from .schemas import GroupCreate, GroupMembers, GroupOut, GroupPatch
 

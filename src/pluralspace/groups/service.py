@@ -1,4 +1,4 @@
-"""Groups: nested collections of members, shown per viewer (contract §5)."""
+"""Groups: nested collections of members, shown per viewer (docs/API.md §5)."""
 
 from __future__ import annotations
 

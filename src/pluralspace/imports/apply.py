@@ -25,9 +25,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..fields import values as field_values
-from ..fields.models import FIELD_TYPES, Field, FieldValue
+from ..fields.models import Field, FieldValue
+from ..fields.schemas import FIELD_TYPES
 from ..fronts.models import Front
 from ..groups.models import Group, GroupMember, default_group_privacy
+from ..identity.system import PRIVACY_KEYS, System
 from ..journal.models import BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX, JournalAuthor, JournalEntry, JournalTag
 from ..kit.ids import normalize_short_id
 from ..kit.timeutil import utcnow
@@ -36,7 +38,6 @@ from ..members.models import MEMBER_PRIVACY_KEYS, Member, default_member_privacy
 from ..pk.models import PkAccount
 from ..polls.models import Poll, Vote
 from ..relationships.models import Relationship, RelationshipType
-from ..systems.models import PRIVACY_KEYS, System
 from ..systems.service import unique_short_id
 from ..thoughts.models import Thought
 from .models import ImportSource

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from ..accounts.security_log import client_of
+from ..audit.security_log import client_of
 from ..auth.dependencies import Requires
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page

@@ -17,17 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..accounts import security_log
-from ..accounts.security_log import Client
+from ..audit import security_log
+from ..audit.security_log import Client
 from ..auth.principal import Principal
 from ..events import service as events
+from ..identity.system import System
 from ..jobs import service as jobs
 from ..jobs.models import PENDING, Job
 from ..kit.db import Database
 from ..kit.errors import Conflict, Forbidden, NotFound
 from ..kit.pagination import PageRequest, keyset_page
 from ..systems.access import Access
-from ..systems.models import System
 from .apply import DryRun, Report, apply_plan
 from .formats.common import SourceError
 from .plan import Plan

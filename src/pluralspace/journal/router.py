@@ -15,7 +15,7 @@ from ..kit.errors import ValidationFailed
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
-from ..systems.router import SystemId
+from ..systems.params import SystemId
 from . import search, service
 from .schemas import EntryCreate, EntryOut, EntryPatch, normalize_tag
 

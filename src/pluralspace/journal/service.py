@@ -1,4 +1,4 @@
-"""Journal entries: CRUD, filters, full-text search, shown per viewer (contract §5).
+"""Journal entries: CRUD, filters, full-text search, shown per viewer (docs/API.md §5).
 
 Privacy: the owner sees everything. For anyone else the system's `journal` setting must be public (403
 otherwise); then only entries whose own `privacy` is public exist for them (left out of lists, 404 when asked

@@ -49,8 +49,8 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator, Uuid
 
+from ..files import keep_sqlite_files_private
 from .errors import ApiError, ServiceUnavailable, StorageFull
-from .files import keep_sqlite_files_private
 from .outage import Outage
 
 R = TypeVar("R")

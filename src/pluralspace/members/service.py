@@ -1,4 +1,4 @@
-"""Members: profiles with custom field values, groups and relationships, shown per viewer (contract §5)."""
+"""Members: profiles with custom field values, groups and relationships, shown per viewer (docs/API.md §5)."""
 
 from __future__ import annotations
 

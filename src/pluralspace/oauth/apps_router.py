@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from ..accounts.router import SessionOnly
-from ..accounts.security_log import client_of
+from ..audit.security_log import client_of
+from ..auth.dependencies import SessionOnly
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params

@@ -12,9 +12,9 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from sqlalchemy import delete, exists, select
 
+from ..identity.credential import Credential
 from ..kit.crypto import AUTH_CODE_PREFIX, generate_token
 from ..kit.timeutil import utcnow
-from ..tokens.models import Credential
 from .models import OAuthCode
 
 CODE_TTL = 60

@@ -14,7 +14,7 @@ from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from ..accounts.security_log import client_of
+from ..audit.security_log import client_of
 from ..auth.scopes import SCOPE_DESCRIPTIONS
 from ..state import app_state
 from ..web.session import csrf_matches, error_page, protect, render, session_csrf, signed_in, signed_in_page

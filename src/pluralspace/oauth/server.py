@@ -28,15 +28,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from ..accounts import security_log
-from ..accounts.models import Account
-from ..accounts.security_log import Client
-from ..admin import audit
+from .. import audit
+from ..audit import security_log
+from ..audit.security_log import Client
 from ..auth import scopes as scope_set
+from ..identity.account import Account
+from ..identity.credential import OAUTH, Credential
 from ..kit.crypto import OAUTH_ACCESS_PREFIX, REFRESH_PREFIX, generate_token, token_hash
 from ..kit.timeutil import utcnow
 from ..tokens.issue import revoke_family
-from ..tokens.models import OAUTH, Credential
 from .grants import CodeGrant, RefreshGrant, StrictCodeChallenge
 from .models import PUBLIC, OAuthClient, OAuthCode
 from .redirects import redirect_uri_allowed

@@ -14,14 +14,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from ..accounts import security_log
-from ..accounts.security_log import Client
+from ..audit import security_log
+from ..audit.security_log import Client
 from ..auth import scopes as scope_set
+from ..identity.credential import OAUTH, Credential
 from ..kit.crypto import generate_token, token_hash
 from ..kit.errors import Conflict, NotFound
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
-from ..tokens.models import OAUTH, Credential
 from .models import CONFIDENTIAL, OAuthClient, OAuthCode, OAuthGrant
 from .requests import PlainRequest
 from .schemas import AppCreate, AppOut, AppPatch, AppWithSecret, AuthorizationOut

@@ -1,5 +1,5 @@
 """Operations: liveness, readiness, version, metrics. Public, no token (metrics: its own token when set, else the
-admin token). Health, ready and version also answer at /api/v1/system/* and /system/* (seed 004's paths)."""
+admin token). Health, ready and version also answer at /api/v1/system/* and /system/* (docs/API.md §8's aliases)."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ def not_found(code: int, what: str) -> PkError:
     return PkError(404, code, f"{what} not found.")
 
 
-# Codes PluralKit documents (reference §3) for the errors the translation layer raises.
+# Codes PluralKit documents (see docs/PLURALKIT.md) for the errors the translation layer raises.
 def system_not_found() -> PkError:
     return not_found(20001, "System")
 
@@ -111,6 +111,20 @@ def group_not_yours(ref: str) -> PkError:
 
 def forbidden(code: int, message: str) -> PkError:
     return PkError(403, code, message)
+
+
+# PluralKit's 3xxxx codes: the viewer may not see this list, or the target is not theirs.
+def _code(code: int, message: str) -> Callable[[], PkError]:
+    return lambda: forbidden(code, message)
+
+
+MEMBER_LIST_PRIVATE = _code(30001, "Unauthorized to view member list")
+GROUP_LIST_PRIVATE = _code(30002, "Unauthorized to view group list")
+GROUP_MEMBERS_PRIVATE = _code(30003, "Unauthorized to view group member list")
+FRONTERS_PRIVATE = _code(30004, "Unauthorized to view current fronters.")
+HISTORY_PRIVATE = _code(30005, "Unauthorized to view front history.")
+NOT_YOUR_MEMBER = _code(30006, "Target member is not part of your system.")
+NOT_YOUR_GROUP = _code(30007, "Target group is not part of your system.")
 
 
 def translate(exc: ApiError, *, not_found: Callable[[], PkError] | None = None,

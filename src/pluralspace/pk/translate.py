@@ -220,7 +220,7 @@ def group_v2(out: GroupOut, system_id: str) -> dict[str, Any]:
     }
 
 
-# --- v1 shapes (seeds/002: flat privacy keys, `tz`, prefix/suffix from the first proxy tag) ------------------------
+# --- v1 shapes (PluralKit's legacy v1: flat privacy keys, `tz`, prefix/suffix from the first proxy tag) --------
 
 V1_SYSTEM_PRIVACY = ("description_privacy", "member_list_privacy", "front_privacy", "front_history_privacy")
 V1_MEMBER_PRIVACY = ("visibility", "name_privacy", "description_privacy", "avatar_privacy", "birthday_privacy",

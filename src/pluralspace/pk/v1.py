@@ -1,4 +1,4 @@
-"""`/pk/v1`: PluralKit's legacy API v1 (seeds/002) over the same services as v2 and the native API.
+"""`/pk/v1`: PluralKit's legacy API v1 over the same services as v2 and the native API.
 
 v1 differs from v2 in shape only: flat privacy keys (null for anyone but the owner), `tz`, the first proxy tag as
 `prefix`/`suffix`, no uuids, no groups, switches without ids; `POST /s/switches` answers 204, `/fronters` 404 when
@@ -16,9 +16,17 @@ from ..auth.principal import Principal
 from ..members.schemas import MemberOut
 from . import service, switches
 from .auth import PkOwner, PkViewer
-from .errors import PkError, member_not_found, system_not_found
+from .errors import (
+    FRONTERS_PRIVATE,
+    HISTORY_PRIVATE,
+    MEMBER_LIST_PRIVATE,
+    NOT_YOUR_MEMBER,
+    PkError,
+    member_not_found,
+    system_not_found,
+)
+from .http import Ref, body_of, no_content, run
 from .translate import MEMBER, SYSTEM, Shape, member_v1, native_body, system_v1, timestamp, v1_body
-from .v2 import FRONTERS_PRIVATE, HISTORY_PRIVATE, MEMBER_LIST_PRIVATE, NOT_YOUR_MEMBER, Ref, body_of, no_content, run
 
 router = APIRouter(prefix="/pk/v1", include_in_schema=False)
 SYSTEM_V1 = Shape(keys={**SYSTEM.keys, "tz": "timezone"}, privacy=SYSTEM.privacy, fixed=SYSTEM.fixed,

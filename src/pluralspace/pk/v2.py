@@ -7,57 +7,30 @@ the route reads or changes, and members:read as well where the answer is made of
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from ..auth.principal import Principal
-from ..kit.errors import ApiError
-from ..state import app_state
 from . import service, switches
 from .auth import PkOwner, PkViewer
-from .errors import PkError, forbidden, group_not_found, member_not_found, system_not_found, translate
+from .errors import (
+    FRONTERS_PRIVATE,
+    GROUP_LIST_PRIVATE,
+    GROUP_MEMBERS_PRIVATE,
+    HISTORY_PRIVATE,
+    MEMBER_LIST_PRIVATE,
+    NOT_YOUR_GROUP,
+    NOT_YOUR_MEMBER,
+    group_not_found,
+    member_not_found,
+    system_not_found,
+)
+from .http import NO_CONTENT, Ref, body_of, no_content, run
 from .translate import GROUP, MEMBER, SYSTEM, member_v2, native_body, system_v2, timestamp
 
 router = APIRouter(prefix="/pk/v2", include_in_schema=False)
-Ref = Annotated[str, Path(max_length=64)]
 Mode = Annotated[Literal["add", "remove", "overwrite"], Path()]
-NO_CONTENT = 204
-
-
-async def run(request: Request, fn: Callable, *args: Any, write: bool = False, **codes: Any) -> Any:
-    """A unit of work; native errors become this endpoint's PluralKit errors (`codes` as for `translate`)."""
-    database = app_state(request).database
-    try:
-        return await (database.write if write else database.read)(fn, *args)
-    except ApiError as exc:
-        raise translate(exc, **codes) from None
-
-
-async def body_of(request: Request) -> Any:
-    try:
-        return json.loads(await request.body() or b"null")
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
-        raise PkError.bad_request() from None
-
-
-def no_content() -> Response:
-    return Response(status_code=NO_CONTENT)
-
-
-def _code(code: int, message: str) -> Callable[[], PkError]:
-    return lambda: forbidden(code, message)
-
-
-MEMBER_LIST_PRIVATE = _code(30001, "Unauthorized to view member list")
-GROUP_LIST_PRIVATE = _code(30002, "Unauthorized to view group list")
-GROUP_MEMBERS_PRIVATE = _code(30003, "Unauthorized to view group member list")
-FRONTERS_PRIVATE = _code(30004, "Unauthorized to view current fronters.")
-HISTORY_PRIVATE = _code(30005, "Unauthorized to view front history.")
-NOT_YOUR_MEMBER = _code(30006, "Target member is not part of your system.")
-NOT_YOUR_GROUP = _code(30007, "Target group is not part of your system.")
 
 
 # --- systems -----------------------------------------------------------------------------------------------------

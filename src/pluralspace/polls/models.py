@@ -8,8 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..kit.db import Base, UTCDateTime
 
-VOTE_KINDS = ("choice", "abstain", "veto")
-
 
 class Poll(Base):
     """A poll of one system. `options` is a JSON list of `{id, label, color}` (color stored as `rrggbb`).

@@ -1,4 +1,4 @@
-"""Who may see or change what inside a system: the rules every system-scoped domain shares (contract §5)."""
+"""Who may see or change what inside a system: the rules every system-scoped domain shares (docs/API.md §5)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..identity.system import System
 from ..kit.errors import Forbidden, NotFound, ValidationFailed
 from ..kit.ids import normalize_short_id, parse_uuid
-from .models import System
 from .service import find_system, is_owner
 
 M = TypeVar("M")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 
 from ..auth.dependencies import Requires, Viewer
 from ..auth.principal import Principal
@@ -12,10 +12,10 @@ from ..kit.envelope import Envelope, ok
 from ..kit.openapi import WRITE, errors
 from ..state import app_state
 from . import service
+from .params import SystemId
 from .schemas import SystemOut, SystemPatch
 
 router = APIRouter(prefix="/api/v1/systems", tags=["systems"])
-SystemId = Annotated[str, Path(max_length=64, description="Short id, uuid, or @me for your own system.")]
 
 
 @router.get("/{sid}", response_model=Envelope[SystemOut], responses=errors(403, 404),

@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts.models import Account
 from ..auth.principal import Principal
 from ..events import service as events
-from ..kit.errors import Forbidden, NotFound, Unauthenticated
+from ..identity.account import Account
+from ..identity.system import System, default_privacy
+from ..kit.errors import NotFound, Unauthenticated
 from ..kit.ids import new_short_id, normalize_short_id, parse_uuid
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
-from .models import System, default_privacy
 from .schemas import SystemOut, SystemPatch
 
 ME = "@me"
@@ -57,12 +57,6 @@ def own_system_view(sid: str, principal: Principal | None) -> SystemOut | None:
 
 def is_owner(system: System, principal: Principal | None) -> bool:
     return principal is not None and principal.owns(system.uuid)
-
-
-def require_public_area(system: System, principal: Principal | None, area: str) -> None:
-    """Viewers other than the owner may see an area only when the system made it public."""
-    if not is_owner(system, principal) and system.privacy.get(area, "private") != "public":
-        raise Forbidden(f"This system keeps its {area.replace('_', ' ')} private.")
 
 
 def unique_short_id(session: Session, column) -> str:

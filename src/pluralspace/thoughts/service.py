@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
 from ..events import service as events
+from ..identity.system import System
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import Access, find_by_uuid, find_in_body, read_access, visible, write_access
-from ..systems.models import System
 from .models import Thought
 from .schemas import ThoughtOut, ThoughtSet
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..identity.credential import SESSION, Credential
 from ..kit.crypto import REFRESH_PREFIX, SESSION_PREFIX, generate_token, token_hash
 from ..kit.timeutil import utcnow
-from .models import SESSION, Credential
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts import security_log
-from ..accounts.security_log import Client
+from ..audit import security_log
+from ..audit.security_log import Client
 from ..auth import scopes as scope_set
+from ..identity.credential import PAT, Credential
 from ..kit.crypto import PAT_PREFIX, generate_token, token_hash
 from ..kit.errors import NotFound
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
-from .models import PAT, Credential
 from .schemas import TokenCreate, TokenCreated, TokenOut
 
 SHOWN_CHARACTERS = 8  # of the token's 32 random ones: ~48 bits shown, ~143 kept secret

@@ -32,10 +32,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..auth.principal import Principal, find_principal
 from ..config import Settings
+from ..identity.credential import SESSION
 from ..kit.crypto import SESSION_PREFIX, token_hash, token_prefix
 from ..kit.errors import AccountDisabled
 from ..state import app_state
-from ..tokens.models import SESSION
 
 SESSION_COOKIE = "ps_session"
 FORM_NONCE_COOKIE = "ps_form_csrf"

@@ -12,11 +12,11 @@ from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.openapi import errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
+from ..systems.params import SystemId
 from . import service
 from .schemas import PeriodOut, WrappedOut
 
 router = APIRouter(prefix="/api/v1/systems/{sid}/wrapped", tags=["wrapped"])
-SystemId = Annotated[str, Path(max_length=64, description="Short id, uuid, or @me for your own system.")]
 Year = Annotated[int, Path(ge=1970, le=9998)]
 Month = Annotated[int, Path(ge=1, le=12)]
 WrappedViewer = Annotated[Principal | None, Viewer("wrapped:read")]

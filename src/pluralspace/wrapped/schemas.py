@@ -1,4 +1,4 @@
-"""Wrapped recaps (contract §4): every key always present, null when the viewer may not see that part."""
+"""Wrapped recaps (docs/API.md §4): every key always present, null when the viewer may not see that part."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ when computed); the triggers of migration 0011 mark it stale when a change touch
 snapshot, or of one computed in another time zone than the system's current one, computes it again. Fronting is
 computed by the database (`compute.py`); a front still open counts up to now.
 
-Who sees what (contract §5 and §8): the system's `wrapped` privacy decides whether anyone but the owner sees a
+Who sees what (docs/API.md §5 and §8): the system's `wrapped` privacy decides whether anyone but the owner sees a
 recap at all. Others see the fronting part only, and only when the system's `front_history` is public; it is
 computed as if the members they may not see did not exist (their fronts are left out of every number); when the
 system's `front` is private, fronts still open are left out too (otherwise the recap would tell who fronts now).
@@ -201,7 +201,7 @@ def _members_of(session: Session, system_uuid: uuid.UUID) -> dict[str, Member]:
 
 
 def _counted(members: dict[str, Member], access: Access) -> list[compute.Counted]:
-    """The members a viewer's recap is about: the ones the viewer may see (contract §8: for anyone else, hidden
+    """The members a viewer's recap is about: the ones the viewer may see (docs/API.md §8: for anyone else, hidden
     members do not exist)."""
     return sorted((compute.Counted(row.uuid, row.hid) for row in members.values()
                    if access.sees(row.privacy, "visibility")), key=lambda member: member.hid)

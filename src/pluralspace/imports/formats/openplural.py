@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...fields.models import FIELD_TYPES
+from ...fields.schemas import FIELD_TYPES
 from ..plan import FrontItem, GroupItem, Item, JournalItem, MemberItem, Plan, PollItem, PollOption
 from .common import SourceError, birthday, colour, expect, privacy, proxy_tags, text, timestamp
 

@@ -1,6 +1,6 @@
 """Writes and reads the security log: logins, failed logins, credentials granted and revoked.
 
-Each event is also a record of the instance's audit log (`admin/audit.py`): one call writes both.
+Each event is also a record of the instance's audit log (`audit/__init__.py`): one call writes both.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..admin import audit
+from .. import audit
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
 from .models import SecurityEvent
@@ -28,7 +28,7 @@ class Client:
 def record(session: Session, account_id: uuid.UUID, kind: str, client: Client, actor: str = audit.ACCOUNT,
            **detail) -> None:
     """An event on the account's credentials, for its owner (`GET /me/security-log`) and the administrator.
-    `actor` says who acted when it was not the account itself (see `admin.audit.ACTORS`)."""
+    `actor` says who acted when it was not the account itself (see `audit.ACTORS`)."""
     session.add(SecurityEvent(
         account_id=account_id, kind=kind, ip=client.ip, user_agent=(client.user_agent or "")[:256] or None,
         detail=detail, created_at=utcnow(),

@@ -1,4 +1,4 @@
-"""The instance's audit log, invitation codes and password-reset links."""
+"""The two logs: the instance's audit log (for the administrator) and each account's security log (for its owner)."""
 
 from __future__ import annotations
 
@@ -34,29 +34,16 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class Invite(Base):
-    """A single-use invitation to register; only a keyed hash of its code is stored."""
+class SecurityEvent(Base):
+    """What happened to an account's credentials, for the owner to review (`GET /me/security-log`)."""
 
-    __tablename__ = "invites"
-    __table_args__ = (Index("ix_invites_created", "created_at", "id"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    note: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    used_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
-
-
-class PasswordReset(Base):
-    """A single-use link to set a new password, made by the administrator (`pluralspace admin reset-link`)."""
-
-    __tablename__ = "password_resets"
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_account_created", "account_id", "created_at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    detail: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

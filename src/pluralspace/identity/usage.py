@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..kit.db import Database
 from ..kit.tasks import cancel
 from ..kit.timeutil import utcnow
-from ..tokens.models import Credential
+from .credential import Credential
 
 log = logging.getLogger(__name__)
 

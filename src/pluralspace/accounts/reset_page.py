@@ -7,11 +7,11 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ..accounts.security_log import client_of
-from ..admin import resets
-from ..auth.schemas import PASSWORD_MIN, Password
+from ..audit.security_log import client_of
 from ..state import app_state
-from .session import error_page, forget_form_nonce, render, signed_out_form, signed_out_form_came_from_us
+from ..web.session import error_page, forget_form_nonce, render, signed_out_form, signed_out_form_came_from_us
+from . import resets
+from .schemas import PASSWORD_MIN, Password
 
 router = APIRouter(include_in_schema=False)
 NEW_PASSWORD = TypeAdapter(Password)

@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..accounts import security_log
-from ..accounts.models import Account
-from ..accounts.security_log import Client
+from ..audit import security_log
+from ..audit.security_log import Client
 from ..auth.principal import NO_CREDENTIAL
+from ..identity.account import Account
 from ..kit.crypto import token_hash
 from ..kit.timeutil import utcnow
 from ..tokens.issue import revoke_sessions_except

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from ..kit.timeutil import Timestamp
+from ..kit.timeutil import Timestamp, TimestampIn
 from ..kit.validators import Model, OutModel, Text
 from ..systems.schemas import SystemOut
 
@@ -83,3 +83,23 @@ class SecurityEventOut(OutModel):
     user_agent: str | None
     detail: dict
     created_at: Timestamp
+
+
+class InviteCreate(Model):
+    expires_at: TimestampIn | None = Field(None, description="Default: in 7 days; at most a year away.")
+    note: Text(200) | None = Field(None, description="For the administrator: who the invitation is for.")
+
+
+class InviteOut(OutModel):
+    id: str
+    note: str | None
+    status: str = Field(description="active, used or expired.")
+    created_at: Timestamp
+    expires_at: Timestamp
+    used_at: Timestamp | None
+    used_by: str | None = Field(description="The id of the account registered with it.")
+
+
+class InviteCreated(InviteOut):
+    code: str = Field(description="Returned once, now: only a hash of it is kept.")
+    url: str = Field(description="The register page with the code filled in.")

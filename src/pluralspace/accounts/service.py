@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..accounts import security_log
-from ..accounts.models import Account
-from ..accounts.security_log import Client
-from ..admin import audit
-from ..admin.invites import consume_invite
+from .. import audit
+from ..audit import security_log
+from ..audit.security_log import Client
+from ..identity.account import Account
+from ..identity.credential import SESSION, Credential
+from ..identity.system import System
 from ..kit.errors import AccountDisabled, Conflict, Unauthenticated, ValidationFailed
 from ..kit.timeutil import utcnow
 from ..oauth.models import OAuthClient
-from ..systems.models import System
 from ..systems.service import create_system, system_out
 from ..tokens.issue import IssuedSession, issue_session, revoke_family, revoke_sessions_except
-from ..tokens.models import SESSION, Credential
+from .invites import consume_invite
 from .schemas import AccountOut, RegisteredOut, TokenPair
 
 

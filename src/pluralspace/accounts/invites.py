@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..config import Settings
 from ..kit.crypto import generate_token, token_hash
 from ..kit.errors import NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import utcnow
-from . import audit
 from .models import Invite
 from .schemas import InviteCreate, InviteCreated, InviteOut
 
 if TYPE_CHECKING:
-    from ..accounts.security_log import Client
+    from ..audit.security_log import Client
 
 INVITE_PREFIX = "ps_inv_"
 DEFAULT_LIFETIME = timedelta(days=7)

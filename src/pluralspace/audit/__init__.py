@@ -1,6 +1,6 @@
 """The instance's audit log: one append-only record per security-relevant event, for the administrator.
 
-Events that concern an account's credentials are recorded through `accounts.security_log.record`, which writes the
+Events that concern an account's credentials are recorded through `audit.security_log.record`, which writes the
 owner's security log and this log in one call; events with no owner to show them to (admin actions, refused admin
 tokens, invitations, a deleted account) are recorded here directly. A record names who acted, the account concerned,
 the address, the request id and a small `detail`, never token text, passwords or anything a system wrote.
@@ -25,8 +25,8 @@ from ..kit.timeutil import utcnow
 from .models import AuditEvent
 
 if TYPE_CHECKING:
-    from ..accounts.security_log import Client
     from ..kit.db import Database
+    from .security_log import Client
 
 log = logging.getLogger(__name__)
 

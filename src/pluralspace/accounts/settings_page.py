@@ -11,11 +11,9 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from ..accounts import security_log
-from ..accounts.security_log import client_of
-from ..auth import login as login_flow
+from ..audit import security_log
+from ..audit.security_log import client_of
 from ..auth.principal import Principal
-from ..auth.schemas import AccountPatch
 from ..auth.scopes import SCOPE_DESCRIPTIONS
 from ..fronts import service as fronts_service
 from ..kit.errors import ApiError, NotFound
@@ -26,7 +24,7 @@ from ..state import app_state
 from ..systems.service import own_system_view
 from ..tokens import service as tokens_service
 from ..tokens.schemas import TokenCreate
-from .session import (
+from ..web.session import (
     FLASH_COOKIE,
     clear_flash,
     error_page,
@@ -39,6 +37,8 @@ from .session import (
     signed_in_page,
     take_flash,
 )
+from . import login as login_flow
+from .schemas import AccountPatch
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,20 +1,25 @@
 """Registration, account changes, and login with failed-attempt throttling per account and per address and
 constant-time answers.
 
-Shared by the API (`auth/router.py`) and the web pages (`web/router.py`)."""
+Shared by the API (`accounts/auth_router.py`) and the web pages (`accounts/sign_in_pages.py`)."""
 
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 
-from ..accounts.security_log import Client
-from ..admin import audit
-from ..admin.invites import invite_for
+from .. import audit
+from ..audit.security_log import Client
+from ..auth.principal import Principal
 from ..kit.errors import Forbidden, RateLimited, Unauthenticated
 from ..state import AppState
 from . import service
-from .principal import Principal
+from .invites import invite_for
 from .schemas import AccountDelete, AccountOut, AccountPatch, RegisteredOut, RegisterIn, TokenPair, normalize_email
+
+
+def session_policy(state: AppState) -> service.SessionPolicy:
+    settings = state.settings
+    return service.SessionPolicy(settings.secret_key, settings.session_ttl_seconds, settings.refresh_ttl_seconds)
 
 
 async def register(state: AppState, spec: RegisterIn, client: Client) -> RegisteredOut:

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from ..accounts.security_log import client_of
+from ..audit.security_log import client_of
+from ..auth.dependencies import bearer_token, principal_for_token
+from ..auth.scopes import ACCOUNT_SCOPE
 from ..kit import crypto
 from ..kit.envelope import Envelope, ok
 from ..kit.errors import InsufficientScope, Unauthenticated
 from ..kit.openapi import WRITE, errors
-from ..state import AppState, app_state
+from ..state import app_state
 from . import login as login_flow
 from . import service
-from .dependencies import bearer_token, principal_for_token
 from .schemas import LoginIn, LogoutIn, RefreshIn, RegisteredOut, RegisterIn, TokenPair
-from .scopes import ACCOUNT_SCOPE
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-def session_policy(state: AppState) -> service.SessionPolicy:
-    settings = state.settings
-    return service.SessionPolicy(settings.secret_key, settings.session_ttl_seconds, settings.refresh_ttl_seconds)
 
 
 @router.post("/register", status_code=201, response_model=Envelope[RegisteredOut],
@@ -34,8 +29,8 @@ async def register(body: RegisterIn, request: Request) -> Envelope:
              summary="Log in: a session token (every scope) and a refresh token")
 async def login(body: LoginIn, request: Request) -> Envelope:
     state = app_state(request)
-    pair = await login_flow.login(state, session_policy(state), body.email, body.password, client_of(request))
-    return ok(pair)
+    policy = login_flow.session_policy(state)
+    return ok(await login_flow.login(state, policy, body.email, body.password, client_of(request)))
 
 
 @router.post("/refresh", response_model=Envelope[TokenPair], responses=errors(*WRITE),
@@ -43,7 +38,7 @@ async def login(body: LoginIn, request: Request) -> Envelope:
 async def refresh(body: RefreshIn, request: Request) -> Envelope:
     state = app_state(request)
     outcome = await state.database.write(
-        service.refresh_session, session_policy(state),
+        service.refresh_session, login_flow.session_policy(state),
         crypto.token_hash(state.settings.secret_key, body.refresh_token),
         client_of(request))
     if isinstance(outcome, Unauthenticated):

@@ -1,5 +1,5 @@
 """Web pages for signing in, registering and signing out. The consent page is served by the authorization endpoint
-(`oauth/router.py`); the signed-in pages are in `web/account.py`."""
+(`oauth/router.py`); the signed-in pages are in `accounts/settings_page.py`."""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from ..accounts.security_log import client_of
-from ..auth import login as login_flow
-from ..auth import service as auth_service
-from ..auth.router import session_policy
-from ..auth.schemas import RegisterIn
+from ..audit.security_log import client_of
 from ..kit.errors import ApiError
 from ..state import app_state
-from .session import (
+from ..web.session import (
     SESSION_COOKIE,
     error_page,
     forget_form_nonce,
@@ -26,6 +22,10 @@ from .session import (
     signed_out_form,
     signed_out_form_came_from_us,
 )
+from . import login as login_flow
+from . import service as auth_service
+from .login import session_policy
+from .schemas import RegisterIn
 
 router = APIRouter(include_in_schema=False)
 
