@@ -142,6 +142,23 @@ def test_idle_streams_get_heartbeats(make_server) -> None:
         api.close()
 
 
+def test_a_stream_ends_when_its_token_is_revoked(make_server) -> None:
+    server = make_server(events_heartbeat_seconds=0.2)
+    api = server.api()
+    try:
+        owner = api.register()
+        made = data(api.post("/api/v1/me/tokens", owner.session, json={"name": "s", "scopes": ["members:read"]}), 201)
+        events = stream(server, "@me", made["token"])
+        try:
+            assert not events.ended.wait(0.6)  # it lives on while the token does
+            assert api.delete(f"/api/v1/me/tokens/{made['id']}", owner.session).status_code == 204
+            assert events.ended.wait(5)
+        finally:
+            events.close()
+    finally:
+        api.close()
+
+
 def test_a_failed_write_announces_nothing(server: RunningServer, api: Api) -> None:
     owner = api.register()
     events = stream(server, "@me", owner.session)

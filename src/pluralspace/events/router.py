@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -11,15 +14,16 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 
-from ..auth.dependencies import Requires, Viewer
-from ..auth.principal import Principal
+from ..auth.dependencies import Requires, Viewer, bearer_token
+from ..auth.principal import Principal, find_principal
+from ..kit.crypto import token_hash
 from ..kit.envelope import Envelope, Page, ok, page
-from ..kit.errors import InsufficientScope, ValidationFailed
+from ..kit.errors import AccountDisabled, ApiError, InsufficientScope, ValidationFailed
 from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from ..systems.access import read_access
-from ..systems.router import SystemId
+from ..systems.params import SystemId
 from . import delivery, service, webhooks
 from .fanout import Published
 from .schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut, WebhookPatch
@@ -71,6 +75,19 @@ async def stream_events(
     audience = _audience(viewer, access.owner, wanted)
     system_uuid, system_hid = access.system_uuid, access.system.hid
     hub = state.events
+    token = bearer_token(request)
+    credential = token_hash(state.settings.secret_key, token) if token is not None else None
+    every = state.settings.events_heartbeat_seconds
+
+    async def credential_holds() -> bool:
+        """A stream outlives no token: one revoked, expired or of a disabled account ends it."""
+        try:
+            return credential is None or await find_principal(state.database, credential) is not None
+        except AccountDisabled:
+            return False
+        except ApiError:
+            return True  # the database is away for a moment: the token is asked again next time
+
     subscription = hub.subscribe(system_uuid)  # before the catch-up, so nothing falls between the two
 
     async def events() -> AsyncIterator[ServerSentEvent]:
@@ -87,9 +104,16 @@ async def stream_events(
                 cursor = rows[-1].id if len(rows) == CATCH_UP_PAGE else None
             if after is not None:
                 yield ServerSentEvent(comment=CAUGHT_UP)  # what follows is live
+            checked = time.monotonic()
             while True:
-                published: Published = await subscription.queue.get()
-                if published.event.id in sent:
+                published: Published | None = None
+                with contextlib.suppress(TimeoutError):
+                    published = await asyncio.wait_for(subscription.queue.get(), every)
+                if time.monotonic() - checked >= every:
+                    if not await credential_holds():
+                        return
+                    checked = time.monotonic()
+                if published is None or published.event.id in sent:
                     continue
                 data = published.encoded(audience, system_hid)
                 if data is not None:
