@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The queue's own connection: its polling never takes a request's pooled connection (nor shows in their counts).
     sender = delivery.Sender(settings.webhook_allow_private, settings.webhook_timeout)
     retries = delivery.RetryPolicy(settings.webhook_retry_seconds, settings.webhook_retry_window)
-    jobs = Worker(Database(settings.resolved_database_url, pool_size=2, bounds=database.bounds,
+    jobs = Worker(Database(settings.resolved_database_url, pool_size=1, bounds=database.bounds,
                            sqlite_synchronous=settings.sqlite_synchronous),
                   {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer),
                    webhooks_service.KIND: delivery.delivery_handler(database, sender, retries)},

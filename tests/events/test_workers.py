@@ -38,10 +38,10 @@ def test_a_change_on_one_worker_reaches_a_stream_on_another(make_server: Any, mi
             assert events.status == 200
             delays = []
             for index in range(5):
-                started = time.monotonic()
                 data(api.post("/api/v1/systems/@me/members", owner.session, json={"name": f"W{index}"}), 201)
+                committed = time.monotonic()  # the write answered: it committed on the other worker
                 event = events.next(timeout=5)
-                delays.append(time.monotonic() - started)
+                delays.append(time.monotonic() - committed)
                 assert event["data"]["name"] == f"W{index}"
             assert max(delays) < 1.0, delays
             if signal == "redis" or (signal == "database" and migrated.name == "postgres"):
