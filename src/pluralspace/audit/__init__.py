@@ -12,9 +12,9 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from ..kit.context import current_request_id
@@ -40,7 +40,7 @@ ACTORS = (ACCOUNT, ANONYMOUS, APP, ADMIN, OPERATOR)
 
 
 def record(session: Session, kind: str, actor: str, client: Client | None, account_id: uuid.UUID | None = None,
-           **detail) -> None:
+           **detail: Any) -> None:
     session.add(AuditEvent(
         kind=kind, actor=actor, account_id=account_id, ip=client.ip if client else None,
         user_agent=((client.user_agent or "")[:256] or None) if client else None,
@@ -84,7 +84,9 @@ def prune(session: Session, retention_days: int) -> int:
     if retention_days <= 0:
         return 0
     cutoff = utcnow() - timedelta(days=retention_days)
-    return session.execute(delete(AuditEvent).where(AuditEvent.created_at < cutoff)).rowcount or 0
+    # A DELETE answers with a cursor result, which has the row count.
+    result = cast(CursorResult[Any], session.execute(delete(AuditEvent).where(AuditEvent.created_at < cutoff)))
+    return result.rowcount or 0
 
 
 class Retention:

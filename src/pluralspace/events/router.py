@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette.event import ServerSentEvent
@@ -141,28 +141,28 @@ async def _checked_url(request: Request, url: str) -> None:
 
 @hooks.get("", response_model=Page[WebhookOut], responses=errors(401, 403, 422), summary="Your webhooks")
 async def list_webhooks(principal: Manager, request: Request,
-                        paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+                        paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     items, cursor = await app_state(request).database.read(webhooks.list_webhooks, principal, paging)
     return page(items, paging.limit, cursor)
 
 
 @hooks.post("", status_code=201, response_model=Envelope[WebhookCreated], responses=errors(*WRITE, 403, 409),
             summary="Add a webhook (its signing secret is shown once)")
-async def create_webhook(body: WebhookCreate, principal: Manager, request: Request) -> Envelope:
+async def create_webhook(body: WebhookCreate, principal: Manager, request: Request) -> Envelope[Any]:
     await _checked_url(request, body.url)
     return ok(await app_state(request).database.write(webhooks.create_webhook, principal, body))
 
 
 @hooks.get("/{webhook_id}", response_model=Envelope[WebhookOut], responses=errors(401, 403, 404, 422),
            summary="A webhook")
-async def get_webhook(webhook_id: uuid.UUID, principal: Manager, request: Request) -> Envelope:
+async def get_webhook(webhook_id: uuid.UUID, principal: Manager, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(webhooks.get_webhook, principal, webhook_id))
 
 
 @hooks.patch("/{webhook_id}", response_model=Envelope[WebhookOut], responses=errors(*WRITE, 403, 404),
              summary="Change a webhook; active=true re-enables one the server disabled")
 async def update_webhook(webhook_id: uuid.UUID, body: WebhookPatch, principal: Manager,
-                         request: Request) -> Envelope:
+                         request: Request) -> Envelope[Any]:
     if body.url is not None:
         await _checked_url(request, body.url)
     state = app_state(request)
@@ -181,7 +181,7 @@ async def delete_webhook(webhook_id: uuid.UUID, principal: Manager, request: Req
 @hooks.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], responses=errors(401, 403, 404, 422),
            summary="A webhook's deliveries, newest first, with status and latency")
 async def list_deliveries(webhook_id: uuid.UUID, principal: Manager, request: Request,
-                          paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+                          paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     items, cursor = await app_state(request).database.read(webhooks.list_deliveries, principal, webhook_id, paging)
     return page(items, paging.limit, cursor)
 
@@ -190,7 +190,7 @@ async def list_deliveries(webhook_id: uuid.UUID, principal: Manager, request: Re
             response_model=Envelope[DeliveryOut], responses=errors(401, 403, 404, 422),
             summary="Send a delivery's event again (a new delivery, queued)")
 async def redeliver(webhook_id: uuid.UUID, delivery_id: uuid.UUID, principal: Manager,
-                    request: Request) -> Envelope:
+                    request: Request) -> Envelope[Any]:
     state = app_state(request)
     result = await state.database.write(webhooks.redeliver, principal, webhook_id, delivery_id)
     state.jobs.wake()

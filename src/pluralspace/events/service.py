@@ -9,7 +9,7 @@ rendering empty, and the event is then never shown to anyone but the owner.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -45,14 +45,14 @@ EVENT_TYPES = tuple(EVENT_SCOPES)
 RECORDED = "pluralspace_events_recorded"  # on a connection: its transaction recorded events
 ONCE = "pluralspace_events_once"  # on a session: the events recorded with `once`
 
-Rendered = BaseModel | list[BaseModel] | dict[str, Any]
+Rendered = BaseModel | Sequence[BaseModel] | dict[str, Any]
 Render = Callable[["Access"], Rendered]
 
 
 def _plain(rendered: Rendered) -> Any:
     if isinstance(rendered, BaseModel):
         return rendered.model_dump(mode="json")
-    if isinstance(rendered, list):
+    if isinstance(rendered, Sequence):
         return [_plain(item) for item in rendered]
     return rendered
 

@@ -43,7 +43,8 @@ def _shown(field: Field) -> events.Render:
     return render
 
 
-def list_fields(session: Session, sid: str, viewer: Principal | None, paging: PageRequest):
+def list_fields(session: Session, sid: str, viewer: Principal | None,
+                paging: PageRequest) -> tuple[list[FieldOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area("fields")
     query = select(Field).where(Field.system_uuid == access.system_uuid)

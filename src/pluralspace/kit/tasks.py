@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-async def cancel(task: asyncio.Task[None] | None) -> None:
+async def cancel(task: asyncio.Task[Any] | None) -> None:
     """Stops a loop at its next await and waits until it has stopped, so shutdown never leaves it half-run."""
     if task is None:
         return

@@ -28,6 +28,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, text
@@ -130,13 +131,13 @@ def from_micros(value: int) -> datetime:
 
 
 def fronting(session: Session, system_uuid: uuid.UUID, counted: list[Counted], start: datetime, until: datetime,
-             zone: ZoneInfo, *, include_open: bool) -> dict:
+             zone: ZoneInfo, *, include_open: bool) -> dict[str, Any]:
     """The fronting part, as stored: microseconds, and members by uuid (names are looked up when served)."""
-    result = {"total": 0, "switches": 0, "members": [], "cofronts": [], "longest": None,
+    result: dict[str, Any] = {"total": 0, "switches": 0, "members": [], "cofronts": [], "longest": None,
               "by_weekday": [0] * 7, "by_hour": [0] * 24}
     if not counted or until <= start:
         return result
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     epoch = _EPOCH_MICROS[dialect]
     values, params = [], {}
     for position, member in enumerate(counted):
@@ -155,10 +156,12 @@ def fronting(session: Session, system_uuid: uuid.UUID, counted: list[Counted], s
     rows = session.execute(statement, {**params, "system": system_key, "start": start, "until": until,
                                        "floor": floor, "s": s, "u": u}).all()
     buckets: dict[int, tuple[int, int]] = {}
-    cofronts = []
+    cofronts: list[tuple[int, int]] = []
     for kind, *numbers in rows:
         # PostgreSQL's SUM of bigints is numeric: every number of the union comes back as a Decimal there.
-        a, b, c, d = (None if n is None else int(n) for n in numbers)
+        # Which of the four are NULL depends on the row's kind.
+        converted: list[Any] = [None if n is None else int(n) for n in numbers]
+        a, b, c, d = converted
         if kind == "member":
             result["members"].append({"uuid": str(counted[a].uuid), "us": b, "sessions": c, "longest_us": d})
         elif kind == "longest":
@@ -199,6 +202,7 @@ def spread(buckets: dict[int, tuple[int, int]], start: datetime, until: datetime
     by_weekday, by_hour = [0] * 7, [0] * 24
     count = -(-(micros(until) - micros(start)) // QUARTER)
     first_offset = start.astimezone(zone).utcoffset()
+    assert first_offset is not None, "a time in a ZoneInfo zone has an offset"
     first_minute = start.astimezone(zone).weekday() * 1440
     whole, checked_until, shift = 0, -1, 0
     for quarter in range(count):
@@ -210,6 +214,7 @@ def spread(buckets: dict[int, tuple[int, int]], start: datetime, until: datetime
         if quarter > checked_until:  # a time zone's offset changes at most once a day
             moment = start + timedelta(minutes=15 * quarter)
             offset = moment.astimezone(zone).utcoffset()
+            assert offset is not None, "a time in a ZoneInfo zone has an offset"
             shift = (offset - first_offset) // timedelta(minutes=1)
             unchanged = (moment + timedelta(days=1)).astimezone(zone).utcoffset() == offset
             checked_until = quarter + (95 if unchanged else 0)
