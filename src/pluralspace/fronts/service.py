@@ -212,7 +212,7 @@ def replace_fronters(session: Session, sid: str, principal: Principal, spec: Fro
 # --- reading ---------------------------------------------------------------------------------------------------
 
 def _member_of(session: Session, front: Front) -> Member:
-    member = _member_of(session, front)
+    member = session.get(Member, front.member_uuid)
     assert member is not None, "a front's member exists (deleting a member deletes its fronts)"
     return member
 
