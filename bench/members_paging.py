@@ -24,7 +24,7 @@ from pluralspace.fields.models import FieldValue
 from pluralspace.groups.models import Group, GroupMember
 from pluralspace.identity.system import System
 from pluralspace.kit.db import null_pool_engine
-from pluralspace.members.models import Member, default_member_privacy
+from pluralspace.members.models import MEMBER_PRIVACY, Member
 from pluralspace.migrate import upgrade
 
 from .common import DEFAULT_DATA_DIR, free_port, real_server
@@ -52,8 +52,8 @@ def populate(data_dir: Path, count: int) -> tuple[str, str]:
         group_uuid = connection.execute(select(Group.uuid).where(Group.system_uuid == system_uuid)).scalar_one()
         members = [{"uuid": uuid.uuid4(), "hid": f"{index:06d}".translate(str.maketrans("0123456789", "abcdefghij")),
                     "system_uuid": system_uuid, "name": f"member {index}", "roles": [], "proxy_tags": [],
-                    "keep_proxy": False, "is_custom_front": False, "archived": False,
-                    "privacy": default_member_privacy(), "created_at": start + timedelta(seconds=index),
+                    "keep_proxy": False, "is_custom_front": False,
+                    "privacy": MEMBER_PRIVACY.defaults(), "created_at": start + timedelta(seconds=index),
                     "updated_at": start} for index in range(count)]
         connection.execute(Member.__table__.insert(), members)
         connection.execute(FieldValue.__table__.insert(), [

@@ -19,6 +19,8 @@ from ..kit.errors import ValidationFailed
 from .dependencies import Viewer, check_scopes
 from .principal import Principal
 
+NO_INCLUDES: frozenset[str] = frozenset()
+
 
 def expands(viewer: Principal | None, scope: str) -> bool:
     """Whether an answer that always carries another area's objects (a fronter's member, a message's member) fills
@@ -27,9 +29,10 @@ def expands(viewer: Principal | None, scope: str) -> bool:
     return viewer is None or viewer.holds(scope)
 
 
-def held_includes(principal: Principal, expansions: Mapping[str, str]) -> frozenset[str]:
-    """Every expansion the principal's scopes allow (for reads that expand as far as they may, like the export)."""
-    return frozenset(name for name, scope in expansions.items() if principal.holds(scope))
+def held_includes(viewer: Principal | None, expansions: Mapping[str, str]) -> frozenset[str]:
+    """Every expansion this viewer may have (`expands`), for reads that expand as far as they may without being
+    asked (the export, /fronters)."""
+    return frozenset(name for name, scope in expansions.items() if expands(viewer, scope))
 
 
 def Includes(read_scope: str, expansions: Mapping[str, str]) -> Any:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import security_log
 from ..audit.security_log import Client
-from ..auth.includes import held_includes
+from ..auth.includes import NO_INCLUDES, held_includes
 from ..auth.principal import Principal
 from ..fields import service as fields
 from ..files import PRIVATE_FILE
@@ -63,7 +63,7 @@ SECTIONS: tuple[tuple[str, str, Pager], ...] = (
     ("relationship_types", "relationships:read", lambda s, p, page: relationships.list_types(s, ME, p, page)),
     ("relationships", "relationships:read", lambda s, p, page: relationships.list_relationships(
         s, ME, p, page, None)),
-    ("fronts", "fronts:read", lambda s, p, page: fronts.list_fronts(s, ME, p, page, fronts.FrontFilter(), False)),
+    ("fronts", "fronts:read", lambda s, p, page: fronts.list_fronts(s, ME, p, page, fronts.FrontFilter(), NO_INCLUDES)),
     ("journal", "journal:read", lambda s, p, page: journal.list_entries(s, ME, p, page, journal.ListFilter())),
     ("polls", "polls:read", lambda s, p, page: polls.list_polls(s, ME, p, page, polls.PollFilter())),
     ("thoughts", "thoughts:read", lambda s, p, page: thoughts.list_thoughts(s, ME, p, page, None)),

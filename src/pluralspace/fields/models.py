@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..kit.db import Base, UTCDateTime
+from ..kit.privacy import PRIVATE
 
 
 class Field(Base):
@@ -22,7 +23,7 @@ class Field(Base):
     type: Mapped[str] = mapped_column(String(16))
     options: Mapped[list[str] | None] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(default=0)
-    privacy: Mapped[str] = mapped_column(String(8), default="private")
+    privacy: Mapped[str] = mapped_column(String(8), default=PRIVATE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

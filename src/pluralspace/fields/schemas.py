@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal, Self, get_args
 from pydantic import Field as Describe
 from pydantic import StrictInt, StringConstraints, model_validator
 
+from ..kit.privacy import PRIVATE, Visibility
 from ..kit.timeutil import Timestamp
 from ..kit.validators import ABSENT, Model, OutModel, Text
 
@@ -14,7 +15,6 @@ SELECT_TYPES = {"select", "multiselect"}
 Option = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Options = Annotated[list[Option], Describe(min_length=1, max_length=100)]
 Position = Annotated[StrictInt, Describe(ge=0, le=1_000_000)]
-Visibility = Literal["public", "private"]
 
 
 def _check_options(field_type: str, options: list[str] | None) -> None:
@@ -31,7 +31,7 @@ class FieldCreate(Model):
     type: FieldType
     options: Options | None = None
     position: Position | None = Describe(None, description="Order among the system's fields; default: last.")
-    privacy: Visibility = "private"
+    privacy: Visibility = PRIVATE
 
     @model_validator(mode="after")
     def _options_fit_type(self) -> Self:

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..kit.errors import NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
+from ..kit.privacy import public
 from ..kit.timeutil import utcnow
 from ..systems.access import Access, find_by_uuid, read_access, write_access
 from .models import Field, FieldValue
@@ -25,7 +27,7 @@ def field_out(field: Field) -> FieldOut:
 
 def _visible_field(session: Session, access: Access, field_id: uuid.UUID) -> Field:
     field = find_by_uuid(session, Field, access.system_uuid, field_id, "field")
-    if not access.owner and field.privacy != "public":
+    if not access.shows(field.privacy):
         raise NotFound("No such field.")
     return field
 
@@ -36,7 +38,7 @@ def list_fields(session: Session, sid: str, viewer: Principal | None,
     access.require_area("fields")
     query = select(Field).where(Field.system_uuid == access.system_uuid)
     if not access.owner:
-        query = query.where(Field.privacy == "public")
+        query = query.where(public(Field.privacy))
     rows, cursor = keyset_page(query, [Field.position, Field.created_at, Field.id], paging, descending=False,
                                session=session, row_key=lambda r: (r[0].position, r[0].created_at, r[0].id))
     return [field_out(row[0]) for row in rows], cursor
@@ -75,8 +77,7 @@ def update_field(session: Session, sid: str, principal: Principal, field_id: uui
             _check_options(field.type, changes["options"])
         except ValueError as exc:
             raise ValidationFailed.field("options", str(exc).removeprefix("options: ")) from None
-    for key, value in changes.items():
-        setattr(field, key, value)
+    apply_patch(field, changes)
     if "options" in changes:
         _drop_values_that_no_longer_fit(session, field)
     field.updated_at = utcnow()

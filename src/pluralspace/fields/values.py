@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..kit.errors import ValidationFailed
+from ..kit.privacy import public
 from ..kit.validators import check_https_url, parse_color
 from .models import Field, FieldValue
 
@@ -127,7 +128,7 @@ def values_for(session: Session, member_uuids: list[uuid.UUID], public_only: boo
     query = (select(FieldValue.member_uuid, FieldValue.field_id, FieldValue.value)
              .join(Field, Field.id == FieldValue.field_id).where(FieldValue.member_uuid.in_(member_uuids)))
     if public_only:
-        query = query.where(Field.privacy == "public")
+        query = query.where(public(Field.privacy))
     for member_uuid, field_id, value in session.execute(query):
         result[member_uuid][str(field_id)] = value
     return result

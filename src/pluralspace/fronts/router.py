@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from ..auth.dependencies import Requires, Viewer
-from ..auth.includes import Includes, expands
+from ..auth.includes import Includes, held_includes
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.errors import ValidationFailed
@@ -25,8 +25,7 @@ router = APIRouter(prefix="/api/v1/systems/{sid}", tags=["fronts"])
 Reader = Annotated[Principal | None, Viewer("fronts:read")]
 Writer = Annotated[Principal, Requires("fronts:write")]
 Paging = Annotated[PageRequest, Depends(page_params)]
-# `member` fills each front's member object.
-Include = Annotated[frozenset[str], Includes("fronts:read", {"member": "members:read"})]
+Include = Annotated[frozenset[str], Includes("fronts:read", service.INCLUDES)]
 
 
 def _utc(name: str, value: datetime | None) -> datetime | None:
@@ -60,7 +59,7 @@ async def list_fronts(sid: SystemId, viewer: Reader, request: Request, paging: P
                       filters: Annotated[service.FrontFilter, Depends(front_filter)],
                       include: Include) -> Page[Any]:
     fronts, cursor = await app_state(request).database.read(service.list_fronts, sid, viewer, paging, filters,
-                                                            "member" in include)
+                                                            include)
     return page(fronts, paging.limit, cursor)
 
 
@@ -74,8 +73,7 @@ async def create_front(sid: SystemId, body: FrontCreate, principal: Writer, requ
             summary="A front")
 async def get_front(sid: SystemId, front_id: uuid.UUID, viewer: Reader, request: Request,
                     include: Include) -> Envelope[Any]:
-    return ok(await app_state(request).database.read(service.get_front, sid, viewer, front_id,
-                                                     "member" in include))
+    return ok(await app_state(request).database.read(service.get_front, sid, viewer, front_id, include))
 
 
 @router.patch("/fronts/{front_id}", response_model=Envelope[FrontOut], responses=errors(*WRITE, 403, 404, 409),
@@ -106,7 +104,7 @@ async def end_front(sid: SystemId, front_id: uuid.UUID, principal: Writer, reque
                         "`members:read`; for other tokens it is null (`member_id` stays).")
 async def get_fronters(sid: SystemId, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.current_fronters, sid, viewer,
-                                                     expands(viewer, "members:read")))
+                                                     held_includes(viewer, service.INCLUDES)))
 
 
 @router.put("/fronters", response_model=Envelope[list[FrontOut]], responses=errors(*WRITE, 403, 404, 409),

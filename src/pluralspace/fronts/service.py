@@ -177,6 +177,10 @@ def front_out(front: Front, member: Member, access: Access, *, with_member: bool
                     created_at=front.created_at, updated_at=front.updated_at)
 
 
+INCLUDES = {"member": "members:read"}
+"""`?include=` on front reads (`member` fills each front's member object), and the read scope each needs."""
+
+
 @dataclass(frozen=True)
 class FrontFilter:
     member: str | None = None
@@ -186,7 +190,7 @@ class FrontFilter:
 
 
 def list_fronts(session: Session, sid: str, viewer: Principal | None, paging: PageRequest, filters: FrontFilter,
-                include_member: bool) -> tuple[list[FrontOut], str | None]:
+                include: frozenset[str]) -> tuple[list[FrontOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area("front_history")
     query = _seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid))
@@ -207,7 +211,7 @@ def list_fronts(session: Session, sid: str, viewer: Principal | None, paging: Pa
         query = query.where(Front.ended_at.is_(None) if filters.active else Front.ended_at.is_not(None))
     rows, cursor = keyset_page(query, [Front.started_at, Front.id], paging, descending=True, session=session,
                                row_key=lambda row: (row[0].started_at, row[0].id))
-    return [front_out(front, member, access, with_member=include_member) for front, member in rows], cursor
+    return [front_out(front, member, access, with_member="member" in include) for front, member in rows], cursor
 
 
 def earliest_start_going_on_at(session: Session, system_uuid: uuid.UUID, member_uuid: uuid.UUID | None,
@@ -227,7 +231,7 @@ def earliest_start_going_on_at(session: Session, system_uuid: uuid.UUID, member_
 
 
 def get_front(session: Session, sid: str, viewer: Principal | None, front_id: uuid.UUID,
-              include_member: bool) -> FrontOut:
+              include: frozenset[str]) -> FrontOut:
     access = read_access(session, sid, viewer)
     access.require_area("front_history")
     found = session.execute(_seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
@@ -235,7 +239,7 @@ def get_front(session: Session, sid: str, viewer: Principal | None, front_id: uu
     if found is None:
         raise NotFound("No such front.")  # word for word what an id that was never issued gets
     front, member = found
-    return front_out(front, member, access, with_member=include_member)
+    return front_out(front, member, access, with_member="member" in include)
 
 
 def _open_fronts(session: Session, access: Access, with_member: bool = True) -> list[FrontOut]:
@@ -247,12 +251,12 @@ def _open_fronts(session: Session, access: Access, with_member: bool = True) -> 
     return [front_out(front, member, access, with_member=with_member) for front, member in rows]
 
 
-def current_fronters(session: Session, sid: str, viewer: Principal | None, with_member: bool = True
-                     ) -> list[FrontOut]:
-    """The open fronts, each with its member unless `with_member` is false (a token without members:read)."""
+def current_fronters(session: Session, sid: str, viewer: Principal | None,
+                     include: frozenset[str] = frozenset(INCLUDES)) -> list[FrontOut]:
+    """The open fronts, each with its member when `include` has `member` (not for a token without members:read)."""
     access = read_access(session, sid, viewer)
     access.require_area("front")
-    return _open_fronts(session, access, with_member)
+    return _open_fronts(session, access, "member" in include)
 
 
 def current_switch(session: Session, sid: str, viewer: Principal | None

@@ -8,12 +8,9 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..kit.db import Base, UTCDateTime
+from ..kit.privacy import PrivacyKeys
 
-GROUP_PRIVACY_KEYS = ("visibility", "name", "description", "icon", "list")
-
-
-def default_group_privacy() -> dict[str, str]:
-    return dict.fromkeys(GROUP_PRIVACY_KEYS, "private")
+GROUP_PRIVACY = PrivacyKeys(("visibility", "name", "description", "icon", "list"))
 
 
 class Group(Base):
@@ -32,7 +29,7 @@ class Group(Base):
     description: Mapped[str | None] = mapped_column(Text)
     icon: Mapped[str | None] = mapped_column(String(256))
     color: Mapped[str | None] = mapped_column(String(6))
-    privacy: Mapped[dict[str, str]] = mapped_column(default=default_group_privacy)
+    privacy: Mapped[dict[str, str]] = mapped_column(default=GROUP_PRIVACY.defaults)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1,34 +1,25 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from ..kit.privacy import PrivacyPatch, PrivacySettings
 from ..kit.timeutil import Timestamp
 from ..kit.validators import ABSENT, Color, HttpsUrl, Model, OutModel, Text
+from .models import GROUP_PRIVACY
 
-Visibility = Literal["public", "private"]
 PublicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # A whole system's roster fits; the cap keeps the IN lists of one request within every engine's bind limit.
 MemberIds = Annotated[list[PublicId], Field(max_length=5000, description="Member short ids or uuids.")]
 
 
-class GroupPrivacy(OutModel):
-    visibility: Visibility
-    name: Visibility
-    description: Visibility
-    icon: Visibility
-    list: Visibility
+class GroupPrivacy(PrivacySettings, table=GROUP_PRIVACY):
+    pass
 
 
-class GroupPrivacyPatch(Model):
-    """Only the keys sent change; null is not a visibility."""
-
-    visibility: Visibility = ABSENT
-    name: Visibility = ABSENT
-    description: Visibility = ABSENT
-    icon: Visibility = ABSENT
-    list: Visibility = ABSENT
+class GroupPrivacyPatch(PrivacyPatch, table=GROUP_PRIVACY):
+    pass
 
 
 class GroupWrite(Model):

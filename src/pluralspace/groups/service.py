@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..kit.errors import Forbidden, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from ..members.models import Member
@@ -27,7 +28,7 @@ from ..systems.access import (
     write_access,
 )
 from ..systems.service import unique_short_id
-from .models import Group, GroupMember, default_group_privacy
+from .models import GROUP_PRIVACY, Group, GroupMember
 from .schemas import GroupCreate, GroupOut, GroupPatch
 
 T = TypeVar("T")
@@ -92,8 +93,7 @@ def list_groups(session: Session, sid: str, viewer: Principal | None,
     access = read_access(session, sid, viewer)
     access.require_area("group_list")
     query = select(Group).where(Group.system_uuid == access.system_uuid)
-    if not access.owner:
-        query = query.where(Group.privacy["visibility"].as_string() == "public")
+    query = access.only_visible(query, Group)
     rows, cursor = keyset_page(query, [Group.created_at, Group.uuid], paging, descending=False,
                                session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
     groups = [row[0] for row in rows]
@@ -126,14 +126,12 @@ def _parent_uuid(session: Session, access: Access, group: Group, ident: str | No
     raise ValidationFailed.field("parent_id", f"groups nest at most {MAX_DEPTH} levels deep")
 
 
+
+
 def _apply(session: Session, access: Access, group: Group, changes: dict[str, Any]) -> None:
-    privacy = changes.pop("privacy", None)
     if "parent_id" in changes:
         group.parent_uuid = _parent_uuid(session, access, group, changes.pop("parent_id"))
-    for key, value in changes.items():
-        setattr(group, key, value)
-    if privacy is not None:
-        group.privacy = {**group.privacy, **privacy.sent()}
+    apply_patch(group, changes)
 
 
 def _resolve_members(session: Session, access: Access, idents: list[str]) -> set[uuid.UUID]:
@@ -154,7 +152,7 @@ def create_group(session: Session, sid: str, principal: Principal, spec: GroupCr
     member_uuids = _resolve_members(session, access, changes.pop("member_ids", None) or [])
     now = utcnow()
     group = Group(uuid=uuid.uuid4(), hid=unique_short_id(session, Group.hid), system_uuid=access.system_uuid,
-                  name=spec.name, privacy=default_group_privacy(), created_at=now, updated_at=now)
+                  name=spec.name, privacy=GROUP_PRIVACY.defaults(), created_at=now, updated_at=now)
     _apply(session, access, group, changes)
     session.add(group)
     session.flush()  # the group row first: its memberships refer to it
@@ -186,8 +184,7 @@ def list_group_members(session: Session, sid: str, viewer: Principal | None, gid
         raise Forbidden("This group keeps its member list private.")
     query = (select(Member).join(GroupMember, GroupMember.member_uuid == Member.uuid)
              .where(GroupMember.group_uuid == group.uuid))
-    if not access.owner:
-        query = query.where(Member.privacy["visibility"].as_string() == "public")
+    query = access.only_visible(query, Member)
     rows, cursor = keyset_page(query, [Member.created_at, Member.uuid], paging, descending=False,
                                session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
     return [member_out(row[0], access) for row in rows], cursor

@@ -8,13 +8,10 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..kit.db import Base, UTCDateTime
+from ..kit.privacy import PrivacyKeys
 
-PRIVACY_KEYS = ("description", "member_list", "group_list", "front", "front_history", "fields", "relationships",
-                "journal", "polls", "thoughts", "wrapped")
-
-
-def default_privacy() -> dict[str, str]:
-    return dict.fromkeys(PRIVACY_KEYS, "private")
+SYSTEM_PRIVACY = PrivacyKeys(("description", "member_list", "group_list", "front", "front_history", "fields",
+                              "relationships", "journal", "polls", "thoughts", "wrapped"))
 
 
 class System(Base):
@@ -31,6 +28,6 @@ class System(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(256))
     banner_url: Mapped[str | None] = mapped_column(String(256))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    privacy: Mapped[dict[str, str]] = mapped_column(default=default_privacy)
+    privacy: Mapped[dict[str, str]] = mapped_column(default=SYSTEM_PRIVACY.defaults)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -29,18 +29,19 @@ from ..fields import values as field_values
 from ..fields.models import Field, FieldValue
 from ..fields.schemas import FIELD_TYPES
 from ..fronts.models import Front
-from ..groups.models import Group, GroupMember, default_group_privacy
-from ..identity.system import PRIVACY_KEYS, System
+from ..groups.models import GROUP_PRIVACY, Group, GroupMember
+from ..identity.system import SYSTEM_PRIVACY, System
 from ..journal.models import BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX, JournalAuthor, JournalEntry, JournalTag
 from ..kit.db import table_of
 from ..kit.errors import ValidationFailed
 from ..kit.ids import normalize_short_id
+from ..kit.privacy import PRIVATE
 from ..kit.timeutil import utcnow
 from ..kit.validators import check_https_url, is_timezone
 from ..media import service as media
 from ..media.images import reencode
 from ..media.service import ImageTarget
-from ..members.models import MEMBER_PRIVACY_KEYS, Member, default_member_privacy
+from ..members.models import MEMBER_PRIVACY, Member
 from ..pk.models import PkAccount
 from ..polls.models import Poll, Vote
 from ..relationships.models import Relationship, RelationshipType
@@ -255,7 +256,7 @@ class _Engine:
                                                   "left as it was")
             del values["timezone"]
         if "privacy" in values:
-            values["privacy"] = _merged(self.system.privacy, values["privacy"], PRIVACY_KEYS)
+            values["privacy"] = SYSTEM_PRIVACY.merged(self.system.privacy, values["privacy"])
         if _assign(self.system, values):
             self.system.updated_at = self.now
             self.counts.add("system", "updated")
@@ -270,7 +271,7 @@ class _Engine:
             item = Item(item.source_id, values)
             self.fields[item.source_id], _ = self.upsert(
                 "fields", Field, item, lambda v: Field(id=uuid.uuid4(), system_uuid=self.system.uuid,
-                                                       **{"privacy": "private", "options": None, **v},
+                                                       **{"privacy": PRIVATE, "options": None, **v},
                                                        created_at=self.now, updated_at=self.now),
                 lambda f: f.id)
             self.step()
@@ -280,18 +281,16 @@ class _Engine:
         for source in self.plan.members:
             values = dict(source.values)
             if "privacy" in values:
-                values["privacy"] = _merged(default_member_privacy(), values["privacy"], MEMBER_PRIVACY_KEYS)
+                values["privacy"] = MEMBER_PRIVACY.merged(MEMBER_PRIVACY.defaults(), values["privacy"])
             if not (values.get("name") or "").strip():
                 values["name"] = "(no name)"
                 self.warnings.add("member_unnamed", "members.name: missing, named \"(no name)\"")
             names_seen[values["name"].casefold()] += 1
-            member, created = self.upsert("members", Member, Item(source.source_id, values), lambda v: Member(
+            member, _ = self.upsert("members", Member, Item(source.source_id, values), lambda v: Member(
                 uuid=uuid.uuid4(), hid=self.short_id(Member.hid, source.hid), system_uuid=self.system.uuid,  # noqa: B023 (called at once, in the loop)
-                **{"privacy": default_member_privacy(), "roles": [], "proxy_tags": [], "keep_proxy": False,
-                   "is_custom_front": False, "archived": False, "created_at": self.now, **v},
+                **{"privacy": MEMBER_PRIVACY.defaults(), "roles": [], "proxy_tags": [], "keep_proxy": False,
+                   "is_custom_front": False, "created_at": self.now, **v},
                 updated_at=self.now), lambda m: m.uuid)
-            if created and member.archived and member.archived_at is None:
-                member.archived_at = self.now
             self.members[source.source_id] = member.uuid
             self.apply_field_values(member, source.fields)
             self.step()
@@ -370,13 +369,13 @@ class _Engine:
         for item in self.plan.groups:
             values = dict(item.values)
             if "privacy" in values:
-                values["privacy"] = _merged(default_group_privacy(), values["privacy"], tuple(default_group_privacy()))
+                values["privacy"] = GROUP_PRIVACY.merged(GROUP_PRIVACY.defaults(), values["privacy"])
             if not (values.get("name") or "").strip():
                 values["name"] = "(no name)"
                 self.warnings.add("group_unnamed", "groups.name: missing, named \"(no name)\"")
             group, _ = self.upsert("groups", Group, Item(item.source_id, values), lambda v: Group(
                 uuid=uuid.uuid4(), hid=self.short_id(Group.hid, item.hid), system_uuid=self.system.uuid,  # noqa: B023 (called at once, in the loop)
-                **{"privacy": default_group_privacy(), "created_at": self.now, **v}, updated_at=self.now),
+                **{"privacy": GROUP_PRIVACY.defaults(), "created_at": self.now, **v}, updated_at=self.now),
                 lambda g: g.uuid)
             groups[item.source_id] = group
             self.step()
@@ -522,7 +521,7 @@ class _Engine:
             values.setdefault("body", "")
             entry, created = self.upsert("journal", JournalEntry, Item(item.source_id, values), lambda v: JournalEntry(
                 id=uuid.uuid4(), system_uuid=self.system.uuid,
-                **{"pinned": False, "privacy": "private", "created_at": self.now, "updated_at": self.now, **v}),
+                **{"pinned": False, "privacy": PRIVATE, "created_at": self.now, "updated_at": self.now, **v}),
                 lambda e: e.id)
             if tags is not None and (created or list(entry.tags or []) != tags):
                 entry.tags = tags
@@ -634,10 +633,6 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
             setattr(obj, key, value)
             changed = True
     return changed
-
-
-def _merged(current: dict[str, Any], sent: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
-    return {**current, **{k: v for k, v in sent.items() if k in keys and v in ("public", "private")}}
 
 
 def _makes_cycle(group: Group, parent: Group, groups: Iterable[Group]) -> bool:

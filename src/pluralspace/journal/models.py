@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..kit.db import Base, UTCDateTime
+from ..kit.privacy import PRIVATE
 
 TITLE_MAX = 200
 BODY_MAX = 100_000
@@ -65,7 +66,7 @@ class JournalEntry(Base):
     tags: Mapped[list[str]] = mapped_column(default=list)
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"), deferred=True)
     pinned: Mapped[bool] = mapped_column(default=False)
-    privacy: Mapped[str] = mapped_column(String(8), default="private")
+    privacy: Mapped[str] = mapped_column(String(8), default=PRIVATE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
+from ..kit.privacy import PRIVATE, Visibility
 from ..kit.timeutil import Timestamp, TimestampIn, utcnow
 from ..kit.validators import ABSENT, Model, OutModel, Text
 from .models import AUTHORS_MAX, BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
 
-EntryPrivacy = Literal["public", "private"]
 PublicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -54,8 +54,8 @@ class EntryCreate(Model):
     tags: Tags | None = Field(None, description=f"At most {TAGS_MAX}, each 1..{TAG_MAX} characters; stored "
                                                 "trimmed, lower-cased, without repeats.")
     pinned: StrictBool = False
-    privacy: EntryPrivacy = Field("private", description="public: other viewers may read it when the system's "
-                                                         "journal is public.")
+    privacy: Visibility = Field(PRIVATE, description="public: other viewers may read it when the system's "
+                                                       "journal is public.")
     created_at: EntryTime | None = Field(None, description="Default now; may be back-dated (imports).")
 
 
@@ -65,7 +65,7 @@ class EntryPatch(Model):
     author_ids: AuthorIds | None = Field(None, description="Replaces the authors; null or [] removes them all.")
     tags: Tags | None = Field(None, description="Replaces the tags; null or [] removes them all.")
     pinned: StrictBool = ABSENT
-    privacy: EntryPrivacy = ABSENT
+    privacy: Visibility = ABSENT
 
 
 class EntryOut(OutModel):
@@ -75,7 +75,7 @@ class EntryOut(OutModel):
     author_ids: list[str] = Field(description="Short ids; other viewers do not see members who are private.")
     tags: list[str]
     pinned: bool
-    privacy: EntryPrivacy
+    privacy: Visibility
     created_at: Timestamp
     updated_at: Timestamp
     snippet: str | None = Field(None, description="Search results (`?q=`) only, else null: a short passage around "

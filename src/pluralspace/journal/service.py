@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..kit.errors import NotFound
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
+from ..kit.privacy import public
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import (
@@ -73,7 +75,7 @@ def _page_out(session: Session, access: Access, entries: list[JournalEntry],
 def _conditions(session: Session, access: Access, filters: ListFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [JournalEntry.system_uuid == access.system_uuid]
     if not access.owner:
-        conditions.append(JournalEntry.privacy == "public")
+        conditions.append(public(JournalEntry.privacy))
     if filters.author is not None:
         member = find_visible(session, access, Member, filters.author, "member")
         conditions.append(JournalEntry.id.in_(select(JournalAuthor.entry_id)
@@ -117,7 +119,7 @@ def _search(session: Session, access: Access, paging: PageRequest, query: search
 
 def _visible_entry(session: Session, access: Access, entry_id: uuid.UUID) -> JournalEntry:
     entry = find_by_uuid(session, JournalEntry, access.system_uuid, entry_id, "journal entry")
-    if not access.owner and entry.privacy != "public":
+    if not access.shows(entry.privacy):
         raise NotFound("No such journal entry.")
     return entry
 
@@ -163,12 +165,10 @@ def update_entry(session: Session, sid: str, principal: Principal, entry_id: uui
     entry = find_by_uuid(session, JournalEntry, access.system_uuid, entry_id, "journal entry")
     changes = patch.sent()
     if "author_ids" in changes:
-        _set_authors(session, access, entry, changes["author_ids"])
+        _set_authors(session, access, entry, changes.pop("author_ids"))
     if "tags" in changes:
-        _set_tags(session, entry, changes["tags"])
-    for key in ("title", "body", "pinned", "privacy"):
-        if key in changes:
-            setattr(entry, key, changes[key])
+        _set_tags(session, entry, changes.pop("tags"))
+    apply_patch(entry, changes)
     entry.updated_at = utcnow()
     session.flush()
     return _page_out(session, access, [entry])[0]

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from annotated_types import GroupedMetadata
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
 from pydantic import BaseModel as _BaseModel
 
 _COLOR = re.compile(r"^#?([0-9a-fA-F]{6})$")
@@ -113,7 +113,6 @@ class Text(GroupedMetadata):
 Color = Annotated[str, AfterValidator(parse_color)]
 HttpsUrl = Annotated[str, StringConstraints(max_length=256), AfterValidator(check_https_url)]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
-Privacy = Annotated[str, Field(pattern="^(public|private)$")]
 
 
 def color_out(stored: str | None) -> str | None:

@@ -5,16 +5,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID  # in a class body after its `uuid` column, `uuid.UUID` names the column
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..kit.db import Base, UTCDateTime
+from ..kit.privacy import PrivacyKeys
+from ..kit.timeutil import utcnow
 
-MEMBER_PRIVACY_KEYS = ("visibility", "name", "description", "avatar", "birthday", "pronouns", "metadata")
-
-
-def default_member_privacy() -> dict[str, str]:
-    return dict.fromkeys(MEMBER_PRIVACY_KEYS, "private")
+MEMBER_PRIVACY = PrivacyKeys(("visibility", "name", "description", "avatar", "birthday", "pronouns", "metadata"))
 
 
 class Member(Base):
@@ -41,9 +40,25 @@ class Member(Base):
     proxy_tags: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     keep_proxy: Mapped[bool] = mapped_column(default=False)
     is_custom_front: Mapped[bool] = mapped_column(default=False)
-    archived: Mapped[bool] = mapped_column(default=False)
-    # When `archived` last became true; null while not archived, and for members archived before this was kept.
+    # When the member was archived; null while it is not. The one record of archiving: `archived` reads it.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    privacy: Mapped[dict[str, str]] = mapped_column(default=default_member_privacy)
+    privacy: Mapped[dict[str, str]] = mapped_column(default=MEMBER_PRIVACY.defaults)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @hybrid_property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    @archived.inplace.setter
+    def _archive(self, value: bool) -> None:
+        """Archiving keeps the time it first happened (archiving again changes nothing); unarchiving clears it."""
+        if not value:
+            self.archived_at = None
+        elif self.archived_at is None:
+            self.archived_at = utcnow()
+
+    @archived.inplace.expression
+    @classmethod
+    def _archived_in_sql(cls) -> ColumnElement[bool]:
+        return cls.archived_at.is_not(None)

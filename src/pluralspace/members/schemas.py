@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
+from ..kit.privacy import PrivacyPatch, PrivacySettings
 from ..kit.timeutil import Timestamp
 from ..kit.validators import ABSENT, Color, HttpsUrl, Model, OutModel, Text
 from ..relationships.schemas import RelationshipOut
-
-Visibility = Literal["public", "private"]
+from .models import MEMBER_PRIVACY
 
 
 def _birthday(value: str) -> str:
@@ -42,24 +42,12 @@ class ProxyTag(Model):
 ProxyTags = Annotated[list[ProxyTag], Field(max_length=50)]
 
 
-class MemberPrivacy(OutModel):
-    visibility: Visibility
-    name: Visibility
-    description: Visibility
-    avatar: Visibility
-    birthday: Visibility
-    pronouns: Visibility
-    metadata: Visibility
+class MemberPrivacy(PrivacySettings, table=MEMBER_PRIVACY):
+    pass
 
 
-class MemberPrivacyPatch(Model):
-    visibility: Visibility = ABSENT
-    name: Visibility = ABSENT
-    description: Visibility = ABSENT
-    avatar: Visibility = ABSENT
-    birthday: Visibility = ABSENT
-    pronouns: Visibility = ABSENT
-    metadata: Visibility = ABSENT
+class MemberPrivacyPatch(PrivacyPatch, table=MEMBER_PRIVACY):
+    pass
 
 
 FieldValuesIn = Annotated[dict[Annotated[str, StringConstraints(max_length=64)], Any],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -15,6 +15,7 @@ from ..auth.principal import Principal
 from ..fields import values as field_values
 from ..groups.models import Group, GroupMember
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from ..relationships import service as relationships
@@ -22,7 +23,7 @@ from ..relationships.models import Relationship
 from ..relationships.schemas import RelationshipOut
 from ..systems.access import Access, find_by_public_id, find_visible, read_access, write_access
 from ..systems.service import unique_short_id
-from .models import Member, default_member_privacy
+from .models import MEMBER_PRIVACY, Member
 from .schemas import MemberCreate, MemberOut, MemberPatch
 
 # The stored pictures of a member (media.service.member_keys, handed in through the app's state: media is built on
@@ -92,17 +93,21 @@ def _relationships(session: Session, access: Access, ids: list[uuid.UUID]) -> di
     return result
 
 
+def visible_name(access: Access, name: str, privacy: Mapping[str, str]) -> str | None:
+    """A member's name as this viewer sees it (here and in Wrapped): null where the member keeps it private."""
+    return name if access.sees(privacy, "name") else None
+
+
 def member_out(member: Member, access: Access, extras: Extras | None = None) -> MemberOut:
     extras = extras or Extras()
-    shown = access.owner
 
     def visible(key: str, value: T) -> T | None:
-        return value if shown or member.privacy.get(key) == "public" else None
+        return value if access.sees(member.privacy, key) else None
 
-    metadata = shown or member.privacy.get("metadata") == "public"
+    metadata = access.sees(member.privacy, "metadata")
     return MemberOut(
         id=member.hid, uuid=str(member.uuid), system_id=access.system.hid,
-        name=visible("name", member.name), display_name=member.display_name,
+        name=visible_name(access, member.name, member.privacy), display_name=member.display_name,
         pronouns=visible("pronouns", member.pronouns), description=visible("description", member.description),
         color=color_out(member.color), avatar_url=visible("avatar", member.avatar_url),
         banner_url=visible("avatar", member.banner_url), birthday=visible("birthday", member.birthday),
@@ -112,7 +117,7 @@ def member_out(member: Member, access: Access, extras: Extras | None = None) -> 
         fields=None if extras.fields is None else extras.fields.get(member.uuid, {}),
         group_ids=None if extras.groups is None else extras.groups.get(member.uuid, []),
         relationships=None if extras.relationships is None else extras.relationships.get(member.uuid, []),
-        privacy=member.privacy if shown else None,
+        privacy=member.privacy if access.owner else None,
         created_at=member.created_at if metadata else None, updated_at=member.updated_at if metadata else None,
     )
 
@@ -131,15 +136,14 @@ def list_members(session: Session, sid: str, viewer: Principal | None, paging: P
     access.require_area("member_list")
     query = select(Member).where(Member.system_uuid == access.system_uuid)
     if filters.archived is not None:
-        query = query.where(Member.archived.is_(filters.archived))
+        query = query.where(Member.archived if filters.archived else ~Member.archived)
     if filters.custom_front is not None:
         query = query.where(Member.is_custom_front.is_(filters.custom_front))
     if filters.q:
         pattern = f"%{_escape_like(filters.q.lower())}%"
         query = query.where(or_(Member.name.ilike(pattern, escape="\\"),
                                 Member.display_name.ilike(pattern, escape="\\")))
-    if not access.owner:
-        query = query.where(Member.privacy["visibility"].as_string() == "public")
+    query = access.only_visible(query, Member)
     rows, cursor = keyset_page(query, [Member.created_at, Member.uuid], paging, descending=False,
                                session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
     members = [row[0] for row in rows]
@@ -155,27 +159,21 @@ def get_member(session: Session, sid: str, viewer: Principal | None, mid: str,
 
 
 def _apply(member: Member, changes: dict[str, Any]) -> None:
-    privacy = changes.get("privacy")
-    if "archived" in changes and bool(changes["archived"]) != bool(member.archived):
-        member.archived_at = utcnow() if changes["archived"] else None
-    for key, value in changes.items():
-        if key in ("privacy", "fields"):
-            continue
-        if key == "proxy_tags":
-            value = [tag.model_dump() for tag in value] if value is not None else []
-        elif key == "roles" and value is None:
-            value = []
-        setattr(member, key, value)
-    if privacy is not None:
-        member.privacy = {**member.privacy, **privacy.sent()}
+    """`changes` as sent; field values are stored by the caller (their own table)."""
+    changes = {key: value for key, value in changes.items() if key != "fields"}
+    if "proxy_tags" in changes:
+        changes["proxy_tags"] = [tag.model_dump() for tag in changes["proxy_tags"] or []]
+    if "roles" in changes:
+        changes["roles"] = changes["roles"] or []
+    apply_patch(member, changes)
 
 
 def create_member(session: Session, sid: str, principal: Principal, spec: MemberCreate) -> MemberOut:
     access = write_access(session, sid, principal)
     now = utcnow()
     member = Member(hid=unique_short_id(session, Member.hid), system_uuid=access.system_uuid, name=spec.name,
-                    privacy=default_member_privacy(), roles=[], proxy_tags=[], keep_proxy=False,
-                    is_custom_front=False, archived=False, created_at=now, updated_at=now)
+                    privacy=MEMBER_PRIVACY.defaults(), roles=[], proxy_tags=[], keep_proxy=False,
+                    is_custom_front=False, created_at=now, updated_at=now)
     _apply(member, spec.sent())
     session.add(member)
     session.flush()

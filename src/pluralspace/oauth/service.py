@@ -22,6 +22,7 @@ from ..identity.credential import OAUTH, Credential
 from ..kit.crypto import generate_token, token_hash
 from ..kit.errors import Conflict, NotFound
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
 from ..kit.timeutil import utcnow
 from .models import CONFIDENTIAL, OAuthClient, OAuthCode, OAuthGrant
 from .requests import PlainRequest
@@ -74,8 +75,7 @@ def get_app(session: Session, account_id: uuid.UUID, client_id: str) -> AppOut:
 
 def update_app(session: Session, account_id: uuid.UUID, client_id: str, patch: AppPatch) -> AppOut:
     row = _own_app(session, account_id, client_id)
-    for key, value in patch.sent().items():
-        setattr(row, key, value)
+    apply_patch(row, patch.sent())
     row.updated_at = utcnow()
     return _app_out(row)
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..auth.includes import expands
+from ..auth.includes import NO_INCLUDES, expands
 from ..auth.principal import Principal
 from ..groups import service as groups
 from ..groups.models import Group, GroupMember
@@ -43,7 +43,6 @@ from .translate import GROUP, MEMBER, SYSTEM, Shape, group_v2, native_body, time
 
 ME = systems.ME
 DISCORD_EPOCH_MS = 1420070400000
-NO_INCLUDES: frozenset[str] = frozenset()
 T = TypeVar("T")
 
 

@@ -16,15 +16,17 @@ from typing import Any, TypeVar, cast, overload
 
 from pydantic import BaseModel, ValidationError
 
+from ..groups.models import GROUP_PRIVACY
 from ..groups.schemas import GroupOut
+from ..identity.system import SYSTEM_PRIVACY
+from ..kit.privacy import PRIVATE, PUBLIC, PrivacyKeys
 from ..kit.timeutil import format_timestamp
+from ..members.models import MEMBER_PRIVACY
 from ..members.schemas import MemberOut
 from ..systems.schemas import SystemOut
 from .errors import PkError, invalid_from_pydantic
 
 S = TypeVar("S", bound=BaseModel)
-
-PUBLIC, PRIVATE = "public", "private"
 
 
 @overload
@@ -58,22 +60,33 @@ class Shape:
     """How one PluralKit object's writable keys map onto a native schema."""
 
     keys: Mapping[str, str]  # PluralKit key -> native field
-    privacy: Mapping[str, str] = field(default_factory=dict)  # PluralKit privacy key -> native privacy key
+    privacy: Mapping[str, str] = field(default_factory=dict)  # PluralKit privacy key -> a key of `table`
+    table: PrivacyKeys = field(default_factory=lambda: PrivacyKeys(()))  # the native object's privacy settings
     fixed: Mapping[str, Any] = field(default_factory=dict)  # keys pluralspace cannot store -> the value it reports
     fixed_privacy: frozenset[str] = frozenset()  # privacy keys whose subject pluralspace always shows: public only
     ignored: frozenset[str] = frozenset()  # read-only keys PluralKit itself ignores on write
 
+    def __post_init__(self) -> None:
+        unknown = set(self.privacy.values()) - set(self.table.keys)
+        if unknown:
+            raise ValueError(f"PluralKit privacy keys map onto settings the object does not have: {unknown}")
+
+    @property
+    def main_privacy(self) -> dict[str, str]:
+        """`privacy` without the aliases: PluralKit keys whose setting pluralspace keeps under another key's."""
+        return {pk: native for pk, native in self.privacy.items() if not pk.startswith(("banner", "proxy"))}
+
     def errors_map(self) -> dict[str, str]:
         """Native field paths -> PluralKit keys, for 40001 error maps."""
         names = {native: pk for pk, native in self.keys.items()}
-        names.update({f"privacy.{native}": f"privacy.{pk}" for pk, native in self.privacy.items()
-                      if not pk.startswith(("banner", "proxy"))})  # aliases report under the main key
+        names.update({f"privacy.{native}": f"privacy.{pk}" for pk, native in self.main_privacy.items()})
         return names
 
 
 SYSTEM = Shape(
     keys={"name": "name", "description": "description", "tag": "tag", "pronouns": "pronouns",
           "avatar_url": "avatar_url", "banner": "banner_url", "color": "color"},
+    table=SYSTEM_PRIVACY,
     privacy={"description_privacy": "description", "member_list_privacy": "member_list",
              "group_list_privacy": "group_list", "front_privacy": "front", "front_history_privacy": "front_history"},
     fixed={"webhook_url": None},
@@ -84,6 +97,7 @@ MEMBER = Shape(
     keys={"name": "name", "display_name": "display_name", "color": "color", "birthday": "birthday",
           "pronouns": "pronouns", "avatar_url": "avatar_url", "banner": "banner_url", "description": "description",
           "keep_proxy": "keep_proxy", "proxy_tags": "proxy_tags"},
+    table=MEMBER_PRIVACY,
     # pluralspace keeps the banner under the avatar's privacy and the proxy tags under the metadata's.
     privacy={"visibility": "visibility", "name_privacy": "name", "description_privacy": "description",
              "avatar_privacy": "avatar", "banner_privacy": "avatar", "birthday_privacy": "birthday",
@@ -95,6 +109,7 @@ MEMBER = Shape(
 GROUP = Shape(
     keys={"name": "name", "display_name": "display_name", "description": "description", "icon": "icon",
           "color": "color"},
+    table=GROUP_PRIVACY,
     privacy={"visibility": "visibility", "name_privacy": "name", "description_privacy": "description",
              "icon_privacy": "icon", "list_privacy": "list"},
     fixed={"banner": None},
@@ -237,8 +252,7 @@ def group_v2(out: GroupOut, system_id: str) -> dict[str, Any]:
 # --- v1 shapes (PluralKit's legacy v1: flat privacy keys, `tz`, prefix/suffix from the first proxy tag) --------
 
 V1_SYSTEM_PRIVACY = ("description_privacy", "member_list_privacy", "front_privacy", "front_history_privacy")
-V1_MEMBER_PRIVACY = ("visibility", "name_privacy", "description_privacy", "avatar_privacy", "birthday_privacy",
-                     "pronoun_privacy", "metadata_privacy")
+V1_MEMBER_PRIVACY = tuple(MEMBER.main_privacy)  # v1 had no banner or proxy privacy
 
 
 def system_v1(out: SystemOut) -> dict[str, Any]:

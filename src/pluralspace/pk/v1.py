@@ -7,6 +7,7 @@ there are no switches, and errors are plain text. PATCH keeps the keys a body le
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -26,11 +27,10 @@ from .errors import (
     system_not_found,
 )
 from .http import Ref, body_of, no_content, run
-from .translate import MEMBER, SYSTEM, Shape, member_v1, native_body, system_v1, timestamp, v1_body
+from .translate import MEMBER, SYSTEM, member_v1, native_body, system_v1, timestamp, v1_body
 
 router = APIRouter(prefix="/pk/v1", include_in_schema=False)
-SYSTEM_V1 = Shape(keys={**SYSTEM.keys, "tz": "timezone"}, privacy=SYSTEM.privacy, fixed=SYSTEM.fixed,
-                  fixed_privacy=SYSTEM.fixed_privacy, ignored=SYSTEM.ignored)
+SYSTEM_V1 = replace(SYSTEM, keys={**SYSTEM.keys, "tz": "timezone"})
 ME = service.ME
 
 

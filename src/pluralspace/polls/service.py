@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
 from ..kit.timeutil import format_timestamp, utcnow
 from ..kit.validators import color_out
 from ..members.models import Member
@@ -118,7 +119,7 @@ def _visible_votes(access: Access, query: Select[T]) -> Select[T]:
     the owner, those of members whose visibility is public. The votes list and the totals both go through here, so
     the totals count exactly the votes listed."""
     query = query.join(Member, Member.uuid == Vote.member_uuid)
-    return query if access.owner else query.where(Member.privacy["visibility"].as_string() == "public")
+    return access.only_visible(query, Member)
 
 
 def _results(session: Session, access: Access, polls: list[Poll]) -> dict[uuid.UUID, tuple[dict[str, int], int]]:
@@ -228,7 +229,7 @@ def update_poll(session: Session, sid: str, principal: Principal, poll_id: uuid.
     poll = _poll(session, access, poll_id)
     changes = patch.sent()
     if "options" in changes:
-        options = _options(patch.options, poll.options)
+        options = _options(changes.pop("options"), poll.options)
         if options != poll.options and _votes_exist(session, poll.id):
             raise Conflict("poll_has_votes", "The options cannot change once the poll has votes "
                                              "(delete the votes, or make a new poll).")
@@ -238,9 +239,7 @@ def update_poll(session: Session, sid: str, principal: Principal, poll_id: uuid.
     for flag, kind in (("allow_abstain", ABSTAIN), ("allow_veto", VETO)):
         if changes.get(flag) is False and getattr(poll, flag) and _votes_exist(session, poll.id, Vote.kind == kind):
             raise Conflict("poll_has_votes", f"Some votes are {kind} votes; {flag} must stay on.")
-    for key in ("title", "description", "allow_multiple", "allow_abstain", "allow_veto", "closes_at"):
-        if key in changes:
-            setattr(poll, key, changes[key])
+    apply_patch(poll, changes)
     poll.updated_at = utcnow()
     session.flush()
     return polls_out(session, access, [poll])[0]

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, aliased
 from ..auth.principal import Principal
 from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.patch import apply_patch
+from ..kit.privacy import visible
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import Access, find_by_uuid, find_in_body, find_visible, read_access, write_access
@@ -69,8 +71,7 @@ def update_type(session: Session, sid: str, principal: Principal, type_id: uuid.
             and _has_reverse_pairs(session, kind.id):
         raise Conflict("relationship_exists", "This type links some members both ways, which a symmetric type "
                                               "cannot express; remove one of each pair first.")
-    for key, value in changes.items():
-        setattr(kind, key, value)
+    apply_patch(kind, changes)
     kind.updated_at = utcnow()
     return type_out(kind)
 
@@ -100,8 +101,7 @@ def edges(access: Access) -> Select[tuple[Relationship, str, str]]:
              .join(source, source.c.uuid == Relationship.source_member_uuid)
              .join(target, target.c.uuid == Relationship.target_member_uuid))
     if not access.owner:
-        query = query.where(source.c.privacy["visibility"].as_string() == "public",
-                            target.c.privacy["visibility"].as_string() == "public")
+        query = query.where(visible(source.c.privacy), visible(target.c.privacy))
     return query
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -13,6 +14,7 @@ from ..auth.principal import Principal
 from ..identity.system import System
 from ..kit.errors import Forbidden, NotFound, ValidationFailed
 from ..kit.ids import normalize_short_id, parse_uuid
+from ..kit.privacy import is_public, visible
 from .service import find_system, is_owner
 
 
@@ -52,21 +54,25 @@ class Access:
         return self.system.uuid
 
     def area_public(self, area: str) -> bool:
-        return self.owner or self.system.privacy.get(area, "private") == "public"
+        return self.shows(self.system.privacy.get(area))
 
     def require_area(self, area: str) -> None:
         """Lists and areas the system keeps private are 403 for anyone but the owner."""
         if not self.area_public(area):
             raise Forbidden(f"This system keeps its {area.replace('_', ' ')} private.")
 
-    def sees(self, privacy: dict[str, Any], key: str) -> bool:
-        return self.owner or privacy.get(key, "private") == "public"
+    def shows(self, setting: str | None) -> bool:
+        """Whether this viewer sees what one setting governs (a field's or journal entry's `privacy`)."""
+        return self.owner or is_public(setting)
+
+    def sees(self, privacy: Mapping[str, Any], key: str) -> bool:
+        return self.shows(privacy.get(key))
 
     def only_visible(self, query: Select[T], model: type[Listed]) -> Select[T]:
         """`query` narrowed to the rows of `model` (members, groups) this viewer may see: `sees(privacy,
         "visibility")` in SQL. The owner's query is left as it is."""
         privacy = class_mapper(model).columns.privacy
-        return query if self.owner else query.where(privacy["visibility"].as_string() == "public")
+        return query if self.owner else query.where(visible(privacy))
 
 
 def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:

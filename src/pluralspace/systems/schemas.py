@@ -1,44 +1,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
+from ..identity.system import SYSTEM_PRIVACY
+from ..kit.privacy import PrivacyPatch, PrivacySettings
 from ..kit.timeutil import Timestamp
 from ..kit.validators import ABSENT, Color, HttpsUrl, Model, OutModel, Text, TimeZoneName
 
-Visibility = Literal["public", "private"]
+
+class SystemPrivacy(PrivacySettings, table=SYSTEM_PRIVACY):
+    pass
 
 
-class SystemPrivacy(OutModel):
-    description: Visibility
-    member_list: Visibility
-    group_list: Visibility
-    front: Visibility
-    front_history: Visibility
-    fields: Visibility
-    relationships: Visibility
-    journal: Visibility
-    polls: Visibility
-    thoughts: Visibility
-    wrapped: Visibility
-
-
-class SystemPrivacyPatch(Model):
-    """Only the keys sent change; null is not a visibility."""
-
-    description: Visibility = ABSENT
-    member_list: Visibility = ABSENT
-    group_list: Visibility = ABSENT
-    front: Visibility = ABSENT
-    front_history: Visibility = ABSENT
-    fields: Visibility = ABSENT
-    relationships: Visibility = ABSENT
-    journal: Visibility = ABSENT
-    polls: Visibility = ABSENT
-    thoughts: Visibility = ABSENT
-    wrapped: Visibility = ABSENT
+class SystemPrivacyPatch(PrivacyPatch, table=SYSTEM_PRIVACY):
+    pass
 
 
 class SystemOut(OutModel):

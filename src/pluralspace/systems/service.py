@@ -9,9 +9,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..auth.principal import Principal
 from ..identity.account import Account
-from ..identity.system import System, default_privacy
+from ..identity.system import SYSTEM_PRIVACY, System
 from ..kit.errors import NotFound, Unauthenticated
 from ..kit.ids import new_short_id, normalize_short_id, parse_uuid
+from ..kit.patch import apply_patch
+from ..kit.privacy import is_public
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from .schemas import SystemOut, SystemPatch
@@ -70,7 +72,7 @@ def unique_short_id(session: Session, column: InstrumentedAttribute[str]) -> str
 def create_system(session: Session, account_id: uuid.UUID, name: str | None) -> System:
     now = utcnow()
     system = System(hid=unique_short_id(session, System.hid), account_id=account_id, name=name,
-                    timezone="UTC", privacy=default_privacy(), created_at=now, updated_at=now)
+                    timezone="UTC", privacy=SYSTEM_PRIVACY.defaults(), created_at=now, updated_at=now)
     session.add(system)
     return system
 
@@ -79,7 +81,7 @@ def system_out(system: System, owner: bool) -> SystemOut:
     private = not owner
     return SystemOut(
         id=system.hid, uuid=str(system.uuid), name=system.name,
-        description=None if private and system.privacy.get("description") != "public" else system.description,
+        description=None if private and not is_public(system.privacy.get("description")) else system.description,
         tag=system.tag, pronouns=system.pronouns, color=color_out(system.color), avatar_url=system.avatar_url,
         banner_url=system.banner_url, timezone=system.timezone, privacy=None if private else system.privacy,
         created_at=system.created_at, updated_at=system.updated_at,
@@ -100,12 +102,8 @@ def own_system(session: Session, principal: Principal) -> System:
 def update_system(session: Session, principal: Principal, patch: SystemPatch) -> SystemOut:
     system = own_system(session, principal)
     changes = patch.sent()
-    privacy_patch = changes.pop("privacy", None)
     if "timezone" in changes and changes["timezone"] is None:
         changes["timezone"] = "UTC"
-    for key, value in changes.items():
-        setattr(system, key, value)
-    if privacy_patch is not None:
-        system.privacy = {**system.privacy, **privacy_patch.sent()}
+    apply_patch(system, changes)
     system.updated_at = utcnow()
     return system_out(system, owner=True)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..auth.principal import Principal
 from ..identity.system import System
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.privacy import visible
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import Access, find_by_uuid, find_in_body, read_access, write_access
@@ -58,8 +59,7 @@ def _visible(access: Access) -> Select[tuple[Thought, str]]:
     query = (select(Thought, Member.hid).outerjoin(Member, Member.uuid == Thought.member_uuid)
              .where(Thought.system_uuid == access.system_uuid))
     if not access.owner:
-        query = query.where(or_(Thought.member_uuid.is_(None),
-                                Member.privacy["visibility"].as_string() == "public"))
+        query = query.where(or_(Thought.member_uuid.is_(None), visible(Member.privacy)))
     return query
 
 

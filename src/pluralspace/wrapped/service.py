@@ -36,6 +36,7 @@ from ..kit.errors import NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, decode_cursor, encode_cursor
 from ..kit.timeutil import utcnow
 from ..members.models import Member
+from ..members.service import visible_name
 from ..polls.models import Poll, Vote
 from ..systems.access import Access, read_access
 from ..thoughts.models import Thought
@@ -271,8 +272,7 @@ def _fronting_out(raw: dict[str, Any], members: MemberRows, access: Access) -> F
         return short_id
 
     def name(key: str) -> str | None:
-        row = members[key]
-        return row.name if access.sees(row.privacy, "name") else None
+        return visible_name(access, members[key].name, members[key].privacy)
 
     total = raw["total"]
     present = [m for m in raw["members"] if m["uuid"] in members]

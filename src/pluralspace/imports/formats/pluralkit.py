@@ -10,18 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ...pk.translate import GROUP, MEMBER, SYSTEM
 from ..plan import FrontItem, GroupItem, MemberItem, Plan
 from .common import SourceError, birthday, colour, expect, privacy, proxy_tags, text, timestamp
 
 NAME = "pluralkit"
-SYSTEM_PRIVACY = {"description_privacy": "description", "member_list_privacy": "member_list",
-                  "group_list_privacy": "group_list", "front_privacy": "front",
-                  "front_history_privacy": "front_history"}
-MEMBER_PRIVACY = {"visibility": "visibility", "name_privacy": "name", "description_privacy": "description",
-                  "avatar_privacy": "avatar", "birthday_privacy": "birthday", "pronoun_privacy": "pronouns",
-                  "metadata_privacy": "metadata"}
-GROUP_PRIVACY = {"visibility": "visibility", "name_privacy": "name", "description_privacy": "description",
-                 "icon_privacy": "icon", "list_privacy": "list"}
 NOT_KEPT = {"tts": "members.tts", "webhook_avatar_url": "members.webhook_avatar_url",
             "message_count": "members.message_count", "last_message_timestamp": "members.last_message_timestamp",
             "autoproxy_enabled": "members.autoproxy_enabled"}
@@ -48,7 +41,7 @@ def read(data: Any) -> Plan:
         "banner_url": text(data.get("banner")), "color": colour(data.get("color"), "system.color", warnings),
         "timezone": text(config.get("timezone") or data.get("timezone")),
     }.items() if value is not None}
-    system_privacy = _privacy(data, SYSTEM_PRIVACY)
+    system_privacy = _privacy(data, SYSTEM.main_privacy)
     if system_privacy:
         plan.system["privacy"] = system_privacy
     if config:
@@ -81,7 +74,7 @@ def read(data: Any) -> Plan:
             "created_at": timestamp(member.get("created"), f"{path}.created", warnings),
         }
         values = {k: v for k, v in values.items() if v is not None}
-        member_privacy = _privacy(member, MEMBER_PRIVACY)
+        member_privacy = _privacy(member, MEMBER.main_privacy)
         if member_privacy:
             values["privacy"] = member_privacy
         for key, what in NOT_KEPT.items():
@@ -106,7 +99,7 @@ def read(data: Any) -> Plan:
                   "color": colour(group.get("color"), "groups.color", warnings),
                   "created_at": timestamp(group.get("created"), f"{path}.created", warnings)}
         values = {k: v for k, v in values.items() if v is not None}
-        group_privacy = _privacy(group, GROUP_PRIVACY)
+        group_privacy = _privacy(group, GROUP.main_privacy)
         if group_privacy:
             values["privacy"] = group_privacy
         if text(group.get("banner")):
