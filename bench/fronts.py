@@ -11,6 +11,7 @@ real server (`pluralspace serve`, one worker, rate limits off), the median laten
 * PUT /fronters (alternating between two sets, so every call ends one front and starts one)
 * GET /fronts?since=<a day ago>, every page until the cursor runs out: the last page is where a scan with no lower
   bound would walk the whole older history
+* GET, PATCH (a move there and back) of a switch 20 days back, and a back-dated switch inserted there then deleted
 * GET /wrapped/<this year>/<this month> and GET /wrapped/<last year>: recaps computed from the fronts of the period
   (a year of the 1M history holds about 68,000 fronts)
 
@@ -165,6 +166,10 @@ async def _copy_postgres(url: str, size: int) -> None:
         await connection.close()
 
 
+def stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def timed(fn, requests: int) -> float:
     for _ in range(5):
         fn()
@@ -200,6 +205,28 @@ def measure(data_dir: Path, account: dict, requests: int, database_url: str) -> 
                 if cursor is None:
                     return
 
+        # One switch 20 days back (inside both histories) and the next change point after it. Front events fall on
+        # whole seconds, so half a second after a switch is strictly between it and the next event.
+        switches = "/api/v1/systems/@me/switches"
+        deep = (datetime.now(UTC) - timedelta(days=20)).isoformat().replace("+00:00", "Z")
+        switch = call(base, "GET", f"{switches}?{urllib.parse.urlencode({'before': deep, 'limit': 1})}",
+                      token)["data"][0]
+        at = datetime.fromisoformat(switch["timestamp"])
+        places = [stamp(at), stamp(at + timedelta(milliseconds=500))]
+        moves = [0]
+
+        def move() -> None:  # there and back again
+            here, there = places[moves[0] % 2], places[(moves[0] + 1) % 2]
+            call(base, "PATCH", f"{switches}/{here}", token, {"timestamp": there})
+            moves[0] += 1
+
+        others = [] if switch["member_ids"] else [hids[0]]
+
+        def insert_and_delete() -> None:  # a quarter second after the switch, wherever the moves left it
+            inserted = stamp(datetime.fromisoformat(places[moves[0] % 2]) + timedelta(milliseconds=250))
+            call(base, "POST", switches, token, {"timestamp": inserted, "member_ids": others})
+            call(base, "DELETE", f"{switches}/{inserted}", token)
+
         now = datetime.now(UTC)
         wrapped = "/api/v1/systems/@me/wrapped"
         month, last_year = f"{wrapped}/{now.year}/{now.month}", f"{wrapped}/{now.year - 1}"
@@ -211,6 +238,10 @@ def measure(data_dir: Path, account: dict, requests: int, database_url: str) -> 
             "GET /fronts": timed(lambda: call(base, "GET", "/api/v1/systems/@me/fronts", token), requests),
             "GET /switches": timed(lambda: call(base, "GET", "/api/v1/systems/@me/switches", token), requests),
             "PUT /fronters": timed(put, requests),
+            "GET /switches/{ts} (20 days back)": timed(lambda: call(base, "GET", f"{switches}/{places[0]}", token),
+                                                       requests),
+            "PATCH /switches/{ts} (move, 20 days back)": timed(move, requests),
+            "POST + DELETE /switches (20 days back)": timed(insert_and_delete, requests),
         }
 
 

@@ -772,6 +772,69 @@ def not_fronting(world: World, call: Call) -> None:
     assert call.json["member_ids"][0] not in current_fronters(world)
 
 
+# One switch: its id is its timestamp; each call gets a change point of its own (a new member's past front).
+SWITCHES = "/api/v1/systems/{sid}/switches"
+
+
+def unique_moment() -> datetime:
+    return datetime(2010, 1, 1, tzinfo=UTC) + timedelta(seconds=secrets.randbelow(10 ** 8))
+
+
+def stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def switch_call(method: str) -> Callable[[World], Call]:
+    """A switch at a moment of its own; PATCH moves it 30 seconds later, POST adds one at another moment."""
+
+    def build(world: World) -> Call:
+        moment, member_id = unique_moment(), new_member_id(world)
+        data(world.api.post(FRONTS.path(world), world.owner.session, json={
+            "member_id": member_id, "started_at": stamp(moment), "ended_at": stamp(moment + timedelta(minutes=1))}),
+            201)
+        base = SWITCHES.format(sid=world.owner.system_id)
+        body: dict[str, Any] | None = None
+        if method == "POST":
+            moment = unique_moment()
+            body = {"timestamp": stamp(moment), "member_ids": [new_member_id(world)]}
+        elif method == "PATCH":
+            body = {"timestamp": stamp(moment + timedelta(seconds=30))}
+        path = base if method == "POST" else f"{base}/{stamp(moment)}"
+        return Call(method, path, body, keep={"switch": f"{base}/{stamp(moment)}", "member_id": member_id})
+
+    return build
+
+
+def switch_shown(world: World, call: Call, response: httpx.Response) -> None:
+    shown = data(response)  # other rows' switches may front across this moment too
+    assert shown["timestamp"] == call.path.rsplit("/", 1)[1] and call.keep["member_id"] in shown["member_ids"]
+
+
+def switch_at(world: World, path: str) -> int:
+    return world.owner_get(path).status_code
+
+
+def switch_added(world: World, call: Call) -> None:
+    assert switch_at(world, call.keep["switch"]) == 200
+
+
+def switch_not_added(world: World, call: Call) -> None:
+    assert switch_at(world, call.keep["switch"]) == 404
+
+
+def switch_moved(world: World, call: Call) -> None:
+    assert switch_at(world, call.keep["switch"]) == 404
+    assert switch_at(world, call.keep["switch"].rsplit("/", 1)[0] + "/" + call.json["timestamp"]) == 200
+
+
+def switch_kept(world: World, call: Call) -> None:
+    assert switch_at(world, call.keep["switch"]) == 200
+
+
+def switch_gone(world: World, call: Call) -> None:
+    assert switch_at(world, call.keep["switch"]) == 404
+
+
 # Polls beyond their collection.
 def poll_call(suffix: str, method: str, voted: bool = False) -> Callable[[World], Call]:
     def build(world: World) -> Call:
@@ -850,6 +913,12 @@ MORE_ROWS = [
     system_read_row("fronters", "fronts"),
     write_row("PUT", f"{SYSTEM}/fronters", "fronts", fronters_call, 200, fronting, not_fronting),
     system_read_row("switches", "fronts"),
+    write_row("POST", SWITCHES, "fronts", switch_call("POST"), 201, switch_added, switch_not_added),
+    Row("GET", f"{SWITCHES}/{{timestamp}}", "fronts:read", True, switch_call("GET"), check=switch_shown,
+        as_other=is_forbidden, as_public=is_forbidden),
+    write_row("PATCH", f"{SWITCHES}/{{timestamp}}", "fronts", switch_call("PATCH"), 200, switch_moved, switch_kept),
+    write_row("DELETE", f"{SWITCHES}/{{timestamp}}", "fronts", switch_call("DELETE"), 204, switch_gone,
+              switch_kept),
     write_row("POST", f"{SYSTEM}/polls/{{poll_id}}/close", "polls", poll_call("close", "POST"), 200, poll_closed,
               poll_open),
     Row("GET", f"{SYSTEM}/polls/{{poll_id}}/votes", "polls:read", True, poll_call("votes", "GET", voted=True),

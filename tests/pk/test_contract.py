@@ -202,8 +202,13 @@ def test_switches_are_the_native_front_history(v2, api, owner):
     pk_error(v2("POST", "/systems/@me/switches", token, json={"members": [b["id"]],
                                                               "timestamp": first["timestamp"]}), 400, 40005)
     back_dated = (start + timedelta(minutes=30)).isoformat()
-    pk_error(v2("POST", "/systems/@me/switches", token, json={"members": [b["id"]], "timestamp": back_dated}),
-             400, 40001)  # inserting before the latest switch would rewrite the history after it
+    # A back-dated switch is inserted: B alone from then until the next switch, which stays; deleting it restores.
+    inserted = ok(v2("POST", "/systems/@me/switches", token, json={"members": [b["id"]], "timestamp": back_dated}))
+    assert [m["id"] for m in inserted["members"]] == [b["id"]]
+    assert [(s["id"], s["members"]) for s in ok(v2("GET", "/systems/@me/switches", token))] == [
+        (second["id"], [b["id"], a["id"]]), (inserted["id"], [b["id"]]), (first["id"], [a["id"]])]
+    assert v2("DELETE", f"/systems/@me/switches/{inserted['id']}", token).status_code == 204
+    assert [s["id"] for s in ok(v2("GET", "/systems/@me/switches", token))] == [second["id"], first["id"]]
     pk_error(v2("POST", "/systems/@me/switches", token, json={"members": [b["id"], a["id"]]}), 400, 40004)
 
     # Move the second switch 10 minutes earlier: the fronts at that change point move with it.

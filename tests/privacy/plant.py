@@ -264,6 +264,10 @@ def plant(api: Api, server, scenario: str, privacy: Privacy) -> Planted:
     world.unknown["front"] = str(uuid.uuid4())
     world.hidden["switch"] = hidden_switches
     world.unknown["switch"] = switch_id(system_uuid, exact_time(s1 - timedelta(days=1)))
+    # The native API names a switch by its timestamp.
+    world.ids["switch_at"] = format_timestamp(s1)
+    world.hidden["switch_at"] = [format_timestamp(moment) for moment in (s2, e2, s3)]
+    world.unknown["switch_at"] = format_timestamp(exact_time(s1 - timedelta(days=1)))
     world.ids.update(year=str(now.year), month=str(now.month), front_year=str(s1.year), front_month=str(s1.month))
 
     # Journal: a public entry (shown with the area) and a private one, both by V and H.

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime
 
 from ..auth.dependencies import Requires, Viewer
@@ -19,7 +19,7 @@ from ..kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, page_params
 from ..state import app_state
 from ..systems.params import SystemId
 from . import service
-from .schemas import FrontCreate, FrontEnd, FrontersReplace, FrontOut, FrontPatch, SwitchOut
+from .schemas import FrontCreate, FrontEnd, FrontersReplace, FrontOut, FrontPatch, SwitchCreate, SwitchOut, SwitchPatch
 
 router = APIRouter(prefix="/api/v1/systems/{sid}", tags=["fronts"])
 Reader = Annotated[Principal | None, Viewer("fronts:read")]
@@ -30,12 +30,23 @@ Include = Annotated[frozenset[str], Includes("fronts:read", service.INCLUDES)]
 
 def _utc(name: str, value: datetime | None) -> datetime | None:
     """A query timestamp in UTC; one that UTC cannot hold (year 1 or 9999 with an offset) is a 422, not a 500."""
-    if value is None:
-        return None
+    return None if value is None else _in_utc(name, value)
+
+
+def _in_utc(name: str, value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):
         raise ValidationFailed.field(name, "is out of range") from None
+
+
+def switch_time(timestamp: Annotated[AwareDatetime, Path(
+        description="The switch's timestamp (its id), RFC 3339 with an offset, e.g. 2026-01-01T10:00:00.25Z.")]
+) -> datetime:
+    return _in_utc("timestamp", timestamp)
+
+
+SwitchTime = Annotated[datetime, Depends(switch_time)]
 
 
 def front_filter(
@@ -132,3 +143,32 @@ async def list_switches(
     switches, next_cursor = await app_state(request).database.read(service.list_switches, sid, viewer,
                                                                    before or cursor, limit)
     return page(switches, limit, next_cursor)
+
+
+@router.post("/switches", status_code=201, response_model=Envelope[SwitchOut],
+             responses=errors(*WRITE, 403, 404, 409),
+             summary="Add a switch, back-dated into the history if need be: member_ids front from timestamp "
+                     "until the next switch; 409 switch_exists or no_change")
+async def create_switch(sid: SystemId, body: SwitchCreate, principal: Writer, request: Request) -> Envelope[Any]:
+    return ok(await app_state(request).database.write(service.create_switch, sid, principal, body))
+
+
+@router.get("/switches/{timestamp}", response_model=Envelope[SwitchOut], responses=errors(403, 404, 422),
+            summary="The switch at a timestamp (its id), as this viewer's switch list shows it")
+async def get_switch(sid: SystemId, at: SwitchTime, viewer: Reader, request: Request) -> Envelope[Any]:
+    return ok(await app_state(request).database.read(service.get_switch, sid, viewer, at))
+
+
+@router.patch("/switches/{timestamp}", response_model=Envelope[SwitchOut], responses=errors(*WRITE, 403, 404, 409),
+              summary="Replace who fronts from the switch until the next one (member_ids) and/or move it "
+                      "(timestamp, between the changes around it); answers the switch under its new timestamp")
+async def update_switch(sid: SystemId, at: SwitchTime, body: SwitchPatch, principal: Writer,
+                        request: Request) -> Envelope[Any]:
+    return ok(await app_state(request).database.write(service.update_switch, sid, principal, at, body))
+
+
+@router.delete("/switches/{timestamp}", status_code=204, response_class=Response, responses=errors(403, 404, 422),
+               summary="Remove a switch: who fronted before it fronts on until the next switch")
+async def delete_switch(sid: SystemId, at: SwitchTime, principal: Writer, request: Request) -> Response:
+    await app_state(request).database.write(service.delete_switch, sid, principal, at)
+    return Response(status_code=204)

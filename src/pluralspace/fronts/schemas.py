@@ -30,6 +30,7 @@ FrontTime = Annotated[TimestampIn, AfterValidator(_plausible)]
 """A front's time: RFC 3339 with an offset, not later than now plus 5 minutes of clock skew."""
 Comment = Annotated[str, Text(500)]
 PublicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MemberIds = Annotated[list[PublicId], Field(max_length=100)]
 
 
 class FrontCreate(Model):
@@ -50,10 +51,19 @@ class FrontEnd(Model):
 
 
 class FrontersReplace(Model):
-    member_ids: Annotated[list[PublicId], Field(max_length=100)] = Field(
-        description="Everyone fronting after the change; [] ends every open front.")
+    member_ids: MemberIds = Field(description="Everyone fronting after the change; [] ends every open front.")
     at: FrontTime | None = Field(None, description="When the change happened; default now.")
     comment: Comment | None = Field(None, description="Comment of the fronts this starts.")
+
+
+class SwitchCreate(Model):
+    member_ids: MemberIds = Field(description="Everyone fronting from the switch until the next one; [] = nobody.")
+    timestamp: FrontTime | None = Field(None, description="Default now; may be back-dated into the history.")
+
+
+class SwitchPatch(Model):
+    timestamp: FrontTime = Field(ABSENT, description="Move the switch here, between the switches around it.")
+    member_ids: MemberIds = Field(ABSENT, description="Who fronts from the switch until the next one; [] = nobody.")
 
 
 class FrontOut(OutModel):

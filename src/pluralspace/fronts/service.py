@@ -3,8 +3,10 @@
 Invariant: a member never has two overlapping fronts ([start, end) intervals, a null end is +infinity; touching
 ends are not an overlap). Every write first takes the system's row lock (`SELECT ... FOR NO KEY UPDATE` on
 PostgreSQL, so concurrent writers of one system queue even across worker processes; SQLite serializes writes
-anyway) and then checks the member's history with one indexed query (`check_overlap`). Because the invariant
-holds, the latest front of the member that starts before the new end is the only one that can overlap.
+anyway). A front write then checks the member's history with one indexed query (`check_overlap`): because the
+invariant holds, the latest front of the member that starts before the new end is the only one that can overlap.
+Switch edits (the last section) keep it by construction instead: they change fronts only inside one span between
+two change points, where the same members front throughout, or move front events without reordering them.
 
 Privacy: the owner sees everything. Other viewers need the system's `front` setting public for /fronters and
 `front_history` public for /fronts and /switches (403 otherwise), and they see the history as if the members
@@ -22,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import Session, aliased
 
 from ..auth.principal import Principal
 from ..kit.errors import Conflict, NotFound, ValidationFailed
@@ -40,8 +42,17 @@ from ..systems.access import (
     write_access,
 )
 from .models import Front
-from .schemas import FrontCreate, FrontEnd, FrontersReplace, FrontOut, FrontPatch, SwitchOut
-from .switches import Interval, Switch, change_points
+from .schemas import (
+    FrontCreate,
+    FrontEnd,
+    FrontersReplace,
+    FrontOut,
+    FrontPatch,
+    SwitchCreate,
+    SwitchOut,
+    SwitchPatch,
+)
+from .switches import Interval, Switch, change_points, fronting_after, fronting_before
 
 # --- writing ---------------------------------------------------------------------------------------------------
 
@@ -272,45 +283,57 @@ def current_switch(session: Session, sid: str, viewer: Principal | None
     return (latest[0].timestamp if latest else None), _open_fronts(session, access)
 
 
-def _newest_event_times(session: Session, access: Access, before: datetime | None, count: int) -> list[datetime]:
-    """The newest `count` distinct start or end times earlier than `before` of the fronts this viewer may see:
-    two short index scans (for other viewers, each row also probes its member's primary key)."""
-    def times(column: InstrumentedAttribute[Any]) -> Select[Any]:
+def _event_times(session: Session, access: Access, count: int, *, before: datetime | None = None,
+                 after: datetime | None = None) -> list[datetime]:
+    """The `count` distinct start or end times of the fronts this viewer may see nearest to a bound: the newest
+    earlier than `before`, newest first, or with `after` the oldest later than it, oldest first. Two short index
+    scans (for other viewers, each row also probes its member's primary key)."""
+    def nearest(column: Any) -> Select[Any]:
         query = select(column).where(Front.system_uuid == access.system_uuid)
         if not access.owner:  # the owner's scan needs no member rows
             query = _seen(access, query.join(Member, Member.uuid == Front.member_uuid))
-        return query
+        if column is Front.ended_at:
+            query = query.where(Front.ended_at.is_not(None))
+        if before is not None:
+            query = query.where(column < before)
+        if after is not None:
+            query = query.where(column > after)
+        return query.distinct().order_by(column.asc() if after is not None else column.desc()).limit(count)
 
-    starts = times(Front.started_at)
-    ends = times(Front.ended_at).where(Front.ended_at.is_not(None))
-    if before is not None:
-        starts = starts.where(Front.started_at < before)
-        ends = ends.where(Front.ended_at < before)
-    found: set[datetime] = set(session.execute(starts.distinct().order_by(Front.started_at.desc()).limit(count))
-                               .scalars())
-    found |= set(session.execute(ends.distinct().order_by(Front.ended_at.desc()).limit(count)).scalars())
-    return sorted(found, reverse=True)[:count]
+    times = set(session.execute(nearest(Front.started_at)).scalars())
+    times |= set(session.execute(nearest(Front.ended_at)).scalars())
+    return sorted(times, reverse=after is None)[:count]
 
 
-def _intervals_around(session: Session, access: Access, oldest: datetime, newest: datetime) -> list[Interval[str]]:
-    """Every front this viewer may see covering an instant between just before `oldest` and just after `newest`.
+_EARLIER = aliased(Front)  # built once: an alias memoizes its columns, which costs more than the query it is in
+
+
+def _around(access: Access, oldest: datetime, newest: datetime, *columns: Any) -> list[Select[Any]]:
+    """Queries of `columns` over every front this viewer may see covering an instant between just before `oldest`
+    and just after `newest`.
 
     Those are the fronts starting inside [oldest, newest] (a range of the system's start index) plus, per member,
     the latest front starting before `oldest` (one probe of the member index each): since a member's fronts never
     overlap, no earlier front of that member can reach `oldest`. Neither part grows with the history's length.
     """
     system_uuid = access.system_uuid
-    inside = (select(Member.hid, Front.started_at, Front.ended_at).join(Member, Member.uuid == Front.member_uuid)
+    inside = (select(*columns).join(Member, Member.uuid == Front.member_uuid)
               .where(Front.system_uuid == system_uuid, Front.started_at >= oldest, Front.started_at <= newest))
-    earlier = aliased(Front)
+    earlier = _EARLIER
     latest_before = (select(earlier.id).where(earlier.member_uuid == Member.uuid, earlier.started_at < oldest)
                      .order_by(earlier.started_at.desc()).limit(1).correlate(Member).scalar_subquery())
-    spanning = (select(Member.hid, Front.started_at, Front.ended_at).select_from(Member)
+    spanning = (select(*columns).select_from(Member)
                 .join(Front, Front.id == latest_before)
                 .where(Member.system_uuid == system_uuid)
                 .where((Front.ended_at.is_(None)) | (Front.ended_at >= oldest)))
-    return [Interval(hid, start, end) for query in (inside, spanning)
-            for hid, start, end in session.execute(_seen(access, query))]
+    return [_seen(access, inside), _seen(access, spanning)]
+
+
+def _intervals_around(session: Session, access: Access, oldest: datetime, newest: datetime) -> list[Interval[str]]:
+    """The fronts of `_around` as intervals keyed by the members' short ids."""
+    return [Interval(hid, start, end) for query in _around(access, oldest, newest, Member.hid, Front.started_at,
+                                                           Front.ended_at)
+            for hid, start, end in session.execute(query)]
 
 
 def list_switches(session: Session, sid: str, viewer: Principal | None, before: datetime | None,
@@ -320,7 +343,7 @@ def list_switches(session: Session, sid: str, viewer: Principal | None, before: 
     access.require_area("front_history")
     served, more = _switches(session, access, before, limit)
     cursor = format_timestamp(served[-1].timestamp) if more else None
-    return [SwitchOut(timestamp=s.timestamp, member_ids=list(s.member_ids)) for s in served], cursor
+    return [_switch_out(switch) for switch in served], cursor
 
 
 def _switches(session: Session, access: Access, before: datetime | None, limit: int) -> tuple[list[Switch], bool]:
@@ -329,7 +352,7 @@ def _switches(session: Session, access: Access, before: datetime | None, limit: 
     found: list[Switch] = []
     bound = before
     while len(found) <= limit:
-        moments = _newest_event_times(session, access, bound, limit + 1)
+        moments = _event_times(session, access, limit + 1, before=bound)
         if not moments:
             break
         intervals = _intervals_around(session, access, moments[-1], moments[0])
@@ -338,3 +361,212 @@ def _switches(session: Session, access: Access, before: datetime | None, limit: 
             break
         bound = moments[-1]  # only events that changed nothing were skipped: look further back
     return found[:limit], len(found) > limit
+
+
+# --- one switch: read, add, move, change, remove ---------------------------------------------------------------
+#
+# A switch has no row: it is the change point at its timestamp, so the timestamp is its id. Each edit below is
+# carried out on the fronts, in one transaction under the system's lock, and leaves the history free of overlaps:
+# a span between two change points is fronted throughout by the same members, so setting who fronts in it only
+# cuts, extends or adds fronts inside that span; a move keeps every front event in its order. `keep` names
+# members whose fronting an edit leaves as it is (PluralKit cannot see custom fronts, so its edits keep them).
+
+NO_SUCH_SWITCH = "No such switch."
+
+
+def find_switch(session: Session, access: Access, at: datetime) -> SwitchOut | None:
+    """The switch at `at` as this viewer sees it (derived from the fronts they may see), or None."""
+    found = change_points(_intervals_around(session, access, at, at), [at])
+    return _switch_out(found[0]) if found else None
+
+
+def _switch_out(switch: Switch) -> SwitchOut:
+    return SwitchOut(timestamp=switch.timestamp, member_ids=list(switch.member_ids))
+
+
+def _existing_switch(session: Session, access: Access, at: datetime) -> SwitchOut:
+    found = find_switch(session, access, at)
+    if found is None:
+        raise NotFound(NO_SUCH_SWITCH)  # word for word the same for a switch hidden from this viewer
+    return found
+
+
+def get_switch(session: Session, sid: str, viewer: Principal | None, at: datetime) -> SwitchOut:
+    access = read_access(session, sid, viewer)
+    access.require_area("front_history")
+    return _existing_switch(session, access, at)
+
+
+def create_switch(session: Session, sid: str, principal: Principal, spec: SwitchCreate,
+                  keep: frozenset[uuid.UUID] = frozenset()) -> SwitchOut:
+    """A switch at `spec.timestamp` (default now): `spec.member_ids` front from then until the next change point,
+    so a back-dated switch is inserted into the history and the switches after it stay."""
+    access = write_access(session, sid, principal, serialize=True)
+    at = spec.timestamp or utcnow()
+    wanted = _member_keys(session, access, spec.member_ids)
+    before, after = _fronting_at(session, access, at)
+    if before != after:
+        raise Conflict("switch_exists", f"There is a switch at {format_timestamp(at)} already: change it instead.")
+    wanted = _kept(wanted, after, keep)
+    if wanted == after:
+        raise Conflict("no_change", f"Exactly these members front at {format_timestamp(at)}: that is no switch.")
+    _set_span(session, access, at, _next_change(session, access, at, after), wanted)
+    return _existing_switch(session, access, at)
+
+
+def update_switch(session: Session, sid: str, principal: Principal, at: datetime, patch: SwitchPatch,
+                  keep: frozenset[uuid.UUID] = frozenset()) -> SwitchOut:
+    """Replace who fronts from the switch until the next one (`member_ids`), then move it (`timestamp`); what is
+    not sent stays, and the members it has already change nothing."""
+    access = write_access(session, sid, principal, serialize=True)
+    before, after = _fronting_at_switch(session, access, at)
+    changes = patch.sent()
+    if "member_ids" in changes:
+        wanted = _kept(_member_keys(session, access, patch.member_ids), after, keep)
+        if wanted == before:
+            raise ValidationFailed.field("member_ids", "are who fronted before this switch, so it would be no "
+                                                       "switch: delete it instead")
+        if wanted != after:
+            _set_span(session, access, at, _next_change(session, access, at, after), wanted)
+    if "timestamp" in changes and patch.timestamp != at:
+        _move(session, access, at, patch.timestamp)
+        at = patch.timestamp
+    return _existing_switch(session, access, at)
+
+
+def delete_switch(session: Session, sid: str, principal: Principal, at: datetime,
+                  keep: frozenset[uuid.UUID] = frozenset()) -> None:
+    """Remove the change point: who fronted before it fronts on until the next switch."""
+    access = write_access(session, sid, principal, serialize=True)
+    before, after = _fronting_at_switch(session, access, at)
+    _set_span(session, access, at, _next_change(session, access, at, after), _kept(before, after, keep))
+
+
+def _member_keys(session: Session, access: Access, member_ids: list[str]) -> set[str]:
+    return {str(member.uuid) for member in resolve_public_ids(session, Member, access.system_uuid, member_ids,
+                                                               "member_ids")}
+
+
+def _kept(wanted: set[str], fronting: set[str], keep: frozenset[uuid.UUID]) -> set[str]:
+    """`wanted`, with the members of `keep` fronting exactly as in `fronting`."""
+    kept = {str(key) for key in keep}
+    return (wanted - kept) | (fronting & kept)
+
+
+def _intervals(fronts: list[Front]) -> list[Interval[str]]:
+    """Fronts as intervals keyed by member uuid (as text)."""
+    return [Interval(str(front.member_uuid), front.started_at, front.ended_at) for front in fronts]
+
+
+def _fronts_around(session: Session, access: Access, oldest: datetime, newest: datetime) -> list[Front]:
+    return [front for query in _around(access, oldest, newest, Front) for front in session.execute(query).scalars()]
+
+
+def _fronting_at(session: Session, access: Access, at: datetime) -> tuple[set[str], set[str]]:
+    """Who fronts right before `at` and right after it."""
+    window = _intervals(_fronts_around(session, access, at, at))
+    return ({i.member for i in fronting_before(window, at)}, {i.member for i in fronting_after(window, at)})
+
+
+def _fronting_at_switch(session: Session, access: Access, at: datetime) -> tuple[set[str], set[str]]:
+    """Who fronts right before and right after the switch at `at` (the owner's view); 404 when it is no switch."""
+    before, after = _fronting_at(session, access, at)
+    if before == after:
+        raise NotFound(NO_SUCH_SWITCH)
+    return before, after
+
+
+NEXT_CHANGE_SCAN = 8
+"""Event times read per step while looking for the next change point (most often the very next event is one)."""
+
+
+def _next_change(session: Session, access: Access, at: datetime, fronting: set[str]) -> datetime | None:
+    """The first change point after `at`, where `fronting` (who fronts right after `at`) stops fronting together;
+    None when they front on."""
+    bound = at
+    while True:
+        moments = _event_times(session, access, NEXT_CHANGE_SCAN, after=bound)
+        if not moments:
+            return None
+        window = _intervals(_fronts_around(session, access, moments[0], moments[-1]))
+        for moment in moments:
+            if {i.member for i in fronting_after(window, moment)} != fronting:
+                return moment
+        if len(moments) < NEXT_CHANGE_SCAN:
+            return None
+        bound = moments[-1]
+
+
+def _move(session: Session, access: Access, at: datetime, new: datetime) -> None:
+    """Every front starting or ending at `at` starts or ends at `new` instead. `new` must stay between the front
+    events before and after `at`, so no front can come to end before it starts or to overlap another."""
+    earlier = _event_times(session, access, 1, before=at)
+    later = _event_times(session, access, 1, after=at)
+    if (earlier and new <= earlier[0]) or (later and new >= later[0]):
+        before, after = _fronting_at(session, access, new)
+        if before != after:
+            raise Conflict("switch_exists", f"There is a switch at {format_timestamp(new)} already.")
+        bounds = [f"after {format_timestamp(earlier[0])}"] if earlier else []
+        bounds += [f"before {format_timestamp(later[0])}"] if later else []
+        raise ValidationFailed.field("timestamp", f"must stay between the changes around this switch: "
+                                                  f"{' and '.join(bounds)}")
+    now = utcnow()
+    # Two queries, one per index: an OR of the two columns would scan the whole history on SQLite.
+    starting = session.execute(select(Front).where(Front.system_uuid == access.system_uuid,
+                                                   Front.started_at == at)).scalars().all()
+    ending = session.execute(select(Front).where(Front.system_uuid == access.system_uuid,
+                                                 Front.ended_at == at)).scalars().all()
+    for front in starting:
+        front.started_at, front.updated_at = new, now
+    for front in ending:
+        front.ended_at, front.updated_at = new, now
+
+
+def _set_span(session: Session, access: Access, start: datetime, end: datetime | None, wanted: set[str]) -> None:
+    """Make `wanted` exactly the fronters of [start, end) (end None: from start on), where the fronters were one
+    set throughout. Members left out are cut out of the span (their fronts shortened, split or deleted); a member
+    added continues a front that touches the span rather than getting a second one, so a member who fronts on
+    without a break keeps one front."""
+    now = utcnow()
+    newest = end or max([start, *_event_times(session, access, 1)])
+    present: set[str] = set()
+    before: dict[str, Front] = {}  # fronts ending where the span starts, by member
+    after: dict[str, Front] = {}  # fronts starting where the span ends
+    for front in _fronts_around(session, access, start, newest):
+        member = str(front.member_uuid)
+        if front.ended_at == start:
+            before[member] = front
+        if end is not None and front.started_at == end:
+            after[member] = front
+        if (end is not None and front.started_at >= end) or (front.ended_at is not None and front.ended_at <= start):
+            continue
+        if member in wanted:
+            present.add(member)
+            continue
+        old_end = front.ended_at
+        left = front.started_at < start
+        right = end is not None and (old_end is None or old_end > end)
+        if left and right:  # the member fronted across the whole span: keep what came after it
+            session.add(Front(id=uuid.uuid4(), system_uuid=access.system_uuid, member_uuid=front.member_uuid,
+                              started_at=end, ended_at=old_end, comment=front.comment, created_at=now,
+                              updated_at=now))
+        if left:
+            front.ended_at, front.updated_at = start, now
+        elif right:
+            assert end is not None  # `right` holds only for a span with an end
+            front.started_at, front.updated_at = end, now
+        else:
+            session.delete(front)
+    for member in sorted(wanted - present):
+        earlier, later = before.get(member), after.get(member)
+        if earlier is not None and later is not None:
+            earlier.ended_at, earlier.updated_at = later.ended_at, now
+            session.delete(later)
+        elif earlier is not None:
+            earlier.ended_at, earlier.updated_at = end, now
+        elif later is not None:
+            later.started_at, later.updated_at = start, now
+        else:
+            session.add(Front(id=uuid.uuid4(), system_uuid=access.system_uuid, member_uuid=uuid.UUID(member),
+                              started_at=start, ended_at=end, comment=None, created_at=now, updated_at=now))
+    session.flush()

@@ -1,8 +1,9 @@
 """PluralKit's error format for everything under /pk/: `{"message", "code"[, "errors"][, "retry_after", "scope"]}`.
 
-Native exceptions keep being raised by the shared services; they are rendered here. Endpoints that know what a
-404 or 403 means for them (member not found: 20002, member list private: 30001, ...) translate the native
-exception into a `PkError` first (see `translate`); anything left falls back to PluralKit's generic code-0 errors.
+Native exceptions keep being raised by the shared services; they are rendered here. Every code and message comes
+from one table, `PkCode`, which the pk modules name. Endpoints that know what a 404, 403 or 409 means for them
+(member not found: 20002, member list private: 30001, switch exists: 40005, ...) translate the native exception into
+a `PkError` first (see `translate`); anything left falls back to PluralKit's generic code-0 errors.
 v1 answered errors as plain text, so /pk/v1 does too.
 """
 
@@ -12,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from enum import Enum
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..kit.errors import (
     ApiError,
+    Conflict,
     Forbidden,
     InsufficientScope,
     MalformedBody,
@@ -42,101 +45,76 @@ log = logging.getLogger("pluralspace.errors")
 
 PREFIX = "/pk/"
 V1_PREFIX = "/pk/v1/"
-BAD_REQUEST = "400: Bad Request"
-UNAUTHORIZED = "401: Missing or invalid Authorization header"
-MISSING_PERMISSIONS = "403: Missing permissions to access this resource"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class PkError(ApiError):
-    """An error as PluralKit reports it: HTTP status, numeric code, message, and for 40001 the `errors` map."""
+class PkCode(Enum):
+    """Every PluralKit error this server answers with a fixed message: numeric code, HTTP status, message (PluralKit's
+    own words; `{ref}` is the reference the client sent). Code 0 is PluralKit's generic, unnumbered error."""
 
-    def __init__(self, status: int, code: int, message: str, errors: dict[str, list[dict[str, Any]]] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message, headers=headers)
-        self.status, self.pk_code, self.errors = status, code, errors
+    BAD_REQUEST = 0, 400, "400: Bad Request"
+    UNAUTHORIZED = 0, 401, "401: Missing or invalid Authorization header"
+    MISSING_PERMISSIONS = 0, 403, "403: Missing permissions to access this resource"
+    NO_SWITCHES_V1 = 0, 404, "System has no registered switches."  # v1 answered 404 where v2 answers 204
+    TOO_MANY_REQUESTS = 0, 429, "429: too many requests"
+    CONFLICTING_DATA = 0, 400, "400: That conflicts with existing data."
+    INTERNAL_ERROR = 0, 500, "500: Internal Server Error"
+    SYSTEM_NOT_FOUND = 20001, 404, "System not found."
+    MEMBER_NOT_FOUND = 20002, 404, "Member not found."
+    MEMBER_REF_NOT_FOUND = 20003, 404, "Member '{ref}' not found."
+    GROUP_NOT_FOUND = 20004, 404, "Group not found."
+    GROUP_REF_NOT_FOUND = 20005, 404, "Group '{ref}' not found."
+    MESSAGE_NOT_FOUND = 20006, 404, "Message not found."
+    SWITCH_NOT_FOUND = (20008, 404, "Switch not found, switch associated with different system, or unauthorized to "
+                                    "view front history.")
+    MEMBER_LIST_PRIVATE = 30001, 403, "Unauthorized to view member list"
+    GROUP_LIST_PRIVATE = 30002, 403, "Unauthorized to view group list"
+    GROUP_MEMBERS_PRIVATE = 30003, 403, "Unauthorized to view group member list"
+    FRONTERS_PRIVATE = 30004, 403, "Unauthorized to view current fronters."
+    HISTORY_PRIVATE = 30005, 403, "Unauthorized to view front history."
+    NOT_YOUR_MEMBER = 30006, 403, "Target member is not part of your system."
+    NOT_YOUR_GROUP = 30007, 403, "Target group is not part of your system."
+    MEMBER_REF_NOT_YOURS = 30008, 403, "Member '{ref}' is not part of your system."
+    GROUP_REF_NOT_YOURS = 30009, 403, "Group '{ref}' is not part of your system."
+    INVALID_MODEL = 40001, 400, "Error parsing JSON model"
+    DUPLICATE_MEMBERS = 40003, 400, "Duplicate members in member list."
+    SAME_FRONTERS = 40004, 400, "Member list identical to current fronter list."
+    SWITCH_EXISTS = 40005, 400, "Switch with provided timestamp already exists."
+    INVALID_SWITCH_ID = 40006, 400, "Invalid switch ID."
+
+    def __init__(self, code: int, status: int, message: str) -> None:
+        self.code, self.status, self.message = code, status, message
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "code": self.code}
+
+
+class PkError(ApiError):
+    """An error as PluralKit reports it: one of `PkCode`, and for 40001 the `errors` map."""
+
+    def __init__(self, code: PkCode, errors: dict[str, list[dict[str, str]]] | None = None, *, ref: str = "") -> None:
+        super().__init__(code.message.format(ref=ref))
+        self.status, self.pk_code, self.errors = code.status, code.code, errors
 
     @classmethod
     def invalid(cls, errors: Mapping[str, str]) -> PkError:
         """40001 with one entry per key, as PluralKit's model validation reports it."""
-        return cls(400, 40001, "Error parsing JSON model",
-                   {key: [{"message": message}] for key, message in errors.items()})
-
-    @classmethod
-    def bad_request(cls) -> PkError:
-        return cls(400, 0, BAD_REQUEST)
+        return cls(PkCode.INVALID_MODEL, {key: [{"message": message}] for key, message in errors.items()})
 
 
-def not_found(code: int, what: str) -> PkError:
-    return PkError(404, code, f"{what} not found.")
-
-
-# Codes PluralKit documents (see docs/PLURALKIT.md) for the errors the translation layer raises.
-def system_not_found() -> PkError:
-    return not_found(20001, "System")
-
-
-def member_not_found() -> PkError:
-    return not_found(20002, "Member")
-
-
-def group_not_found() -> PkError:
-    return not_found(20004, "Group")
-
-
-def message_not_found() -> PkError:
-    return not_found(20006, "Message")
-
-
-def switch_not_found() -> PkError:
-    return PkError(404, 20008, "Switch not found, switch associated with different system, or unauthorized to "
-                               "view front history.")
-
-
-def member_ref_not_found(ref: str) -> PkError:
-    return PkError(404, 20003, f"Member '{ref}' not found.")
-
-
-def group_ref_not_found(ref: str) -> PkError:
-    return PkError(404, 20005, f"Group '{ref}' not found.")
-
-
-def member_not_yours(ref: str) -> PkError:
-    return PkError(403, 30008, f"Member '{ref}' is not part of your system.")
-
-
-def group_not_yours(ref: str) -> PkError:
-    return PkError(403, 30009, f"Group '{ref}' is not part of your system.")
-
-
-def forbidden(code: int, message: str) -> PkError:
-    return PkError(403, code, message)
-
-
-# PluralKit's 3xxxx codes: the viewer may not see this list, or the target is not theirs.
-def _code(code: int, message: str) -> Callable[[], PkError]:
-    return lambda: forbidden(code, message)
-
-
-MEMBER_LIST_PRIVATE = _code(30001, "Unauthorized to view member list")
-GROUP_LIST_PRIVATE = _code(30002, "Unauthorized to view group list")
-GROUP_MEMBERS_PRIVATE = _code(30003, "Unauthorized to view group member list")
-FRONTERS_PRIVATE = _code(30004, "Unauthorized to view current fronters.")
-HISTORY_PRIVATE = _code(30005, "Unauthorized to view front history.")
-NOT_YOUR_MEMBER = _code(30006, "Target member is not part of your system.")
-NOT_YOUR_GROUP = _code(30007, "Target group is not part of your system.")
-
-
-def translate(exc: ApiError, *, not_found: Callable[[], PkError] | None = None,
-              forbidden: Callable[[], PkError] | None = None, fields: Mapping[str, str] | None = None) -> ApiError:
+def translate(exc: ApiError, *, not_found: PkCode | None = None, forbidden: PkCode | None = None,
+              conflicts: Mapping[str, PkCode] | None = None, fields: Mapping[str, str] | None = None) -> ApiError:
     """A native exception as this endpoint's PluralKit error; what the endpoint does not name stays generic.
 
-    `fields` renames native field paths (`banner_url`) to PluralKit's keys (`banner`) in a 40001 errors map.
+    `conflicts` names the code of a native 409 by its reason; `fields` renames native field paths (`banner_url`)
+    to PluralKit's keys (`banner`) in a 40001 errors map.
     """
     if isinstance(exc, NotFound) and not_found is not None:
-        return not_found()
+        return PkError(not_found)
     if isinstance(exc, Forbidden) and forbidden is not None:
-        return forbidden()
+        return PkError(forbidden)
+    if isinstance(exc, Conflict) and (exc.details or {}).get("reason") in (conflicts or {}):
+        return PkError((conflicts or {})[(exc.details or {})["reason"]])
     if isinstance(exc, ValidationFailed) and not isinstance(exc, MalformedBody):
         reported = (exc.details or {}).get("fields") or {"": exc.message}
         return PkError.invalid({rename(path, fields): message for path, message in reported.items()})
@@ -176,19 +154,18 @@ def _as_pk(exc: Exception, method: str) -> tuple[int, dict[str, Any]]:
         return exc.status, body
     if isinstance(exc, RateLimited):
         retry_after = int((exc.details or {}).get("retry_after", 1)) * 1000
-        return 429, {"message": "429: too many requests", "retry_after": retry_after,
-                     "scope": ratelimit_scope(method), "code": 0}
+        return 429, {**PkCode.TOO_MANY_REQUESTS.body(), "retry_after": retry_after, "scope": ratelimit_scope(method)}
     if isinstance(exc, RequestValidationError):
         if any(error.get("type") == "json_invalid" for error in exc.errors()):
-            return 400, {"message": BAD_REQUEST, "code": 0}
+            return 400, PkCode.BAD_REQUEST.body()
         return _as_pk(_request_invalid(exc), method)
     if isinstance(exc, ApiError):
         return exc.status, {"message": _generic_message(exc), "code": 0}
     if isinstance(exc, IntegrityError):
-        return 400, {"message": "400: That conflicts with existing data.", "code": 0}
+        return 400, PkCode.CONFLICTING_DATA.body()
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code, {"message": f"{exc.status_code}: {exc.detail}", "code": 0}
-    return 500, {"message": "500: Internal Server Error", "code": 0}
+    return 500, PkCode.INTERNAL_ERROR.body()
 
 
 def _request_invalid(exc: RequestValidationError) -> PkError:
@@ -201,17 +178,17 @@ def _request_invalid(exc: RequestValidationError) -> PkError:
 
 def _generic_message(exc: ApiError) -> str:
     if isinstance(exc, Unauthenticated):
-        return UNAUTHORIZED
+        return PkCode.UNAUTHORIZED.message
     if isinstance(exc, InsufficientScope):
-        return f"{MISSING_PERMISSIONS} (the token lacks {', '.join(exc.details['required'])})"
+        return f"{PkCode.MISSING_PERMISSIONS.message} (the token lacks {', '.join(exc.details['required'])})"
     if isinstance(exc, Forbidden):
-        return MISSING_PERMISSIONS
+        return PkCode.MISSING_PERMISSIONS.message
     if isinstance(exc, MalformedBody):
-        return BAD_REQUEST
+        return PkCode.BAD_REQUEST.message
     if isinstance(exc, (PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, StorageFull, NotFound)):
         return f"{exc.status}: {exc.message}"
     if exc.status >= 500:
-        return "500: Internal Server Error"
+        return PkCode.INTERNAL_ERROR.message
     return f"{exc.status}: {exc.message}"
 
 

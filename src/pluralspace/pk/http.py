@@ -11,7 +11,7 @@ from fastapi import Path, Request, Response
 
 from ..kit.errors import ApiError
 from ..state import app_state
-from .errors import PkError, translate
+from .errors import PkCode, PkError, translate
 
 Ref = Annotated[str, Path(max_length=64)]
 NO_CONTENT = 204
@@ -31,7 +31,7 @@ async def body_of(request: Request) -> Any:
     try:
         return json.loads(await request.body() or b"null")
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
-        raise PkError.bad_request() from None
+        raise PkError(PkCode.BAD_REQUEST) from None
 
 
 def no_content() -> Response:

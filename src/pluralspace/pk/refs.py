@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import select
@@ -25,7 +24,7 @@ from ..kit.ids import normalize_short_id, parse_uuid
 from ..members.models import Member
 from ..systems.access import read_access
 from ..systems.service import ME
-from .errors import PkError, system_not_found
+from .errors import PkCode, PkError
 from .models import PkAccount
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def system_sid(session: Session, ref: str) -> str:
     if ref != ME and DISCORD_ID.match(ref):
         account = session.get(PkAccount, ref)
         if account is None:
-            raise system_not_found()
+            raise PkError(PkCode.SYSTEM_NOT_FOUND)
         return str(account.system_uuid)
     return ref
 
@@ -64,26 +63,26 @@ def visible(session: Session, model: type[T], ref: str, viewer: Principal | None
 
 
 def locate_or(session: Session, model: type[T], ref: str, viewer: Principal | None,
-              missing: Callable[[], PkError]) -> T:
+              missing: PkCode) -> T:
     found = visible(session, model, ref, viewer)
     if found is None:
-        raise missing()
+        raise PkError(missing)
     return found
 
 
 def own_rows(session: Session, model: type[T], principal: Principal, refs: object,
-             missing: Callable[[str], PkError], foreign: Callable[[str], PkError]) -> list[T]:
+             missing: PkCode, foreign: PkCode) -> list[T]:
     """The rows a body's list of refs names, in order; each must exist for the caller (20003/20005) and be in the
     caller's system (30008/9)."""
     if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
-        raise PkError.bad_request()
+        raise PkError(PkCode.BAD_REQUEST)
     rows = []
     for ref in refs:
         row = visible(session, model, ref, principal)
         if row is None:
-            raise missing(ref)
+            raise PkError(missing, ref=ref)
         if not principal.owns(row.system_uuid):
-            raise foreign(ref)
+            raise PkError(foreign, ref=ref)
         rows.append(row)
     return rows
 

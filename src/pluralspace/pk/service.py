@@ -27,16 +27,7 @@ from ..members.schemas import MemberCreate, MemberOut, MemberPatch
 from ..systems import service as systems
 from ..systems.access import read_access, write_access
 from ..systems.schemas import SystemOut, SystemPatch
-from .errors import (
-    PkError,
-    group_not_found,
-    group_not_yours,
-    group_ref_not_found,
-    member_not_found,
-    member_not_yours,
-    member_ref_not_found,
-    message_not_found,
-)
+from .errors import PkCode, PkError
 from .models import PkAccount, PkMessage
 from .refs import locate_or, member_keys, own_rows, system_sid
 from .translate import GROUP, MEMBER, SYSTEM, Shape, group_v2, native_body, timestamp, validated
@@ -114,9 +105,9 @@ def list_members(session: Session, ref: str, viewer: Principal | None) -> list[M
 
 
 def _member(session: Session, ref: str, viewer: Principal | None) -> Member:
-    member = locate_or(session, Member, ref, viewer, member_not_found)
+    member = locate_or(session, Member, ref, viewer, PkCode.MEMBER_NOT_FOUND)
     if member.is_custom_front:
-        raise member_not_found()  # custom fronts do not exist for PluralKit
+        raise PkError(PkCode.MEMBER_NOT_FOUND)  # custom fronts do not exist for PluralKit
     return member
 
 
@@ -166,7 +157,7 @@ def list_groups(session: Session, ref: str, viewer: Principal | None, with_membe
 
 
 def _group(session: Session, ref: str, viewer: Principal | None) -> Group:
-    return locate_or(session, Group, ref, viewer, group_not_found)
+    return locate_or(session, Group, ref, viewer, PkCode.GROUP_NOT_FOUND)
 
 
 def _group_v2(session: Session, group: Group, out: GroupOut) -> dict[str, Any]:
@@ -216,14 +207,14 @@ NATIVE_MODES = {"add": "add", "remove": "remove", "overwrite": "replace"}
 
 def _check_list(refs: Any, mode: str) -> None:
     if mode != "overwrite" and refs == []:
-        raise PkError.bad_request()  # PluralKit refuses an empty add or remove
+        raise PkError(PkCode.BAD_REQUEST)  # PluralKit refuses an empty add or remove
 
 
 def change_group_members(session: Session, ref: str, principal: Principal, refs: Any, mode: str) -> None:
     group = _group(session, ref, principal)
     access = write_access(session, str(group.system_uuid), principal)
     _check_list(refs, mode)
-    rows = own_rows(session, Member, principal, refs, member_ref_not_found, member_not_yours)
+    rows = own_rows(session, Member, principal, refs, PkCode.MEMBER_REF_NOT_FOUND, PkCode.MEMBER_REF_NOT_YOURS)
     idents = {str(row.uuid) for row in rows}
     if mode == "overwrite":  # custom fronts in the group are invisible to PluralKit clients: they stay
         idents |= {str(key) for key in session.execute(
@@ -237,7 +228,8 @@ def change_member_groups(session: Session, ref: str, principal: Principal, refs:
     member = _member(session, ref, principal)
     access = write_access(session, str(member.system_uuid), principal)
     _check_list(refs, mode)
-    wanted = {row.uuid for row in own_rows(session, Group, principal, refs, group_ref_not_found, group_not_yours)}
+    wanted = {row.uuid for row in own_rows(session, Group, principal, refs, PkCode.GROUP_REF_NOT_FOUND,
+                                           PkCode.GROUP_REF_NOT_YOURS)}
     current = set(session.execute(select(GroupMember.group_uuid).where(GroupMember.member_uuid == member.uuid))
                   .scalars())
     changes = {"add": (wanted - current, set()), "remove": (set(), wanted & current),
@@ -258,7 +250,7 @@ def get_message(session: Session, ident: str, viewer: Principal | None) -> tuple
     record = session.execute(select(PkMessage).where(or_(PkMessage.id == ident, PkMessage.original == ident))
                              .limit(1)).scalar_one_or_none() if ident.isdigit() else None
     if record is None:
-        raise message_not_found()
+        raise PkError(PkCode.MESSAGE_NOT_FOUND)
     system = systems.get_system(session, str(record.system_uuid), viewer)
     member = None
     if record.member_uuid is not None and expands(viewer, "members:read"):

@@ -7,17 +7,13 @@ exactly what the native `list_switches` derives. Mapping:
   microseconds since 1900 (the first 60 bits, so ids sort by time) and 62 bits of SHA-256 over the system's uuid and
   that timestamp. The same switch always has the same id; the id names its system; and the server can read the
   timestamp back without scanning the history. Moving a switch (PATCH timestamp) gives it a new id.
-* **Create** (POST) = the native "replace fronters" at `timestamp` (default now). Only switches later than every
-  front event can be added: the native operation replaces *current* fronters, so inserting into the middle of the
-  history would rewrite what follows. An earlier timestamp is refused (40001) rather than corrupting history; a
-  timestamp equal to an existing switch is 40005, the current fronters again 40004.
-* **PATCH timestamp** moves every front start and end at the change point to the new time, with the native
-  `update_front` (its rules apply). The switch must stay between the neighbouring front events (40001 otherwise),
-  so the order of events never changes.
-* **PATCH members** sets who fronts from the switch until the next change point: fronts of members left out are
-  cut out of that span (shortened, split or deleted), members added get a front for it (or their front ending at
-  the switch is extended). **DELETE** does the same with the members fronting just before the switch, so the span
-  continues the previous switch, which is what deleting a switch means in PluralKit.
+* **Editing** is translation only: create, move (PATCH timestamp), replace members (PATCH members) and delete call
+  the native switch operations of `fronts.service`, which carry them out on the fronts. A switch may be posted at
+  any time, back-dated ones included: it is inserted into the history, its members fronting from its timestamp
+  until the next switch, and the switches after it stay. A timestamp equal to an existing switch is 40005, a
+  member list that changes nothing (the fronters at that time already) 40004; a move must stay between the
+  changes around the switch (40001 otherwise). Deleting a switch lets the members fronting before it front on
+  until the next switch, which is what deleting a switch means in PluralKit.
 * **Custom fronts** do not exist for PluralKit: they are left out of switch member lists, and a switch posted
   through /pk keeps the custom fronts that are open.
 * **Order.** Members of a switch are ordered by when they started fronting (ties by id), not by the order a client
@@ -31,31 +27,29 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
 from ..fronts import service as fronts
-from ..fronts.models import Front
-from ..fronts.schemas import FrontCreate, FrontersReplace, FrontPatch, SwitchOut
-from ..fronts.switches import Interval, event_times, fronting_after, fronting_before
-from ..kit.errors import Forbidden
+from ..fronts.schemas import SwitchCreate, SwitchOut, SwitchPatch
 from ..kit.ids import parse_uuid
-from ..kit.timeutil import format_timestamp, utcnow
 from ..members.models import Member
 from ..members.schemas import MemberOut
 from ..members.service import member_out
 from ..systems.access import Access, read_access, write_access
-from .errors import PkError, member_not_yours, member_ref_not_found, switch_not_found
+from .errors import PkCode, PkError
 from .refs import custom_front_uuids, member_keys, own_rows, system_sid
 from .translate import Shape, member_v2, timestamp, validated
 
 EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 MAX_PAGE = 100
-SWITCH_FIELDS = Shape(keys={"members": "member_ids", "timestamp": "at"})
-FRONT_FIELDS = Shape(keys={"timestamp": "started_at"})
+SWITCH_FIELDS = Shape(keys={"members": "member_ids", "timestamp": "timestamp"})
+SWITCH_CONFLICTS = {"switch_exists": PkCode.SWITCH_EXISTS, "no_change": PkCode.SAME_FRONTERS}
+"""The native switch operations' 409 reasons, as PluralKit's codes."""
 _LOW_62 = (1 << 62) - 1
+_LAST_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // MICROSECOND
 
 
 # --- ids ---------------------------------------------------------------------------------------------------------
@@ -75,10 +69,10 @@ def switch_time(system_uuid: uuid.UUID, ident: str) -> datetime:
     """The timestamp a switch id of this system names; 40006 for a non-UUID, 20008 for anyone else's id."""
     key = parse_uuid(ident)
     if key is None:
-        raise PkError(400, 40006, "Invalid switch ID.")
+        raise PkError(PkCode.INVALID_SWITCH_ID)
     micros = (key.int >> 80) << 12 | (key.int >> 64) & 0xFFF
-    if key.version != 8 or key.int & _LOW_62 != _digest(system_uuid, micros):
-        raise switch_not_found()
+    if key.version != 8 or key.int & _LOW_62 != _digest(system_uuid, micros) or micros > _LAST_MICROS:
+        raise PkError(PkCode.SWITCH_NOT_FOUND)  # the digest is no secret: anyone can build an id past year 9999
     return EPOCH + micros * MICROSECOND
 
 
@@ -94,18 +88,6 @@ def parse_time(value: Any, key: str = "timestamp") -> datetime | None:
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
-
-def _switch_at(session: Session, sid: str, viewer: Principal | None, at: datetime) -> SwitchOut | None:
-    switches, _ = fronts.list_switches(session, sid, viewer, at + MICROSECOND, 1)
-    return switches[0] if switches and switches[0].timestamp == at else None
-
-
-def _written(session: Session, sid: str, principal: Principal, at: datetime) -> SwitchOut:
-    """The switch a write has just made at `at`."""
-    switch = _switch_at(session, sid, principal, at)
-    assert switch is not None, "the write made a switch at this time"
-    return switch
-
 
 def _shown(session: Session, access: Access, switch: SwitchOut, *, full: bool) -> dict[str, Any]:
     """A derived switch in PluralKit's shape: member short ids (lists) or full members, custom fronts left out."""
@@ -127,23 +109,18 @@ def list_switches(session: Session, sid: str, viewer: Principal | None, before: 
     return [_shown(session, access, switch, full=False) for switch in switches]
 
 
-def get_switch(session: Session, sid: str, viewer: Principal | None, ident: str) -> dict[str, Any]:
-    sid = system_sid(session, sid)
-    access = read_access(session, sid, viewer)
+def _switch(session: Session, access: Access, ident: str) -> SwitchOut:
+    """The switch an id names, as this viewer sees it. PluralKit masks a private front history as "not found"."""
     at = switch_time(access.system_uuid, ident)
-    try:
-        found = _switch_at(session, sid, viewer, at)
-    except Forbidden:
-        raise switch_not_found() from None  # PluralKit masks a private front history as "not found"
+    found = fronts.find_switch(session, access, at) if access.area_public("front_history") else None
     if found is None:
-        raise switch_not_found()
-    return _shown(session, access, found, full=True)
+        raise PkError(PkCode.SWITCH_NOT_FOUND)
+    return found
 
 
-def _latest_event(session: Session, system_uuid: uuid.UUID) -> datetime | None:
-    starts, ends = session.execute(select(func.max(Front.started_at), func.max(Front.ended_at))
-                                   .where(Front.system_uuid == system_uuid)).one()
-    return max((t for t in (starts, ends) if t is not None), default=None)
+def get_switch(session: Session, sid: str, viewer: Principal | None, ident: str) -> dict[str, Any]:
+    access = read_access(session, system_sid(session, sid), viewer)
+    return _shown(session, access, _switch(session, access, ident), full=True)
 
 
 def fronters(session: Session, sid: str, viewer: Principal | None
@@ -159,172 +136,62 @@ def fronters(session: Session, sid: str, viewer: Principal | None
                                                    if f.member is not None and not f.member.is_custom_front]
 
 
-# --- writing -----------------------------------------------------------------------------------------------------
-
-def _members_in_body(session: Session, principal: Principal, refs: Any) -> list[uuid.UUID]:
-    rows = own_rows(session, Member, principal, refs, member_ref_not_found, member_not_yours)
-    if len({row.uuid for row in rows}) != len(rows):
-        raise PkError(400, 40003, "Duplicate members in member list.")
-    return [row.uuid for row in rows]
-
-
-def _open_members(session: Session, system_uuid: uuid.UUID) -> set[uuid.UUID]:
-    return set(session.execute(select(Front.member_uuid).where(Front.system_uuid == system_uuid,
-                                                               Front.ended_at.is_(None))).scalars())
-
+# --- writing: the native switch operations, custom fronts kept as they are ----------------------------------------
 
 def _writable(session: Session, sid: str, principal: Principal) -> Access:
-    # Serialized like every native front write, so the checks below and the changes see one consistent history.
+    # Serialized like the native operations, so the checks here and the changes see one consistent history.
     return write_access(session, system_sid(session, sid), principal, serialize=True)
+
+
+def _members_in_body(session: Session, principal: Principal, refs: Any) -> list[Member]:
+    rows = own_rows(session, Member, principal, refs, PkCode.MEMBER_REF_NOT_FOUND, PkCode.MEMBER_REF_NOT_YOURS)
+    if len({row.uuid for row in rows}) != len(rows):
+        raise PkError(PkCode.DUPLICATE_MEMBERS)
+    return rows
+
+
+def _keep(session: Session, access: Access) -> frozenset[uuid.UUID]:
+    return frozenset(custom_front_uuids(session, access.system_uuid))
 
 
 def create_switch(session: Session, sid: str, principal: Principal, body: Any) -> dict[str, Any]:
     access = _writable(session, sid, principal)
-    sid = str(access.system_uuid)
     if not isinstance(body, dict):
-        raise PkError.bad_request()
+        raise PkError(PkCode.BAD_REQUEST)
     wanted = _members_in_body(session, principal, body.get("members"))
-    at = parse_time(body.get("timestamp")) or utcnow()
-    if _switch_at(session, sid, principal, at) is not None:
-        raise PkError(400, 40005, "Switch with provided timestamp already exists.")
-    latest = _latest_event(session, access.system_uuid)
-    if latest is not None and at <= latest:
-        raise PkError.invalid({"timestamp": f"must be later than the latest switch ({format_timestamp(latest)}): "
-                                            "pluralspace adds switches at the end of the history only"})
-    current = _open_members(session, access.system_uuid)
-    custom = custom_front_uuids(session, access.system_uuid)
-    if set(wanted) == current - custom:
-        raise PkError(400, 40004, "Member list identical to current fronter list.")
-    spec = validated(FrontersReplace, {"member_ids": [str(m) for m in [*wanted, *(current & custom)]], "at": at},
-                     SWITCH_FIELDS)
-    fronts.replace_fronters(session, sid, principal, spec)
-    return _shown(session, access, _written(session, sid, principal, at), full=True)
-
-
-def _existing(session: Session, sid: str, principal: Principal, access: Access, ident: str) -> datetime:
-    at = switch_time(access.system_uuid, ident)
-    if _switch_at(session, sid, principal, at) is None:
-        raise switch_not_found()
-    return at
+    spec = validated(SwitchCreate, {"member_ids": [str(row.uuid) for row in wanted],
+                                    "timestamp": parse_time(body.get("timestamp"))}, SWITCH_FIELDS)
+    created = fronts.create_switch(session, str(access.system_uuid), principal, spec, _keep(session, access))
+    return _shown(session, access, created, full=True)
 
 
 def move_switch(session: Session, sid: str, principal: Principal, ident: str, body: Any) -> dict[str, Any]:
     access = _writable(session, sid, principal)
-    sid = str(access.system_uuid)
-    at = _existing(session, sid, principal, access, ident)
+    at = _switch(session, access, ident).timestamp
     new = parse_time(body.get("timestamp")) if isinstance(body, dict) else None
     if new is None:
         raise PkError.invalid({"timestamp": "is required"})
-    if new != at:
-        if _switch_at(session, sid, principal, new) is not None:
-            raise PkError(400, 40005, "Switch with provided timestamp already exists.")
-        history = _history_from(session, access.system_uuid, min(at, new) - MICROSECOND)
-        earlier = [t for t in event_times(history) if t < at]
-        later = [t for t in event_times(history) if t > at]
-        if (earlier and new <= max(earlier)) or (later and new >= min(later)):
-            raise PkError.invalid({"timestamp": "must stay between the switches before and after it"})
-        rows = {front.id: front for front in _fronts_from(session, access.system_uuid, min(at, new) - MICROSECOND)}
-        steps = [(front.id, "ended_at") for front in rows.values() if front.ended_at == at]
-        steps += [(front.id, "started_at") for front in rows.values() if front.started_at == at]
-        if new > at:
-            steps.reverse()  # moving later: starts move first, so no front ever ends before it starts
-        for front_id, key in steps:
-            fronts.update_front(session, sid, principal, front_id, validated(FrontPatch, {key: new}, FRONT_FIELDS))
-    return _shown(session, access, _written(session, sid, principal, new), full=True)
+    patch = validated(SwitchPatch, {"timestamp": new}, SWITCH_FIELDS)
+    moved = fronts.update_switch(session, str(access.system_uuid), principal, at, patch)
+    return _shown(session, access, moved, full=True)
 
 
 def replace_switch_members(session: Session, sid: str, principal: Principal, ident: str,
                            refs: Any) -> dict[str, Any]:
     access = _writable(session, sid, principal)
-    sid = str(access.system_uuid)
-    at = _existing(session, sid, principal, access, ident)
-    wanted = set(_members_in_body(session, principal, refs))
-    history = _history_from(session, access.system_uuid, at)
-    current = {i.member for i in fronting_after(history, at)}
-    custom = custom_front_uuids(session, access.system_uuid)
-    if wanted == current - custom:
-        raise PkError(400, 40004, "Member list identical to current fronter list.")
-    wanted |= current & custom
-    if wanted == {i.member for i in fronting_before(history, at)}:
-        raise PkError.invalid({"members": "is the member list of the switch before; delete this switch instead"})
-    _set_fronters(session, sid, principal, access, at, _next_change(history, at), wanted)
-    return _shown(session, access, _written(session, sid, principal, at), full=True)
+    switch = _switch(session, access, ident)
+    wanted = _members_in_body(session, principal, refs)
+    keep = _keep(session, access)
+    shown = {hid for hid, (key, _) in member_keys(session, access.system_uuid).items()
+             if hid in switch.member_ids and key not in keep}
+    if {row.hid for row in wanted} == shown:
+        raise PkError(PkCode.SAME_FRONTERS)
+    patch = validated(SwitchPatch, {"member_ids": [str(row.uuid) for row in wanted]}, SWITCH_FIELDS)
+    changed = fronts.update_switch(session, str(access.system_uuid), principal, switch.timestamp, patch, keep)
+    return _shown(session, access, changed, full=True)
 
 
 def delete_switch(session: Session, sid: str, principal: Principal, ident: str) -> None:
     access = _writable(session, sid, principal)
-    sid = str(access.system_uuid)
-    at = _existing(session, sid, principal, access, ident)
-    history = _history_from(session, access.system_uuid, at)
-    previous = {i.member for i in fronting_before(history, at)}
-    _set_fronters(session, sid, principal, access, at, _next_change(history, at), previous)
-
-
-def _fronts_from(session: Session, system_uuid: uuid.UUID, since: datetime) -> list[Front]:
-    """Every front covering an instant from just before `since` on."""
-    return list(session.execute(select(Front).where(
-        Front.system_uuid == system_uuid, or_(Front.ended_at.is_(None), Front.ended_at >= since))
-        .order_by(Front.started_at, Front.id)).scalars())
-
-
-def _history_from(session: Session, system_uuid: uuid.UUID, since: datetime) -> list[Interval[uuid.UUID]]:
-    return [Interval(f.member_uuid, f.started_at, f.ended_at) for f in _fronts_from(session, system_uuid, since)]
-
-
-def _next_change(history: list[Interval[uuid.UUID]], at: datetime) -> datetime | None:
-    """The next change point after `at`: until then the fronters stay those right after `at`."""
-    fronting = {i.member for i in fronting_after(history, at)}
-    for moment in sorted(t for t in event_times(history) if t > at):
-        if {i.member for i in fronting_after(history, moment)} != fronting:
-            return moment
-    return None
-
-
-def _set_fronters(session: Session, sid: str, principal: Principal, access: Access, start: datetime,
-                  end: datetime | None, wanted: set[uuid.UUID]) -> None:
-    """Make `wanted` the fronters of [start, end) (end None: from start on) with the native front operations."""
-    present: set[uuid.UUID] = set()
-    before: dict[uuid.UUID, Front] = {}  # fronts ending where the span starts, by member
-    after: dict[uuid.UUID, Front] = {}  # fronts starting where the span ends
-    for front in _fronts_from(session, access.system_uuid, start):
-        if front.ended_at == start:
-            before[front.member_uuid] = front
-        if end is not None and front.started_at == end:
-            after[front.member_uuid] = front
-        if (end is not None and front.started_at >= end) or (front.ended_at is not None and front.ended_at <= start):
-            continue
-        if front.member_uuid in wanted:
-            present.add(front.member_uuid)
-            continue
-        old_end = front.ended_at
-        left = front.started_at < start
-        right = end is not None and (old_end is None or old_end > end)
-        if left:
-            _patch(session, sid, principal, front.id, {"ended_at": start})
-        elif right:
-            _patch(session, sid, principal, front.id, {"started_at": end})
-        else:
-            fronts.delete_front(session, sid, principal, front.id)
-        if left and right:  # the member fronted across the whole span: keep what came after it
-            spec = {"member_id": str(front.member_uuid), "started_at": end, "ended_at": old_end,
-                    "comment": front.comment}
-            fronts.create_front(session, sid, principal, validated(FrontCreate, spec, FRONT_FIELDS))
-    # Members added to the span continue a front that touches it rather than getting a second one, so a member
-    # who fronts on without a break keeps one front (and its place in the switch's order).
-    for member_uuid in sorted(wanted - present):
-        earlier, later = before.get(member_uuid), after.get(member_uuid)
-        if earlier is not None and later is not None:
-            until = later.ended_at
-            fronts.delete_front(session, sid, principal, later.id)
-            _patch(session, sid, principal, earlier.id, {"ended_at": until})
-        elif earlier is not None:
-            _patch(session, sid, principal, earlier.id, {"ended_at": end})
-        elif later is not None:
-            _patch(session, sid, principal, later.id, {"started_at": start})
-        else:
-            spec = {"member_id": str(member_uuid), "started_at": start, "ended_at": end}
-            fronts.create_front(session, sid, principal, validated(FrontCreate, spec, FRONT_FIELDS))
-
-
-def _patch(session: Session, sid: str, principal: Principal, front_id: uuid.UUID, changes: dict[str, Any]) -> None:
-    fronts.update_front(session, sid, principal, front_id, validated(FrontPatch, changes, FRONT_FIELDS))
+    at = _switch(session, access, ident).timestamp
+    fronts.delete_switch(session, str(access.system_uuid), principal, at, _keep(session, access))

@@ -24,7 +24,7 @@ from ..kit.timeutil import format_timestamp
 from ..members.models import MEMBER_PRIVACY
 from ..members.schemas import MemberOut
 from ..systems.schemas import SystemOut
-from .errors import PkError, invalid_from_pydantic
+from .errors import PkCode, PkError, invalid_from_pydantic
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -153,10 +153,10 @@ def _field_value(key: str, value: Any) -> Any:
 def native_body(body: Any, shape: Shape, *, patch: bool) -> dict[str, Any]:
     """A PluralKit body as the native schema's keys; 400 (code 0) for a non-object or a PATCH naming nothing."""
     if not isinstance(body, dict):
-        raise PkError.bad_request()
+        raise PkError(PkCode.BAD_REQUEST)
     known = set(shape.keys) | set(shape.fixed) | shape.ignored | {"privacy"}
     if patch and not known & set(body):
-        raise PkError.bad_request()
+        raise PkError(PkCode.BAD_REQUEST)
     native: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for key, value in body.items():
@@ -276,7 +276,7 @@ def member_v1(out: MemberOut) -> dict[str, Any]:
 def v1_body(body: Any, shape: Shape, *, current_tags: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A v1 body (flat privacy keys, `tz`, deprecated `privacy`, `prefix`/`suffix`) as a v2 body."""
     if not isinstance(body, dict):
-        raise PkError.bad_request()
+        raise PkError(PkCode.BAD_REQUEST)
     body = dict(body)
     privacy_keys = V1_MEMBER_PRIVACY if shape is MEMBER else V1_SYSTEM_PRIVACY
     privacy = {key: body.pop(key) for key in privacy_keys if key in body}

@@ -17,15 +17,7 @@ from ..auth.principal import Principal
 from ..members.schemas import MemberOut
 from . import service, switches
 from .auth import PkOwner, PkViewer
-from .errors import (
-    FRONTERS_PRIVATE,
-    HISTORY_PRIVATE,
-    MEMBER_LIST_PRIVATE,
-    NOT_YOUR_MEMBER,
-    PkError,
-    member_not_found,
-    system_not_found,
-)
+from .errors import PkCode, PkError
 from .http import Ref, body_of, no_content, run
 from .translate import MEMBER, SYSTEM, member_v1, native_body, system_v1, timestamp, v1_body
 
@@ -62,14 +54,14 @@ async def create_switch(request: Request, principal: Annotated[Principal, PkOwne
 @router.get("/s/{ref}")
 async def get_system(ref: Ref, request: Request,
                      viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
-    return system_v1(await run(request, service.get_system, ref, viewer, not_found=system_not_found))
+    return system_v1(await run(request, service.get_system, ref, viewer, not_found=PkCode.SYSTEM_NOT_FOUND))
 
 
 @router.get("/s/{ref}/members")
 async def list_members(ref: Ref, request: Request,
                        viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list[dict[str, Any]]:
-    found = await run(request, service.list_members, ref, viewer, not_found=system_not_found,
-                      forbidden=MEMBER_LIST_PRIVATE)
+    found = await run(request, service.list_members, ref, viewer, not_found=PkCode.SYSTEM_NOT_FOUND,
+                      forbidden=PkCode.MEMBER_LIST_PRIVATE)
     return [member_v1(out) for out in found]
 
 
@@ -77,17 +69,17 @@ async def list_members(ref: Ref, request: Request,
 async def list_switches(ref: Ref, request: Request, viewer: Annotated[Principal | None, PkViewer("fronts:read")],
                         before: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
     found = await run(request, switches.list_switches, ref, viewer, switches.parse_time(before, "before"),
-                      switches.MAX_PAGE, not_found=system_not_found, forbidden=HISTORY_PRIVATE)
+                      switches.MAX_PAGE, not_found=PkCode.SYSTEM_NOT_FOUND, forbidden=PkCode.HISTORY_PRIVATE)
     return [switch_v1(switch) for switch in found]
 
 
 @router.get("/s/{ref}/fronters")
 async def get_fronters(ref: Ref, request: Request,
                        viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> dict[str, Any]:
-    current = await run(request, switches.fronters, ref, viewer, not_found=system_not_found,
-                        forbidden=FRONTERS_PRIVATE)
+    current = await run(request, switches.fronters, ref, viewer, not_found=PkCode.SYSTEM_NOT_FOUND,
+                        forbidden=PkCode.FRONTERS_PRIVATE)
     if current is None:
-        raise PkError(404, 0, "System has no registered switches.")  # v1 answered 404 where v2 answers 204
+        raise PkError(PkCode.NO_SWITCHES_V1)
     _, at, members = current
     return {"timestamp": timestamp(at), "members": [member_v1(out) for out in members]}
 
@@ -102,7 +94,7 @@ async def create_member(request: Request, principal: Annotated[Principal, PkOwne
 @router.get("/m/{ref}")
 async def get_member(ref: Ref, request: Request,
                      viewer: Annotated[Principal | None, PkViewer("members:read")]) -> dict[str, Any]:
-    return member_v1(await run(request, service.get_member, ref, viewer, not_found=member_not_found))
+    return member_v1(await run(request, service.get_member, ref, viewer, not_found=PkCode.MEMBER_NOT_FOUND))
 
 
 def _update_member(session: Session, ref: str, principal: Principal, body: Any) -> MemberOut:
@@ -116,21 +108,23 @@ def _update_member(session: Session, ref: str, principal: Principal, body: Any) 
 async def update_member(ref: Ref, request: Request,
                         principal: Annotated[Principal, PkOwner("members:write")]) -> dict[str, Any]:
     return member_v1(await run(request, _update_member, ref, principal, await body_of(request), write=True,
-                               not_found=member_not_found, forbidden=NOT_YOUR_MEMBER, fields=MEMBER.errors_map()))
+                               not_found=PkCode.MEMBER_NOT_FOUND, forbidden=PkCode.NOT_YOUR_MEMBER,
+                               fields=MEMBER.errors_map()))
 
 
 @router.delete("/m/{ref}", status_code=204)
 async def delete_member(ref: Ref, request: Request,
                         principal: Annotated[Principal, PkOwner("members:write")]) -> Response:
-    await run(request, service.delete_member, ref, principal, write=True, not_found=member_not_found,
-              forbidden=NOT_YOUR_MEMBER)
+    await run(request, service.delete_member, ref, principal, write=True, not_found=PkCode.MEMBER_NOT_FOUND,
+              forbidden=PkCode.NOT_YOUR_MEMBER)
     return no_content()
 
 
 @router.get("/a/{discord_id}")
 async def system_by_account(discord_id: Ref, request: Request,
                             viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
-    return system_v1(await run(request, service.system_by_account, discord_id, viewer, not_found=system_not_found))
+    return system_v1(await run(request, service.system_by_account, discord_id, viewer,
+                               not_found=PkCode.SYSTEM_NOT_FOUND))
 
 
 @router.get("/msg/{ident}")

@@ -14,18 +14,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from ..auth.principal import Principal
 from . import service, switches
 from .auth import PkOwner, PkViewer
-from .errors import (
-    FRONTERS_PRIVATE,
-    GROUP_LIST_PRIVATE,
-    GROUP_MEMBERS_PRIVATE,
-    HISTORY_PRIVATE,
-    MEMBER_LIST_PRIVATE,
-    NOT_YOUR_GROUP,
-    NOT_YOUR_MEMBER,
-    group_not_found,
-    member_not_found,
-    system_not_found,
-)
+from .errors import PkCode
 from .http import NO_CONTENT, Ref, body_of, no_content, run
 from .translate import GROUP, MEMBER, SYSTEM, member_v2, native_body, system_v2, timestamp
 
@@ -38,7 +27,7 @@ Mode = Annotated[Literal["add", "remove", "overwrite"], Path()]
 @router.get("/systems/{ref}")
 async def get_system(ref: Ref, request: Request,
                      viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
-    return system_v2(await run(request, service.get_system, ref, viewer, not_found=system_not_found))
+    return system_v2(await run(request, service.get_system, ref, viewer, not_found=PkCode.SYSTEM_NOT_FOUND))
 
 
 @router.patch("/systems/{ref}")
@@ -46,20 +35,20 @@ async def update_system(ref: Ref, request: Request,
                         principal: Annotated[Principal, PkOwner("system:write")]) -> dict[str, Any]:
     values = native_body(await body_of(request), SYSTEM, patch=True)
     return system_v2(await run(request, service.update_system, ref, principal, values, write=True,
-                               not_found=system_not_found, fields=SYSTEM.errors_map()))
+                               not_found=PkCode.SYSTEM_NOT_FOUND, fields=SYSTEM.errors_map()))
 
 
 @router.get("/systems/{ref}/settings")
 async def get_settings(ref: Ref, request: Request,
                        viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
-    return await run(request, service.get_settings, ref, viewer, not_found=system_not_found)
+    return await run(request, service.get_settings, ref, viewer, not_found=PkCode.SYSTEM_NOT_FOUND)
 
 
 @router.patch("/systems/{ref}/settings")
 async def update_settings(ref: Ref, request: Request,
                           principal: Annotated[Principal, PkOwner("system:write")]) -> dict[str, Any]:
     return await run(request, service.update_settings, ref, principal, await body_of(request), write=True,
-                     not_found=system_not_found)
+                     not_found=PkCode.SYSTEM_NOT_FOUND)
 
 
 # --- members -----------------------------------------------------------------------------------------------------
@@ -67,8 +56,8 @@ async def update_settings(ref: Ref, request: Request,
 @router.get("/systems/{ref}/members")
 async def list_members(ref: Ref, request: Request,
                        viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list[dict[str, Any]]:
-    found = await run(request, service.list_members, ref, viewer, not_found=system_not_found,
-                      forbidden=MEMBER_LIST_PRIVATE)
+    found = await run(request, service.list_members, ref, viewer, not_found=PkCode.SYSTEM_NOT_FOUND,
+                      forbidden=PkCode.MEMBER_LIST_PRIVATE)
     return [member_v2(out) for out in found]
 
 
@@ -82,7 +71,7 @@ async def create_member(request: Request, principal: Annotated[Principal, PkOwne
 @router.get("/members/{ref}")
 async def get_member(ref: Ref, request: Request,
                      viewer: Annotated[Principal | None, PkViewer("members:read")]) -> dict[str, Any]:
-    return member_v2(await run(request, service.get_member, ref, viewer, not_found=member_not_found))
+    return member_v2(await run(request, service.get_member, ref, viewer, not_found=PkCode.MEMBER_NOT_FOUND))
 
 
 @router.patch("/members/{ref}")
@@ -90,29 +79,30 @@ async def update_member(ref: Ref, request: Request,
                         principal: Annotated[Principal, PkOwner("members:write")]) -> dict[str, Any]:
     values = native_body(await body_of(request), MEMBER, patch=True)
     return member_v2(await run(request, service.update_member, ref, principal, values, write=True,
-                               not_found=member_not_found, forbidden=NOT_YOUR_MEMBER, fields=MEMBER.errors_map()))
+                               not_found=PkCode.MEMBER_NOT_FOUND, forbidden=PkCode.NOT_YOUR_MEMBER,
+                               fields=MEMBER.errors_map()))
 
 
 @router.delete("/members/{ref}", status_code=NO_CONTENT)
 async def delete_member(ref: Ref, request: Request,
                         principal: Annotated[Principal, PkOwner("members:write")]) -> Response:
-    await run(request, service.delete_member, ref, principal, write=True, not_found=member_not_found,
-              forbidden=NOT_YOUR_MEMBER)
+    await run(request, service.delete_member, ref, principal, write=True, not_found=PkCode.MEMBER_NOT_FOUND,
+              forbidden=PkCode.NOT_YOUR_MEMBER)
     return no_content()
 
 
 @router.get("/members/{ref}/groups")
 async def member_groups(ref: Ref, request: Request,
                         viewer: Annotated[Principal | None, PkViewer("groups:read")]) -> list[dict[str, Any]]:
-    return await run(request, service.member_groups, ref, viewer, not_found=member_not_found,
-                     forbidden=GROUP_LIST_PRIVATE)
+    return await run(request, service.member_groups, ref, viewer, not_found=PkCode.MEMBER_NOT_FOUND,
+                     forbidden=PkCode.GROUP_LIST_PRIVATE)
 
 
 @router.post("/members/{ref}/groups/{mode}", status_code=NO_CONTENT)
 async def change_member_groups(ref: Ref, mode: Mode, request: Request,
                                principal: Annotated[Principal, PkOwner("groups:write")]) -> Response:
     await run(request, service.change_member_groups, ref, principal, await body_of(request), mode, write=True,
-              not_found=member_not_found, forbidden=NOT_YOUR_MEMBER)
+              not_found=PkCode.MEMBER_NOT_FOUND, forbidden=PkCode.NOT_YOUR_MEMBER)
     return no_content()
 
 
@@ -121,8 +111,8 @@ async def change_member_groups(ref: Ref, mode: Mode, request: Request,
 @router.get("/systems/{ref}/groups")
 async def list_groups(ref: Ref, request: Request, viewer: Annotated[Principal | None, PkViewer("groups:read")],
                       with_members: bool = False) -> list[dict[str, Any]]:
-    return await run(request, service.list_groups, ref, viewer, with_members, not_found=system_not_found,
-                     forbidden=GROUP_LIST_PRIVATE)
+    return await run(request, service.list_groups, ref, viewer, with_members, not_found=PkCode.SYSTEM_NOT_FOUND,
+                     forbidden=PkCode.GROUP_LIST_PRIVATE)
 
 
 @router.post("/groups")
@@ -134,30 +124,31 @@ async def create_group(request: Request, principal: Annotated[Principal, PkOwner
 @router.get("/groups/{ref}")
 async def get_group(ref: Ref, request: Request,
                     viewer: Annotated[Principal | None, PkViewer("groups:read")]) -> dict[str, Any]:
-    return await run(request, service.get_group, ref, viewer, not_found=group_not_found)
+    return await run(request, service.get_group, ref, viewer, not_found=PkCode.GROUP_NOT_FOUND)
 
 
 @router.patch("/groups/{ref}")
 async def update_group(ref: Ref, request: Request,
                        principal: Annotated[Principal, PkOwner("groups:write")]) -> dict[str, Any]:
     values = native_body(await body_of(request), GROUP, patch=True)
-    return await run(request, service.update_group, ref, principal, values, write=True, not_found=group_not_found,
-                     forbidden=NOT_YOUR_GROUP, fields=GROUP.errors_map())
+    return await run(request, service.update_group, ref, principal, values, write=True,
+                     not_found=PkCode.GROUP_NOT_FOUND, forbidden=PkCode.NOT_YOUR_GROUP, fields=GROUP.errors_map())
 
 
 @router.delete("/groups/{ref}", status_code=NO_CONTENT)
 async def delete_group(ref: Ref, request: Request,
                        principal: Annotated[Principal, PkOwner("groups:write")]) -> Response:
-    await run(request, service.delete_group, ref, principal, write=True, not_found=group_not_found,
-              forbidden=NOT_YOUR_GROUP)
+    await run(request, service.delete_group, ref, principal, write=True, not_found=PkCode.GROUP_NOT_FOUND,
+              forbidden=PkCode.NOT_YOUR_GROUP)
     return no_content()
 
 
 @router.get("/groups/{ref}/members")
-async def group_members(ref: Ref, request: Request, viewer: Annotated[Principal | None,
-                        PkViewer("groups:read", "members:read")]) -> list[dict[str, Any]]:
-    found = await run(request, service.group_members, ref, viewer, not_found=group_not_found,
-                      forbidden=GROUP_MEMBERS_PRIVATE)
+async def group_members(ref: Ref, request: Request,
+                        viewer: Annotated[Principal | None, PkViewer("groups:read", "members:read")],
+                        ) -> list[dict[str, Any]]:
+    found = await run(request, service.group_members, ref, viewer, not_found=PkCode.GROUP_NOT_FOUND,
+                      forbidden=PkCode.GROUP_MEMBERS_PRIVATE)
     return [member_v2(out) for out in found]
 
 
@@ -165,7 +156,7 @@ async def group_members(ref: Ref, request: Request, viewer: Annotated[Principal 
 async def change_group_members(ref: Ref, mode: Mode, request: Request,
                                principal: Annotated[Principal, PkOwner("groups:write")]) -> Response:
     await run(request, service.change_group_members, ref, principal, await body_of(request), mode, write=True,
-              not_found=group_not_found, forbidden=NOT_YOUR_GROUP)
+              not_found=PkCode.GROUP_NOT_FOUND, forbidden=PkCode.NOT_YOUR_GROUP)
     return no_content()
 
 
@@ -177,21 +168,22 @@ async def list_switches(ref: Ref, request: Request, viewer: Annotated[Principal 
                         limit: Annotated[int, Query(ge=1)] = switches.MAX_PAGE) -> list[dict[str, Any]]:
     bound = switches.parse_time(before, "before")
     return await run(request, switches.list_switches, ref, viewer, bound, min(limit, switches.MAX_PAGE),
-                     not_found=system_not_found, forbidden=HISTORY_PRIVATE)
+                     not_found=PkCode.SYSTEM_NOT_FOUND, forbidden=PkCode.HISTORY_PRIVATE)
 
 
 @router.post("/systems/{ref}/switches")
 async def create_switch(ref: Ref, request: Request,
                         principal: Annotated[Principal, PkOwner("fronts:write")]) -> dict[str, Any]:
     return await run(request, switches.create_switch, ref, principal, await body_of(request), write=True,
-                     not_found=system_not_found, fields=switches.SWITCH_FIELDS.errors_map())
+                     not_found=PkCode.SYSTEM_NOT_FOUND, conflicts=switches.SWITCH_CONFLICTS,
+                     fields=switches.SWITCH_FIELDS.errors_map())
 
 
 @router.get("/systems/{ref}/fronters")
 async def get_fronters(ref: Ref, request: Request,
                        viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> Any:
-    current = await run(request, switches.fronters, ref, viewer, not_found=system_not_found,
-                        forbidden=FRONTERS_PRIVATE)
+    current = await run(request, switches.fronters, ref, viewer, not_found=PkCode.SYSTEM_NOT_FOUND,
+                        forbidden=PkCode.FRONTERS_PRIVATE)
     if current is None:
         return no_content()
     switch_id, at, members = current
@@ -201,27 +193,28 @@ async def get_fronters(ref: Ref, request: Request,
 @router.get("/systems/{ref}/switches/{switch}")
 async def get_switch(ref: Ref, switch: Ref, request: Request,
                      viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> dict[str, Any]:
-    return await run(request, switches.get_switch, ref, viewer, switch, not_found=system_not_found)
+    return await run(request, switches.get_switch, ref, viewer, switch, not_found=PkCode.SYSTEM_NOT_FOUND)
 
 
 @router.patch("/systems/{ref}/switches/{switch}")
 async def move_switch(ref: Ref, switch: Ref, request: Request,
                       principal: Annotated[Principal, PkOwner("fronts:write")]) -> dict[str, Any]:
     return await run(request, switches.move_switch, ref, principal, switch, await body_of(request), write=True,
-                     not_found=system_not_found, fields=switches.FRONT_FIELDS.errors_map())
+                     not_found=PkCode.SYSTEM_NOT_FOUND, conflicts=switches.SWITCH_CONFLICTS,
+                     fields=switches.SWITCH_FIELDS.errors_map())
 
 
 @router.patch("/systems/{ref}/switches/{switch}/members")
 async def replace_switch_members(ref: Ref, switch: Ref, request: Request,
                                  principal: Annotated[Principal, PkOwner("fronts:write")]) -> dict[str, Any]:
     return await run(request, switches.replace_switch_members, ref, principal, switch, await body_of(request),
-                     write=True, not_found=system_not_found)
+                     write=True, not_found=PkCode.SYSTEM_NOT_FOUND, fields=switches.SWITCH_FIELDS.errors_map())
 
 
 @router.delete("/systems/{ref}/switches/{switch}", status_code=NO_CONTENT)
 async def delete_switch(ref: Ref, switch: Ref, request: Request,
                         principal: Annotated[Principal, PkOwner("fronts:write")]) -> Response:
-    await run(request, switches.delete_switch, ref, principal, switch, write=True, not_found=system_not_found)
+    await run(request, switches.delete_switch, ref, principal, switch, write=True, not_found=PkCode.SYSTEM_NOT_FOUND)
     return no_content()
 
 
