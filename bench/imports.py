@@ -75,7 +75,10 @@ def register(client: httpx.Client, name: str) -> str:
     return login.raise_for_status().json()["data"]["access_token"]
 
 
-def neighbour_load(url: str, token: str, stop: threading.Event, latencies: list[float]) -> None:
+def neighbour_load(url: str, token: str, stop: threading.Event, latencies: list[float],
+                   unavailable: list[str]) -> None:
+    """Requests of another system until `stop`; each one's latency goes to `latencies`, and each 503 (the database
+    did not answer within the server's statement bound) also to `unavailable`: a finding."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
         member_ids = [client.post("/api/v1/systems/@me/members", json={"name": f"N{i}"}).json()["data"]["id"]
@@ -93,6 +96,9 @@ def neighbour_load(url: str, token: str, stop: threading.Event, latencies: list[
                     latencies.append(time.perf_counter() - started)
                     continue
                 latencies.append(time.perf_counter() - started)
+                if response.status_code == 503:
+                    unavailable.append(f"{method} {path}")
+                    continue
                 assert response.status_code == 200, response.text
             turn += 1
             time.sleep(0.05)
@@ -136,8 +142,9 @@ def main() -> None:
             importer, neighbour = register(client, "importer"), register(client, "neighbour")
             baseline_rss = peak_rss_mib(server.pid)
             latencies: list[float] = []
+            unavailable: list[str] = []
             stop = threading.Event()
-            load = threading.Thread(target=neighbour_load, args=(server.url, neighbour, stop, latencies))
+            load = threading.Thread(target=neighbour_load, args=(server.url, neighbour, stop, latencies, unavailable))
             load.start()
             time.sleep(1)
             started = time.monotonic()
@@ -162,7 +169,7 @@ def main() -> None:
         "counts": {k: v["created"] for k, v in job["counts"].items()}, "error": job["error"],
         "upload_seconds": round(uploaded, 2), "total_seconds": round(elapsed, 2),
         "server_peak_rss_mib": round(peak, 1), "server_rss_before_mib": round(baseline_rss, 1),
-        "neighbour_requests": len(latencies),
+        "neighbour_requests": len(latencies), "neighbour_503s": len(unavailable),
         "neighbour_p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
         "neighbour_p99_ms": round(p99 * 1000, 1), "neighbour_max_ms": round(latencies[-1] * 1000, 1),
     }, indent=2))
