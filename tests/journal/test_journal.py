@@ -352,8 +352,18 @@ def test_deleting_the_account_removes_its_journal_from_search(api):
 
 def test_search_never_crosses_systems(api):
     owner, other = api.register(), api.register()
-    make_entry(api, other.session, body="albatross", privacy="public")
-    assert listed(api, owner.session, q="albatross") == []
+    mine = [make_entry(api, owner.session, body="an albatross at dawn"),
+            make_entry(api, owner.session, body="the albatross again", privacy="public")]
+    theirs_public = make_entry(api, other.session, body="albatross", privacy="public")
+    theirs_private = make_entry(api, other.session, body="albatross in secret")
+    data(api.patch("/api/v1/systems/@me", other.session, json={"privacy": {"journal": "public"}}))
+    found = ids(listed(api, owner.session, q="albatross"))
+    assert sorted(found) == sorted(ids(mine))  # the owner's matches, all of them
+    assert not {theirs_public["id"], theirs_private["id"]} & set(found)  # never the other system's, public or not
+    assert sorted(ids(listed(api, other.session, q="albatross"))) == sorted([theirs_public["id"], theirs_private["id"]])
+    # Searching the other system's journal stays in it, and shows the owner only what its privacy allows.
+    theirs = f"/api/v1/systems/{other.system_id}/journal"
+    assert ids(listed(api, owner.session, theirs, q="albatross")) == [theirs_public["id"]]
 
 
 # --- privacy and scopes ------------------------------------------------------------------------------------------
