@@ -105,8 +105,9 @@ def fronts_of(session: Session, system_uuid: uuid.UUID, start: datetime, until: 
                   bindparam("floor", type_=UTCDateTime()))
     floor = earliest_start_going_on_at(session, system_uuid, None, start)
     system_key = system_uuid if dialect == "postgresql" else system_uuid.hex
-    rows = session.execute(statement, {"system": system_key, "start": start, "until": until, "floor": floor}).all()
-    return Fronts([tuple(row) for row in rows], "hex" if dialect == "sqlite" else "text")
+    parameters = {"system": system_key, "start": start, "until": until, "floor": floor}
+    rows = session.execute(statement, parameters).tuples().all()
+    return Fronts(rows, "hex" if dialect == "sqlite" else "text")
 
 
 def empty_fronting() -> dict[str, Any]:
@@ -143,11 +144,11 @@ def fronting(fronts: Fronts, counted: list[Counted], start: datetime, until: dat
     m, s0, e0, begin, end = best
     result["longest"] = {"uuid": str(counted[m].uuid), "started_at": from_micros(s0).isoformat(),
                          "ended_at": None if e0 is None else from_micros(e0).isoformat(), "us": end - begin}
-    sweep = _Sweep(pieces, s, u)
+    sweep = _Sweep(pieces, len(counted), s, u)
     result["total"], result["switches"] = sweep.total, sweep.switches
-    top = sorted(sweep.cofronts.items(), key=lambda item: (-item[1][0], item[1][1]))[:TOP_COFRONTS]
-    result["cofronts"] = [{"uuids": [str(counted[m].uuid) for m in sweep.members_of(group)], "us": us}
-                          for group, (us, _) in top]
+    top = sorted(sweep.cofronted, key=lambda group: (-sweep.cofronted[group], sweep.first_cofronted[group]))
+    result["cofronts"] = [{"uuids": [str(counted[m].uuid) for m in sweep.members_of(group)],
+                           "us": sweep.cofronted[group]} for group in top[:TOP_COFRONTS]]
     result["by_weekday"], result["by_hour"] = spread(sweep.buckets, start, until, zone)
     return result
 
@@ -155,45 +156,52 @@ def fronting(fronts: Fronts, counted: list[Counted], start: datetime, until: dat
 class _Sweep:
     """The pieces' starts and ends in time order: the total, switches, co-fronting sets and quarter-hour rows."""
 
-    def __init__(self, pieces: list[tuple[int, int, int | None, int, int]], s: int, u: int) -> None:
+    def __init__(self, pieces: list[tuple[int, int, int | None, int, int]], members: int, s: int, u: int) -> None:
         self.total = 0
         self.switches = 0
-        self.cofronts: dict[int, tuple[int, int]] = {}  # set -> (microseconds, first moment)
+        self.cofronted: dict[int, int] = {}  # set -> microseconds
+        self.first_cofronted: dict[int, int] = {}  # set -> the moment it first fronted
+        cofronted = self.cofronted
         self.buckets: dict[int, tuple[int, int]] = {}  # quarter -> (part-covered time, change of whole quarters)
-        self.width = width = len(pieces).bit_length() + 1  # a member's digit of a set never carries into the next
-        starts = sorted((begin, m, s0 >= s) for m, s0, _, begin, _ in pieces)
-        ends = sorted((end, m, e0 is not None and e0 < u) for m, _, e0, _, end in pieces)
-        count = len(pieces)
-        i = j = fronting = group = 0
-        previous = covered_since = 0
-        while j < count:
-            moment = ends[j][0] if i == count or ends[j][0] <= starts[i][0] else starts[i][0]
-            if fronting >= 2:  # the stretch since the previous moment (moments are distinct)
-                us, first = self.cofronts.get(group, (0, previous))
-                self.cofronts[group] = (us + moment - previous, first)
-            changed: dict[int, int] = {}
-            was_fronting = fronting
-            while j < count and ends[j][0] == moment:
-                _, m, real = ends[j]
-                fronting -= 1
-                group -= 1 << (m * width)
-                if real:
-                    changed[m] = changed.get(m, 0) - 1
-                j += 1
-            while i < count and starts[i][0] == moment:
-                _, m, real = starts[i]
+        self.width = len(pieces).bit_length() + 1  # a member's digit of a set never carries into the next one
+        units = [1 << (m * self.width) for m in range(members)]
+        # An event is one integer, so that sorting them is a sort of integers: moment * per_moment + member * 4 +
+        # 2 if it is the front's own start or end (not a cut at the period's bounds) + 1 if it is a start.
+        per_moment = 4 * members
+        events = [begin * per_moment + m * 4 + (2 if s0 >= s else 0) + 1 for m, s0, _, begin, _ in pieces]
+        events += [end * per_moment + m * 4 + (2 if e0 is not None and e0 < u else 0) for m, _, e0, _, end in pieces]
+        events.sort()
+        fronting = group = fronting_before = 0
+        moment = covered_since = events[0] // per_moment
+        own: list[int] = []  # this moment's own starts and ends, as member * 2 + 1 if a start
+        for event in events:
+            at, code = divmod(event, per_moment)
+            if at != moment:
+                if own:
+                    self.switches += len(own) == 1 or _switch(own)
+                    own = []
+                if not fronting_before and fronting:
+                    covered_since = moment
+                elif fronting_before and not fronting:
+                    self._covered(covered_since, moment, s)
+                if fronting >= 2:
+                    if group in cofronted:
+                        cofronted[group] += at - moment
+                    else:
+                        cofronted[group], self.first_cofronted[group] = at - moment, moment
+                fronting_before, moment = fronting, at
+            m = code >> 2
+            if code & 1:
                 fronting += 1
-                group += 1 << (m * width)
-                if real:
-                    changed[m] = changed.get(m, 0) + 1
-                i += 1
-            if any(changed.values()):
-                self.switches += 1
-            if not was_fronting and fronting:
-                covered_since = moment
-            elif was_fronting and not fronting:
-                self._covered(covered_since, moment, s)
-            previous = moment
+                group += units[m]
+            else:
+                fronting -= 1
+                group -= units[m]
+            if code & 2:
+                own.append(m * 2 + (code & 1))
+        if own:
+            self.switches += len(own) == 1 or _switch(own)
+        self._covered(covered_since, moment, s)  # every piece has ended by the last moment
 
     def members_of(self, group: int) -> list[int]:
         """The positions of the members in a set, in order."""
@@ -221,6 +229,15 @@ class _Sweep:
     def _add(self, quarter: int, part: int, whole: int) -> None:
         old_part, old_whole = self.buckets.get(quarter, (0, 0))
         self.buckets[quarter] = (old_part + part, old_whole + whole)
+
+
+def _switch(own: list[int]) -> bool:
+    """Whether a moment's own starts and ends (member * 2 + 1 if a start) change whether some member fronts: not
+    when each member's ends and starts there cancel out (back-to-back fronts)."""
+    net: dict[int, int] = {}
+    for change in own:
+        net[change >> 1] = net.get(change >> 1, 0) + (1 if change & 1 else -1)
+    return any(net.values())
 
 
 def spread(buckets: dict[int, tuple[int, int]], start: datetime, until: datetime, zone: ZoneInfo
