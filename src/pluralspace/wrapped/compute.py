@@ -6,8 +6,9 @@ epoch (computed by the statement: exact on both engines, and no datetime objects
 
 * each front is cut to the period (`pieces`; never empty: a front ends after it starts), which gives each member's
   time, sessions and longest session, and the longest session;
-* the pieces' starts (already in order) and ends (sorted once, as integers) are merged moment by moment: between
-  two moments the set of members fronting is constant (a stretch). A stretch with anyone fronting adds to the total
+* each piece's start and end is one integer event (moment, member, whether it is the front's own), all sorted
+  once as integers and walked moment by moment: between two moments the set of members fronting is constant (a
+  stretch). A stretch with anyone fronting adds to the total
   and to the quarter hours it covers; one with two or more adds to its set's co-fronting time. The set is one
   integer, a digit per member (`width` bits each, wide enough that digits never carry), so a change of who fronts
   is one addition;
@@ -15,9 +16,9 @@ epoch (computed by the statement: exact on both engines, and no datetime objects
   whether it fronts.
 
 This replaced a single SQL statement with window functions (docs/BENCHMARKS.md, "Wrapped: a year of 100,000
-fronts"): the statement cost about 25 µs of CPU per front on SQLite (text timestamps converted, a window pass,
-four sorts), the sweep a few. The fronts are read once per computation however many views (the owner's, the
-public's) are computed from them.
+fronts"), which cost more than the read and the sweep together: on SQLite about 25 µs of CPU per front and view
+(text timestamps converted, a window pass, four sorts) against about 8 µs per front for the read and both views.
+The fronts are read once per computation however many views (the owner's, the public's) are computed from them.
 
 Quarter hours from the period's start (a local midnight) fall each within one local hour in every time zone whose
 offsets are whole quarter hours (all of them since 1970 but a few until the early 1970s): `spread` turns them into
@@ -110,16 +111,12 @@ def fronts_of(session: Session, system_uuid: uuid.UUID, start: datetime, until: 
     return Fronts(rows, "hex" if dialect == "sqlite" else "text")
 
 
-def empty_fronting() -> dict[str, Any]:
-    return {"total": 0, "switches": 0, "members": [], "cofronts": [], "longest": None,
-            "by_weekday": [0] * 7, "by_hour": [0] * 24}
-
-
 def fronting(fronts: Fronts, counted: list[Counted], start: datetime, until: datetime,
              zone: ZoneInfo) -> dict[str, Any]:
     """The fronting part of the counted members, as stored: microseconds, and members by uuid (names are looked
     up when served)."""
-    result = empty_fronting()
+    result: dict[str, Any] = {"total": 0, "switches": 0, "members": [], "cofronts": [], "longest": None,
+                              "by_weekday": [0] * 7, "by_hour": [0] * 24}
     if until <= start:
         return result
     s, u = micros(start), micros(until)
