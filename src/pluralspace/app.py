@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     audit_retention = audit.Retention(database, settings.audit_retention_days)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         state.usage.start()
         audit_retention.start()
         state.jobs.start()

@@ -14,13 +14,13 @@ from typing import Annotated
 import typer
 
 from .admin.cli import admin_app
-from .config import ensure_data_dir, settings_from_env
+from .config import Settings, ensure_data_dir, settings_from_env
 
 app = typer.Typer(help="pluralspace: a self-hostable server for plural systems.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 
 
-def _prepare():
+def _prepare() -> Settings:
     # Whatever the server or SQLite creates from here on is the server's user's alone (0600 files, 0700 dirs).
     os.umask(0o077)
     settings = settings_from_env()
@@ -28,7 +28,7 @@ def _prepare():
     return settings
 
 
-def _checked_and_migrated():
+def _checked_and_migrated() -> Settings:
     """Settings whose data dir and database can take writes, migrated; else one line on stderr and exit 1."""
     from .ops.preflight import CannotStart, check_and_migrate
 
@@ -134,7 +134,9 @@ def import_file(
 
     from .accounts.schemas import normalize_email
     from .auth.principal import account_owner
+    from .imports.apply import Report
     from .imports.formats.common import SourceError
+    from .imports.plan import Plan
     from .imports.service import Importer
     from .imports.source import FORMAT_NAMES
     from .kit.db import Database
@@ -144,7 +146,7 @@ def import_file(
     settings = _prepare()
     console = Console(stderr=True)
 
-    async def run():
+    async def run() -> tuple[Plan, Report] | None:
         database = Database(settings.resolved_database_url, pool_size=2)
         try:
             owner = await database.read(account_owner, normalize_email(account))

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .files import keep_dir_private
 
@@ -84,7 +85,7 @@ class Settings:
     def registration_needs_invite(self) -> bool:
         return self.registration == "invite"
 
-    def server_options(self) -> dict:
+    def server_options(self) -> dict[str, Any]:
         """uvicorn options that follow from the settings (for `serve`, and the test servers)."""
         trusted = self.forwarded_allow_ips
         return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}

@@ -14,7 +14,7 @@ UNMODELLED_TABLE_PREFIXES = ("journal_fts",)
 """Tables the migrations create outside the models (SQLite's FTS5 index and its shadow tables)."""
 
 
-def tracked_by_models(name: str | None, type_: str, _parent_names) -> bool:
+def tracked_by_models(name: str | None, type_: str, _parent_names: object) -> bool:
     """Alembic's include_name: leaves unmodelled tables out of autogenerate and schema comparison."""
     return not (type_ == "table" and name and name.startswith(UNMODELLED_TABLE_PREFIXES))
 

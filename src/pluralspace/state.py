@@ -25,4 +25,5 @@ class AppState:
 
 
 def app_state(request: Request) -> AppState:
-    return request.app.state.pluralspace
+    state: AppState = request.app.state.pluralspace
+    return state

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from ..audit.security_log import client_of
@@ -21,13 +23,13 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 @router.post("/register", status_code=201, response_model=Envelope[RegisteredOut],
              responses=errors(*WRITE, 403, 409), summary="Create an account and its system")
-async def register(body: RegisterIn, request: Request) -> Envelope:
+async def register(body: RegisterIn, request: Request) -> Envelope[Any]:
     return ok(await login_flow.register(app_state(request), body, client_of(request)))
 
 
 @router.post("/login", response_model=Envelope[TokenPair], responses=errors(*WRITE),
              summary="Log in: a session token (every scope) and a refresh token")
-async def login(body: LoginIn, request: Request) -> Envelope:
+async def login(body: LoginIn, request: Request) -> Envelope[Any]:
     state = app_state(request)
     policy = login_flow.session_policy(state)
     return ok(await login_flow.login(state, policy, body.email, body.password, client_of(request)))
@@ -35,7 +37,7 @@ async def login(body: LoginIn, request: Request) -> Envelope:
 
 @router.post("/refresh", response_model=Envelope[TokenPair], responses=errors(*WRITE),
              summary="Trade a refresh token for a new pair (the old one stops working)")
-async def refresh(body: RefreshIn, request: Request) -> Envelope:
+async def refresh(body: RefreshIn, request: Request) -> Envelope[Any]:
     state = app_state(request)
     outcome = await state.database.write(
         service.refresh_session, login_flow.session_policy(state),

@@ -57,6 +57,7 @@ def use_reset(session: Session, secret_key: str, token: str, password_hash: str,
         return False
     _void_open_links(session, account_id)
     account = session.get(Account, account_id)
+    assert account is not None, "a live reset link belongs to an account (deleting the account deletes its links)"
     account.password_hash, account.updated_at = password_hash, utcnow()
     # Whoever knew the old password may hold a session: none survives.
     revoke_sessions_except(session, account_id, NO_CREDENTIAL, "password_reset")

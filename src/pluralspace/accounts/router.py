@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -22,13 +22,13 @@ router = APIRouter(prefix="/api/v1/me", tags=["account"])
 
 
 @router.get("", response_model=Envelope[AccountOut], responses=errors(403), summary="The signed-in account")
-async def get_me(principal: SessionOnly, request: Request) -> Envelope:
+async def get_me(principal: SessionOnly, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_account, principal.account_id))
 
 
 @router.patch("", response_model=Envelope[AccountOut], responses=errors(*WRITE, 403, 409),
               summary="Change email or password (needs current_password)")
-async def update_me(body: AccountPatch, principal: SessionOnly, request: Request) -> Envelope:
+async def update_me(body: AccountPatch, principal: SessionOnly, request: Request) -> Envelope[Any]:
     return ok(await login_flow.update_account(app_state(request), principal, body, client_of(request)))
 
 
@@ -46,7 +46,7 @@ async def delete_me(principal: SessionOnly, request: Request, body: AccountDelet
 @router.get("/security-log", response_model=Page[SecurityEventOut], responses=errors(403, 422),
             summary="Logins, failed logins, credentials granted and revoked; newest first")
 async def list_security_events(principal: SessionOnly, request: Request,
-                               paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+                               paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     events, cursor = await app_state(request).database.read(security_log.list_events, principal.account_id, paging)
     items = [SecurityEventOut(id=str(e.id), kind=e.kind, ip=e.ip, user_agent=e.user_agent, detail=e.detail,
                               created_at=e.created_at) for e in events]

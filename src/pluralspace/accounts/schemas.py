@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints
 
 from ..kit.timeutil import Timestamp, TimestampIn
-from ..kit.validators import Model, OutModel, Text
+from ..kit.validators import ABSENT, Model, OutModel, Text
 from ..systems.schemas import SystemOut
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -30,8 +30,9 @@ AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD
 class RegisterIn(Model):
     email: Email
     password: Password = Field(description=f"At least {PASSWORD_MIN} characters.")
-    system_name: Text(100) | None = None
-    invite_code: Text(100) | None = Field(None, description="Needed when the server registers by invitation only.")
+    system_name: Annotated[str, Text(100)] | None = None
+    invite_code: Annotated[str, Text(100)] | None = Field(
+        None, description="Needed when the server registers by invitation only.")
 
 
 class LoginIn(Model):
@@ -67,8 +68,8 @@ class RegisteredOut(AccountOut):
 
 
 class AccountPatch(Model):
-    email: Email = None
-    password: Password = None
+    email: Email = ABSENT
+    password: Password = ABSENT
     current_password: AnyPassword = Field(description="Needed to change the email or the password.")
 
 
@@ -81,13 +82,14 @@ class SecurityEventOut(OutModel):
     kind: str
     ip: str | None
     user_agent: str | None
-    detail: dict
+    detail: dict[str, Any]
     created_at: Timestamp
 
 
 class InviteCreate(Model):
     expires_at: TimestampIn | None = Field(None, description="Default: in 7 days; at most a year away.")
-    note: Text(200) | None = Field(None, description="For the administrator: who the invitation is for.")
+    note: Annotated[str, Text(200)] | None = Field(
+        None, description="For the administrator: who the invitation is for.")
 
 
 class InviteOut(OutModel):

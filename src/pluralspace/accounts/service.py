@@ -74,7 +74,7 @@ def record_failed_login(session: Session, account_id: uuid.UUID, client: Client)
 
 def start_session(session: Session, policy: SessionPolicy, account_id: uuid.UUID, client: Client,
                   new_password_hash: str | None) -> TokenPair:
-    account = session.get(Account, account_id)
+    account = session.get_one(Account, account_id)
     refuse_disabled(account)
     if new_password_hash:
         account.password_hash = new_password_hash
@@ -103,7 +103,7 @@ def refresh_session(session: Session, policy: SessionPolicy, refresh_hash: str,
         raise Unauthenticated("The session was revoked.")
     if credential.refresh_expires_at is not None and credential.refresh_expires_at <= now:
         raise Unauthenticated("The refresh token expired; log in again.")
-    refuse_disabled(session.get(Account, credential.account_id))
+    refuse_disabled(session.get_one(Account, credential.account_id))
     credential.revoked_at, credential.revoke_reason = now, "rotated"
     issued = issue_session(session, policy.secret_key, credential.account_id, policy.access_ttl,
                            policy.refresh_ttl, family_id=credential.family_id)
@@ -125,7 +125,7 @@ def end_session_by_refresh(session: Session, refresh_hash: str, client: Client) 
 
 
 def get_account(session: Session, account_id: uuid.UUID) -> AccountOut:
-    account = session.get(Account, account_id)
+    account = session.get_one(Account, account_id)
     system = session.execute(select(System).where(System.account_id == account_id)).scalar_one()
     return _account_out(account, system)
 
@@ -136,7 +136,7 @@ def stored_password_hash(session: Session, account_id: uuid.UUID) -> str:
 
 def update_account(session: Session, account_id: uuid.UUID, keep_family: uuid.UUID, email: str | None,
                    new_password_hash: str | None, client: Client) -> AccountOut:
-    account = session.get(Account, account_id)
+    account = session.get_one(Account, account_id)
     if email is not None and email != account.email:
         if session.execute(select(Account.id).where(Account.email == email)).first() is not None:
             raise Conflict("email_taken", "An account with this email exists.")

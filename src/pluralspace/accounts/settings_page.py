@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -112,7 +113,8 @@ async def revoke_app(client_id: str, request: Request) -> Response:
                          "No such app", "This app has no access to your account.")
 
 
-async def _revoke(request: Request, revoke: Callable, target: object, missing: str, missing_detail: str) -> Response:
+async def _revoke(request: Request, revoke: Callable[..., Any], target: object, missing: str,
+                  missing_detail: str) -> Response:
     """A revoke button of the settings page: `revoke(session, account_id, target, client)`, then back there."""
     principal, _token, _fields = await signed_in_form(request)
     if target is not None:
@@ -125,7 +127,7 @@ async def _revoke(request: Request, revoke: Callable, target: object, missing: s
 
 
 async def _settings(request: Request, principal: Principal, token: str, status: int = 200, error: str | None = None,
-                    created: dict | None = None, notice: str | None = None) -> Response:
+                    created: dict[str, Any] | None = None, notice: str | None = None) -> Response:
     """The settings page; `created` is a token made just before ({name, token}), shown this once."""
     database = app_state(request).database
     tokens, _ = await database.read(tokens_service.list_tokens, principal.account_id, LISTED)

@@ -11,11 +11,21 @@ import asyncio
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from ..config import Settings, ensure_data_dir, settings_from_env
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.orm import Session
+
+    from ..audit.security_log import Client
+    from .schemas import AdminAccountDetail, AuditEventOut
+
+T = TypeVar("T")
 
 admin_app = typer.Typer(help="Administer this server: accounts, invitations, the audit log.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Find, disable, restore and delete accounts.", no_args_is_help=True)
@@ -42,7 +52,7 @@ def _settings() -> Settings:
     return settings.with_secret()
 
 
-def run(settings: Settings, work: Callable[..., Any]) -> Any:
+def run(settings: Settings, work: Callable[[Session, str, Client], T]) -> T:
     """Runs `work(session, actor, client)` as one write (every command records itself in the audit log, as the
     operator at the command line); an ApiError (no such account, a conflict) is printed and ends the command with
     status 1."""
@@ -51,7 +61,7 @@ def run(settings: Settings, work: Callable[..., Any]) -> Any:
     from ..kit.errors import ApiError
     from .service import OPERATOR_CLIENT
 
-    async def go():
+    async def go() -> T:
         database = Database(settings.resolved_database_url, pool_size=2)
         try:
             return await database.write(work, OPERATOR, OPERATOR_CLIENT)
@@ -83,17 +93,18 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     Console().print(table)  # made now, so it measures the terminal (or COLUMNS) of this run
 
 
-def _account_rows(detail) -> list[list[Any]]:
-    facts = [("id", detail.id), ("email", detail.email), ("system", f"{detail.system_id} ({detail.system_uuid})"),
-             ("created", _when(detail.created_at)), ("last login", _when(detail.last_login_at)),
-             ("status", "disabled" if detail.disabled else "active")]
+def _account_rows(detail: AdminAccountDetail) -> list[list[Any]]:
+    facts: list[tuple[str, object]] = [
+        ("id", detail.id), ("email", detail.email), ("system", f"{detail.system_id} ({detail.system_uuid})"),
+        ("created", _when(detail.created_at)), ("last login", _when(detail.last_login_at)),
+        ("status", "disabled" if detail.disabled else "active")]
     if detail.disabled:
         facts += [("disabled at", _when(detail.disabled_at)), ("reason", detail.disabled_reason)]
     facts += [(name.replace("_", " "), value) for name, value in detail.usage.model_dump().items()]
     return [list(fact) for fact in facts]
 
 
-def _resolve(session, ref: str):
+def _resolve(session: Session, ref: str) -> uuid.UUID:
     from .service import find_account_id
 
     return find_account_id(session, ref)
@@ -235,7 +246,7 @@ def audit_log(account: Annotated[str | None, typer.Option(help="Only records abo
 
     since_at = parse_since(since) if since else None
 
-    def read(session, actor, client):
+    def read(session: Session, actor: str, client: Client) -> tuple[list[AuditEventOut], str | None]:
         account_id = (parse_uuid(account) or find_account_id(session, account)) if account else None
         wanted = AuditFilter(account_id=account_id, kind=kind, since=since_at)
         return list_audit(session, wanted, PageRequest(limit, None), actor, client)
@@ -245,7 +256,7 @@ def audit_log(account: Annotated[str | None, typer.Option(help="Only records abo
            [[_when(e.created_at), e.kind, e.actor, e.account_id, e.ip, _detail(e.detail)] for e in events])
 
 
-def _detail(detail: dict) -> str:
+def _detail(detail: dict[str, Any]) -> str:
     return ", ".join(f"{key}={value}" for key, value in detail.items())
 
 

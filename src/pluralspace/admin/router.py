@@ -4,7 +4,7 @@ admin tokens and get 401 ADMIN_TOKEN_REQUIRED. Every request is an audit record.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
@@ -36,13 +36,13 @@ async def _admin(request: Request, _documented: str | None = Security(_admin_sch
 
 
 Admin = Annotated[Client, Depends(_admin)]
-_REFUSALS = {
+_REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorEnvelope, "description": "ADMIN_TOKEN_REQUIRED: the admin token is missing or wrong"},
     403: {"model": ErrorEnvelope, "description": "ADMIN_TOKEN_NOT_CONFIGURED: the server has no admin token"},
 }
 
 
-def admin_errors(*statuses: int) -> dict:
+def admin_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {**errors(*statuses), **_REFUSALS}
 
 
@@ -52,7 +52,7 @@ ADMIN = audit.ADMIN
 
 @router.get("/overview", response_model=Envelope[Overview], responses=admin_errors(),
             summary="Counts, database size, version and uptime")
-async def get_overview(client: Admin, request: Request) -> Envelope:
+async def get_overview(client: Admin, request: Request) -> Envelope[Any]:
     state = app_state(request)
     return ok(await state.database.write(service.overview, state.settings.registration, STARTED_AT, ADMIN, client))
 
@@ -60,28 +60,28 @@ async def get_overview(client: Admin, request: Request) -> Envelope:
 @router.get("/accounts", response_model=Page[AdminAccountOut], responses=admin_errors(422),
             summary="Accounts, newest first; ?q= matches an email (part), an account id, a system id or uuid")
 async def list_accounts(client: Admin, request: Request, paging: Annotated[PageRequest, Depends(page_params)],
-                        q: Annotated[str | None, Query(min_length=1, max_length=320)] = None) -> Page:
+                        q: Annotated[str | None, Query(min_length=1, max_length=320)] = None) -> Page[Any]:
     items, cursor = await app_state(request).database.write(service.list_accounts, q, paging, ADMIN, client)
     return page(items, paging.limit, cursor)
 
 
 @router.get("/accounts/{account_id}", response_model=Envelope[AdminAccountDetail], responses=admin_errors(404, 422),
             summary="An account, its last login and how much it holds")
-async def get_account(account_id: uuid.UUID, client: Admin, request: Request) -> Envelope:
+async def get_account(account_id: uuid.UUID, client: Admin, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.get_account, account_id, ADMIN, client))
 
 
 @router.post("/accounts/{account_id}/disable", response_model=Envelope[AdminAccountDetail],
              responses=admin_errors(*WRITE, 404, 409),
              summary="Disable an account: its tokens are refused and its system hidden; nothing is deleted")
-async def disable_account(account_id: uuid.UUID, body: DisableIn, client: Admin, request: Request) -> Envelope:
+async def disable_account(account_id: uuid.UUID, body: DisableIn, client: Admin, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.disable_account, account_id, body.reason, ADMIN,
                                                       client))
 
 
 @router.post("/accounts/{account_id}/restore", response_model=Envelope[AdminAccountDetail],
              responses=admin_errors(404, 409, 422), summary="Restore a disabled account as it was")
-async def restore_account(account_id: uuid.UUID, client: Admin, request: Request) -> Envelope:
+async def restore_account(account_id: uuid.UUID, client: Admin, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.restore_account, account_id, ADMIN, client))
 
 
@@ -100,7 +100,7 @@ async def list_audit_logs(
     kind: Annotated[str | None, Query(min_length=1, max_length=40, description="e.g. login_failed")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Records at or after this time.")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Records before this time.")] = None,
-) -> Page:
+) -> Page[Any]:
     wanted = audit.AuditFilter(account_id=account_id, kind=kind, since=since, until=until)
     items, cursor = await app_state(request).database.write(service.list_audit, wanted, paging, ADMIN, client)
     return page(items, paging.limit, cursor)
@@ -108,21 +108,21 @@ async def list_audit_logs(
 
 @router.get("/audit-logs/{audit_id}", response_model=Envelope[AuditEventOut], responses=admin_errors(404, 422),
             summary="One audit record")
-async def get_audit_log(audit_id: uuid.UUID, client: Admin, request: Request) -> Envelope:
+async def get_audit_log(audit_id: uuid.UUID, client: Admin, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.get_audit, audit_id, ADMIN, client))
 
 
 @router.get("/invites", response_model=Page[InviteOut], responses=admin_errors(422),
             summary="Invitation codes, newest first (the codes themselves are shown only at creation)")
 async def list_invites(client: Admin, request: Request,
-                       paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+                       paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     items, cursor = await app_state(request).database.write(invites.list_invites, paging, ADMIN, client)
     return page(items, paging.limit, cursor)
 
 
 @router.post("/invites", status_code=201, response_model=Envelope[InviteCreated], responses=admin_errors(*WRITE),
              summary="Make a single-use invitation code (shown once)")
-async def create_invite(client: Admin, request: Request, body: InviteCreate | None = None) -> Envelope:
+async def create_invite(client: Admin, request: Request, body: InviteCreate | None = None) -> Envelope[Any]:
     state = app_state(request)
     return ok(await state.database.write(invites.create_invite, state.settings.secret_key, state.settings.base_url,
                                          body or InviteCreate(), ADMIN, client))

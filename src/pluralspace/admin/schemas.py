@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from pydantic import Field
 
 from ..kit.timeutil import Timestamp
@@ -36,7 +38,8 @@ class AdminAccountDetail(AdminAccountOut):
 
 
 class DisableIn(Model):
-    reason: Text(500, min_length=1) = Field(description="Why; kept with the account and in the audit log.")
+    reason: Annotated[str, Text(500, min_length=1)] = Field(
+        description="Why; kept with the account and in the audit log.")
 
 
 class AuditEventOut(OutModel):
@@ -47,7 +50,7 @@ class AuditEventOut(OutModel):
     ip: str | None
     user_agent: str | None
     request_id: str | None
-    detail: dict
+    detail: dict[str, Any]
     created_at: Timestamp
 
 
@@ -62,7 +65,7 @@ class Counts(OutModel):
 
 class Overview(OutModel):
     counts: Counts
-    database: dict = Field(description="`{engine, size_bytes}`.")
+    database: dict[str, Any] = Field(description="`{engine, size_bytes}`.")
     version: str
     api_version: str
     registration: str = Field(description="open, closed or invite.")

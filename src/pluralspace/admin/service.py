@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, or_, select, text
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .. import API_VERSION, __version__, audit
 from ..accounts import service as auth_service
@@ -49,7 +50,7 @@ def audit_event_out(event: AuditEvent) -> AuditEventOut:
                          created_at=event.created_at)
 
 
-def _search(q: str):
+def _search(q: str) -> ColumnElement[bool]:
     """Accounts whose email contains `q`, or whose account id, system id or system uuid is `q`."""
     needle = q.strip().lower()
     matches = [Account.email.contains(needle, autoescape=True)]
@@ -81,8 +82,9 @@ def _account(session: Session, account_id: uuid.UUID) -> tuple[Account, System]:
     return found[0], found[1]
 
 
-def _count(session: Session, query) -> int:
-    return session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+def _count(session: Session, query: Select[Any]) -> int:
+    count: int = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    return count
 
 
 def _usage(session: Session, account_id: uuid.UUID, system_uuid: uuid.UUID) -> AccountUsage:
@@ -157,13 +159,15 @@ def delete_account(session: Session, account_id: uuid.UUID, actor: str, client: 
 
 def _database_size(session: Session) -> int:
     if session.get_bind().dialect.name == "sqlite":
-        pages = session.execute(text("PRAGMA page_count")).scalar_one()
-        return pages * session.execute(text("PRAGMA page_size")).scalar_one()
-    return session.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        pages: int = session.execute(text("PRAGMA page_count")).scalar_one()
+        page_size: int = session.execute(text("PRAGMA page_size")).scalar_one()
+        return pages * page_size
+    size: int = session.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+    return size
 
 
 def overview(session: Session, registration: str, started_at: datetime, actor: str, client: Client) -> Overview:
-    def count(column) -> int:
+    def count(column: InstrumentedAttribute[Any]) -> int:
         return session.execute(select(func.count(column))).scalar_one()
 
     counts = Counts(

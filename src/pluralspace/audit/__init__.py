@@ -13,9 +13,9 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from ..kit.context import current_request_id
@@ -26,6 +26,7 @@ from ..kit.timeutil import utcnow
 from .models import AuditEvent
 
 if TYPE_CHECKING:
+    from ..kit.db import Database
     from .security_log import Client
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ ACTORS = (ACCOUNT, ANONYMOUS, APP, ADMIN, OPERATOR)
 
 
 def record(session: Session, kind: str, actor: str, client: Client | None, account_id: uuid.UUID | None = None,
-           **detail) -> None:
+           **detail: Any) -> None:
     session.add(AuditEvent(
         kind=kind, actor=actor, account_id=account_id, ip=client.ip if client else None,
         user_agent=((client.user_agent or "")[:256] or None) if client else None,
@@ -84,17 +85,19 @@ def prune(session: Session, retention_days: int) -> int:
     if retention_days <= 0:
         return 0
     cutoff = utcnow() - timedelta(days=retention_days)
-    return session.execute(delete(AuditEvent).where(AuditEvent.created_at < cutoff)).rowcount or 0
+    # A DELETE answers with a cursor result, which has the row count.
+    result = cast(CursorResult[Any], session.execute(delete(AuditEvent).where(AuditEvent.created_at < cutoff)))
+    return result.rowcount or 0
 
 
 class Retention:
     """Removes audit records past the retention: at start, then every `every` seconds, off the request path."""
 
-    def __init__(self, database, retention_days: int, every: float = 3600.0) -> None:
+    def __init__(self, database: Database, retention_days: int, every: float = 3600.0) -> None:
         self._database = database
         self._days = retention_days
         self._every = every
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self._days > 0:

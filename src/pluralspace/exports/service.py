@@ -41,7 +41,7 @@ from ..systems import service as systems
 from ..thoughts import service as thoughts
 
 ME = systems.ME
-Pager = Callable[[Session, Principal, PageRequest], tuple[list, str | None]]
+Pager = Callable[[Session, Principal, PageRequest], tuple[list[Any], str | None]]
 
 # What each exported member carries, as far as the token's scopes allow (relationships have their own section).
 MEMBER_INCLUDES = {name: members.INCLUDES[name] for name in ("fields", "groups")}
@@ -74,7 +74,7 @@ def file_name(system_id: str, export_format: str, now: datetime) -> str:
     return f"{export_format}-export-{system_id}-{now:%Y%m%d}.json"
 
 
-async def pages(database: Database, principal: Principal, pager: Pager) -> AsyncIterator[list]:
+async def pages(database: Database, principal: Principal, pager: Pager) -> AsyncIterator[list[Any]]:
     cursor: str | None = None
     while True:
         items, cursor = await database.read(pager, principal, PageRequest(limit=MAX_LIMIT, cursor=cursor))
@@ -121,10 +121,10 @@ async def pluralspace_file(database: Database, principal: Principal) -> AsyncIte
     yield b"}"
 
 
-async def _polls_with_votes(database: Database, principal: Principal) -> AsyncIterator[dict]:
+async def _polls_with_votes(database: Database, principal: Principal) -> AsyncIterator[dict[str, Any]]:
     async for page in pages(database, principal, SECTIONS_BY_KEY["polls"]):
         for poll in page:
-            votes: list = []
+            votes: list[dict[str, Any]] = []
             async for vote_page in pages(database, principal, _votes_of(poll.id)):
                 votes += [vote.model_dump(mode="json") for vote in vote_page]
             yield {**poll.model_dump(mode="json"), "votes": votes}
@@ -155,21 +155,21 @@ async def pluralkit_file(database: Database, principal: Principal) -> AsyncItera
     yield b"}"
 
 
-async def _pk_members(database: Database, principal: Principal) -> AsyncIterator[dict]:
+async def _pk_members(database: Database, principal: Principal) -> AsyncIterator[dict[str, Any]]:
     async for member in _flat(database, principal, SECTIONS_BY_KEY["members"]):
         shown = member_v2(member)
         del shown["system"]
         yield shown
 
 
-async def _pk_groups(database: Database, principal: Principal, system_id: str) -> AsyncIterator[dict]:
+async def _pk_groups(database: Database, principal: Principal, system_id: str) -> AsyncIterator[dict[str, Any]]:
     async for group in _flat(database, principal, SECTIONS_BY_KEY["groups"]):
         shown = group_v2(group, system_id)
         del shown["system"]
         yield {**shown, "members": list(group.member_ids or [])}
 
 
-async def _pk_switches(database: Database, principal: Principal) -> AsyncIterator[dict]:
+async def _pk_switches(database: Database, principal: Principal) -> AsyncIterator[dict[str, Any]]:
     before = None
     while True:
         page, cursor = await database.read(fronts.list_switches, ME, principal, before, MAX_LIMIT)

@@ -20,7 +20,7 @@ class Field(Base):
     system_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(16))
-    options: Mapped[list | None] = mapped_column(JSON)
+    options: Mapped[list[str] | None] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(default=0)
     privacy: Mapped[str] = mapped_column(String(8), default="private")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -25,27 +25,27 @@ Writer = Annotated[Principal, Requires("fields:write")]
 @router.get("", response_model=Page[FieldOut], responses=errors(403, 404, 422),
             summary="Custom fields, in position order")
 async def list_fields(sid: SystemId, viewer: Reader, request: Request,
-                      paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+                      paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     fields, cursor = await app_state(request).database.read(service.list_fields, sid, viewer, paging)
     return page(fields, paging.limit, cursor)
 
 
 @router.post("", status_code=201, response_model=Envelope[FieldOut], responses=errors(*WRITE, 403, 404),
              summary="Define a custom field")
-async def create_field(sid: SystemId, body: FieldCreate, principal: Writer, request: Request) -> Envelope:
+async def create_field(sid: SystemId, body: FieldCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_field, sid, principal, body))
 
 
 @router.get("/{field_id}", response_model=Envelope[FieldOut], responses=errors(403, 404, 422),
             summary="A custom field")
-async def get_field(sid: SystemId, field_id: uuid.UUID, viewer: Reader, request: Request) -> Envelope:
+async def get_field(sid: SystemId, field_id: uuid.UUID, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_field, sid, viewer, field_id))
 
 
 @router.patch("/{field_id}", response_model=Envelope[FieldOut], responses=errors(*WRITE, 403, 404),
               summary="Rename, reorder, change options or privacy of a field (its type is fixed)")
 async def update_field(sid: SystemId, field_id: uuid.UUID, body: FieldPatch, principal: Writer,
-                       request: Request) -> Envelope:
+                       request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_field, sid, principal, field_id, body))
 
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import Field as Describe
 from pydantic import StrictInt, StringConstraints, model_validator
 
 from ..kit.timeutil import Timestamp
-from ..kit.validators import Model, OutModel, Text
+from ..kit.validators import ABSENT, Model, OutModel, Text
 
 FieldType = Literal["text", "markdown", "number", "boolean", "date", "color", "url", "select", "multiselect"]
 FIELD_TYPES: tuple[str, ...] = get_args(FieldType)  # for the importers, which check types outside pydantic
@@ -27,24 +27,24 @@ def _check_options(field_type: str, options: list[str] | None) -> None:
 
 
 class FieldCreate(Model):
-    name: Text(100, min_length=1)
+    name: Annotated[str, Text(100, min_length=1)]
     type: FieldType
     options: Options | None = None
     position: Position | None = Describe(None, description="Order among the system's fields; default: last.")
     privacy: Visibility = "private"
 
     @model_validator(mode="after")
-    def _options_fit_type(self):
+    def _options_fit_type(self) -> Self:
         _check_options(self.type, self.options)
         return self
 
 
 class FieldPatch(Model):
-    name: Text(100, min_length=1) = None
-    type: FieldType = Describe(None, description="Cannot change; allowed only when equal to the current type.")
+    name: Annotated[str, Text(100, min_length=1)] = ABSENT
+    type: FieldType = Describe(ABSENT, description="Cannot change; allowed only when equal to the current type.")
     options: Options | None = None
-    position: Position = None
-    privacy: Visibility = None
+    position: Position = ABSENT
+    privacy: Visibility = ABSENT
 
 
 class FieldOut(OutModel):

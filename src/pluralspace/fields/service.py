@@ -30,7 +30,8 @@ def _visible_field(session: Session, access: Access, field_id: uuid.UUID) -> Fie
     return field
 
 
-def list_fields(session: Session, sid: str, viewer: Principal | None, paging: PageRequest):
+def list_fields(session: Session, sid: str, viewer: Principal | None,
+                paging: PageRequest) -> tuple[list[FieldOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area("fields")
     query = select(Field).where(Field.system_uuid == access.system_uuid)

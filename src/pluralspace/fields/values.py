@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,7 @@ MAX_TEXT = 1_000
 MAX_MARKDOWN = 10_000
 
 
-def _text(limit: int):
+def _text(limit: int) -> Callable[[Any, Field], str]:
     def check(value: Any, _field: Field) -> str:
         if not isinstance(value, str):
             raise ValueError("must be a string")
@@ -118,9 +119,9 @@ def set_values(session: Session, system_uuid: uuid.UUID, member_uuid: uuid.UUID,
         session.add_all(rows)
 
 
-def values_for(session: Session, member_uuids: list[uuid.UUID], public_only: bool) -> dict[uuid.UUID, dict]:
+def values_for(session: Session, member_uuids: list[uuid.UUID], public_only: bool) -> dict[uuid.UUID, dict[str, Any]]:
     """Field values of several members in one query; public viewers get only public fields' values."""
-    result: dict[uuid.UUID, dict] = defaultdict(dict)
+    result: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
     if not member_uuids:
         return result
     query = (select(FieldValue.member_uuid, FieldValue.field_id, FieldValue.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
@@ -58,7 +58,7 @@ def front_filter(
             summary="Front history, newest first (needs front_history public for other viewers)")
 async def list_fronts(sid: SystemId, viewer: Reader, request: Request, paging: Paging,
                       filters: Annotated[service.FrontFilter, Depends(front_filter)],
-                      include: Include) -> Page:
+                      include: Include) -> Page[Any]:
     fronts, cursor = await app_state(request).database.read(service.list_fronts, sid, viewer, paging, filters,
                                                             "member" in include)
     return page(fronts, paging.limit, cursor)
@@ -66,14 +66,14 @@ async def list_fronts(sid: SystemId, viewer: Reader, request: Request, paging: P
 
 @router.post("/fronts", status_code=201, response_model=Envelope[FrontOut], responses=errors(*WRITE, 403, 404, 409),
              summary="Start (or log) a front; 409 front_overlap when it meets another front of the member")
-async def create_front(sid: SystemId, body: FrontCreate, principal: Writer, request: Request) -> Envelope:
+async def create_front(sid: SystemId, body: FrontCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_front, sid, principal, body))
 
 
 @router.get("/fronts/{front_id}", response_model=Envelope[FrontOut], responses=errors(403, 404, 422),
             summary="A front")
 async def get_front(sid: SystemId, front_id: uuid.UUID, viewer: Reader, request: Request,
-                    include: Include) -> Envelope:
+                    include: Include) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_front, sid, viewer, front_id,
                                                      "member" in include))
 
@@ -81,7 +81,7 @@ async def get_front(sid: SystemId, front_id: uuid.UUID, viewer: Reader, request:
 @router.patch("/fronts/{front_id}", response_model=Envelope[FrontOut], responses=errors(*WRITE, 403, 404, 409),
               summary="Change started_at, ended_at (null reopens) or comment; the overlap rule applies")
 async def update_front(sid: SystemId, front_id: uuid.UUID, body: FrontPatch, principal: Writer,
-                       request: Request) -> Envelope:
+                       request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_front, sid, principal, front_id, body))
 
 
@@ -95,7 +95,7 @@ async def delete_front(sid: SystemId, front_id: uuid.UUID, principal: Writer, re
 @router.post("/fronts/{front_id}/end", response_model=Envelope[FrontOut], responses=errors(*WRITE, 403, 404, 409),
              summary="End an open front (default now); 409 front_ended when it has ended already")
 async def end_front(sid: SystemId, front_id: uuid.UUID, principal: Writer, request: Request,
-                    body: FrontEnd | None = None) -> Envelope:
+                    body: FrontEnd | None = None) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.end_front, sid, principal, front_id,
                                                       body or FrontEnd()))
 
@@ -104,7 +104,7 @@ async def end_front(sid: SystemId, front_id: uuid.UUID, principal: Writer, reque
             summary="Who fronts now: the open fronts with their members (needs front public for other viewers)",
             description="Each front's `member` is filled for viewers without a token and for tokens holding "
                         "`members:read`; for other tokens it is null (`member_id` stays).")
-async def get_fronters(sid: SystemId, viewer: Reader, request: Request) -> Envelope:
+async def get_fronters(sid: SystemId, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.current_fronters, sid, viewer,
                                                      expands(viewer, "members:read")))
 
@@ -112,7 +112,7 @@ async def get_fronters(sid: SystemId, viewer: Reader, request: Request) -> Envel
 @router.put("/fronters", response_model=Envelope[list[FrontOut]], responses=errors(*WRITE, 403, 404, 409),
             summary="Replace who fronts, in one transaction: ends the fronts of members left out and starts "
                     "fronts for new ones at `at`; members already fronting are untouched")
-async def replace_fronters(sid: SystemId, body: FrontersReplace, principal: Writer, request: Request) -> Envelope:
+async def replace_fronters(sid: SystemId, body: FrontersReplace, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.replace_fronters, sid, principal, body))
 
 
@@ -127,7 +127,7 @@ async def list_switches(
     before: Annotated[AwareDatetime | None, Query(description="Only switches earlier than this.")] = None,
     cursor: Annotated[AwareDatetime | None, Query(description="Same as before (pagination.cursor).")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..200.")] = DEFAULT_LIMIT,
-) -> Page:
+) -> Page[Any]:
     if before is not None and cursor is not None:
         raise ValidationFailed.field("cursor", "send before or cursor, not both")
     before, cursor = _utc("before", before), _utc("cursor", cursor)

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints
 
 from ..kit.timeutil import Timestamp, TimestampIn, utcnow
-from ..kit.validators import Model, OutModel, Text
+from ..kit.validators import ABSENT, Model, OutModel, Text
 from ..members.schemas import MemberOut
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -28,7 +28,7 @@ def _plausible(value: datetime) -> datetime:
 
 FrontTime = Annotated[TimestampIn, AfterValidator(_plausible)]
 """A front's time: RFC 3339 with an offset, not later than now plus 5 minutes of clock skew."""
-Comment = Text(500)
+Comment = Annotated[str, Text(500)]
 PublicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
@@ -40,7 +40,7 @@ class FrontCreate(Model):
 
 
 class FrontPatch(Model):
-    started_at: FrontTime = None
+    started_at: FrontTime = ABSENT
     ended_at: FrontTime | None = Field(None, description="null reopens the front (fronting now).")
     comment: Comment | None = None
 

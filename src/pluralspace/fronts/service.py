@@ -19,9 +19,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from ..auth.principal import Principal
 from ..kit.errors import Conflict, NotFound, ValidationFailed
@@ -100,7 +101,7 @@ def update_front(session: Session, sid: str, principal: Principal, front_id: uui
     if "comment" in changes:
         front.comment = changes["comment"]
     front.updated_at = utcnow()
-    return front_out(front, session.get(Member, front.member_uuid), access, with_member=False)
+    return front_out(front, _member_of(session, front), access, with_member=False)
 
 
 def end_front(session: Session, sid: str, principal: Principal, front_id: uuid.UUID, spec: FrontEnd) -> FrontOut:
@@ -112,7 +113,7 @@ def end_front(session: Session, sid: str, principal: Principal, front_id: uuid.U
     end = spec.ended_at or now
     _check_order(front.started_at, end)
     front.ended_at, front.updated_at = end, now
-    return front_out(front, session.get(Member, front.member_uuid), access, with_member=False)
+    return front_out(front, _member_of(session, front), access, with_member=False)
 
 
 def delete_front(session: Session, sid: str, principal: Principal, front_id: uuid.UUID) -> None:
@@ -157,7 +158,13 @@ def replace_fronters(session: Session, sid: str, principal: Principal, spec: Fro
 
 # --- reading ---------------------------------------------------------------------------------------------------
 
-def _seen(access: Access, query: Select) -> Select:
+def _member_of(session: Session, front: Front) -> Member:
+    member = session.get(Member, front.member_uuid)
+    assert member is not None, "a front's member exists (deleting a member deletes its fronts)"
+    return member
+
+
+def _seen(access: Access, query: Select[Any]) -> Select[Any]:
     """`query` (over fronts joined with their members) narrowed to the fronts this viewer may see: all for the
     owner, for anyone else only those of members whose visibility lets them see the member."""
     return access.only_visible(query, Member)
@@ -236,7 +243,7 @@ def _open_fronts(session: Session, access: Access, with_member: bool = True) -> 
     # whole history instead of picking the few open fronts out of the (system_uuid, ended_at) index.
     rows = session.execute(_seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
                                  .where(Front.system_uuid == access.system_uuid, Front.ended_at.is_(None)))).all()
-    rows.sort(key=lambda row: (row[0].started_at, str(row[0].id)))
+    rows = sorted(rows, key=lambda row: (row[0].started_at, str(row[0].id)))
     return [front_out(front, member, access, with_member=with_member) for front, member in rows]
 
 
@@ -264,7 +271,7 @@ def current_switch(session: Session, sid: str, viewer: Principal | None
 def _newest_event_times(session: Session, access: Access, before: datetime | None, count: int) -> list[datetime]:
     """The newest `count` distinct start or end times earlier than `before` of the fronts this viewer may see:
     two short index scans (for other viewers, each row also probes its member's primary key)."""
-    def times(column) -> Select:
+    def times(column: InstrumentedAttribute[Any]) -> Select[Any]:
         query = select(column).where(Front.system_uuid == access.system_uuid)
         if not access.owner:  # the owner's scan needs no member rows
             query = _seen(access, query.join(Member, Member.uuid == Front.member_uuid))
@@ -275,12 +282,13 @@ def _newest_event_times(session: Session, access: Access, before: datetime | Non
     if before is not None:
         starts = starts.where(Front.started_at < before)
         ends = ends.where(Front.ended_at < before)
-    times = set(session.execute(starts.distinct().order_by(Front.started_at.desc()).limit(count)).scalars())
-    times |= set(session.execute(ends.distinct().order_by(Front.ended_at.desc()).limit(count)).scalars())
-    return sorted(times, reverse=True)[:count]
+    found: set[datetime] = set(session.execute(starts.distinct().order_by(Front.started_at.desc()).limit(count))
+                               .scalars())
+    found |= set(session.execute(ends.distinct().order_by(Front.ended_at.desc()).limit(count)).scalars())
+    return sorted(found, reverse=True)[:count]
 
 
-def _intervals_around(session: Session, access: Access, oldest: datetime, newest: datetime) -> list[Interval]:
+def _intervals_around(session: Session, access: Access, oldest: datetime, newest: datetime) -> list[Interval[str]]:
     """Every front this viewer may see covering an instant between just before `oldest` and just after `newest`.
 
     Those are the fronts starting inside [oldest, newest] (a range of the system's start index) plus, per member,
@@ -314,7 +322,7 @@ def list_switches(session: Session, sid: str, viewer: Principal | None, before: 
 def _switches(session: Session, access: Access, before: datetime | None, limit: int) -> tuple[list[Switch], bool]:
     """Up to `limit` switches of the fronts this viewer may see, newest first, earlier than `before`; and whether
     there are more. Event times that change nothing for this viewer (a hidden member's alone) are skipped."""
-    found = []
+    found: list[Switch] = []
     bound = before
     while len(found) <= limit:
         moments = _newest_event_times(session, access, bound, limit + 1)

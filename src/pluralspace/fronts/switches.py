@@ -12,14 +12,19 @@ what the randomized test compares against.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
+
+# How intervals name their member: a short id here, a uuid in the PluralKit API.
+K = TypeVar("K", str, uuid.UUID)
 
 
 @dataclass(frozen=True)
-class Interval:
-    member: str
+class Interval(Generic[K]):
+    member: K
     start: datetime
     end: datetime | None  # None: still fronting
 
@@ -30,24 +35,24 @@ class Switch:
     member_ids: tuple[str, ...]
 
 
-def fronting_after(intervals: Iterable[Interval], moment: datetime) -> list[Interval]:
+def fronting_after(intervals: Iterable[Interval[K]], moment: datetime) -> list[Interval[K]]:
     """Fronts covering the instant right after `moment`: [start, end) contains it."""
     return [i for i in intervals if i.start <= moment and (i.end is None or i.end > moment)]
 
 
-def fronting_before(intervals: Iterable[Interval], moment: datetime) -> list[Interval]:
+def fronting_before(intervals: Iterable[Interval[K]], moment: datetime) -> list[Interval[K]]:
     """Fronts covering the instant right before `moment`."""
     return [i for i in intervals if i.start < moment and (i.end is None or i.end >= moment)]
 
 
-def _ordered(intervals: list[Interval]) -> tuple[str, ...]:
+def _ordered(intervals: list[Interval[str]]) -> tuple[str, ...]:
     seen: dict[str, datetime] = {}
     for interval in intervals:  # one front per member at a time; min() only guards malformed input
         seen[interval.member] = min(interval.start, seen.get(interval.member, interval.start))
     return tuple(member for member, _ in sorted(seen.items(), key=lambda item: (item[1], item[0])))
 
 
-def change_points(intervals: list[Interval], moments: Iterable[datetime]) -> list[Switch]:
+def change_points(intervals: list[Interval[str]], moments: Iterable[datetime]) -> list[Switch]:
     """The switches among `moments`, newest first.
 
     `intervals` must hold every front that covers any instant from just before the oldest moment to just after
@@ -62,7 +67,7 @@ def change_points(intervals: list[Interval], moments: Iterable[datetime]) -> lis
     return switches
 
 
-def event_times(intervals: Iterable[Interval]) -> set[datetime]:
+def event_times(intervals: Iterable[Interval[K]]) -> set[datetime]:
     times: set[datetime] = set()
     for interval in intervals:
         times.add(interval.start)
@@ -71,6 +76,6 @@ def event_times(intervals: Iterable[Interval]) -> set[datetime]:
     return times
 
 
-def brute_force_switches(intervals: list[Interval]) -> list[Switch]:
+def brute_force_switches(intervals: list[Interval[str]]) -> list[Switch]:
     """Every switch of a whole history, newest first (quadratic; for tests and small histories)."""
     return change_points(intervals, event_times(intervals))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from uuid import UUID  # in a class body after its `uuid` column, `uuid.UUID` names the column
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,16 +23,16 @@ class Group(Base):
         Index("ix_groups_parent", "parent_uuid"),
     )
 
-    uuid: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    uuid: Mapped[UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     hid: Mapped[str] = mapped_column(String(6), unique=True)
-    system_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
-    parent_uuid: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("groups.uuid", ondelete="SET NULL"))
+    system_uuid: Mapped[UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
+    parent_uuid: Mapped[UUID | None] = mapped_column(ForeignKey("groups.uuid", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(100))
     display_name: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
     icon: Mapped[str | None] = mapped_column(String(256))
     color: Mapped[str | None] = mapped_column(String(6))
-    privacy: Mapped[dict] = mapped_column(default=default_group_privacy)
+    privacy: Mapped[dict[str, str]] = mapped_column(default=default_group_privacy)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
@@ -28,26 +28,26 @@ Paging = Annotated[PageRequest, Depends(page_params)]
 
 @router.get("", response_model=Page[GroupOut], responses=errors(403, 404, 422),
             summary="Groups, oldest first; other viewers see public groups only")
-async def list_groups(sid: SystemId, viewer: Reader, request: Request, paging: Paging) -> Page:
+async def list_groups(sid: SystemId, viewer: Reader, request: Request, paging: Paging) -> Page[Any]:
     groups, cursor = await app_state(request).database.read(service.list_groups, sid, viewer, paging)
     return page(groups, paging.limit, cursor)
 
 
 @router.post("", status_code=201, response_model=Envelope[GroupOut], responses=errors(*WRITE, 403, 404),
              summary="Add a group, optionally nested and with members")
-async def create_group(sid: SystemId, body: GroupCreate, principal: Writer, request: Request) -> Envelope:
+async def create_group(sid: SystemId, body: GroupCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_group, sid, principal, body))
 
 
 @router.get("/{gid}", response_model=Envelope[GroupOut], responses=errors(403, 404, 422), summary="A group")
-async def get_group(sid: SystemId, gid: GroupId, viewer: Reader, request: Request) -> Envelope:
+async def get_group(sid: SystemId, gid: GroupId, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_group, sid, viewer, gid))
 
 
 @router.patch("/{gid}", response_model=Envelope[GroupOut], responses=errors(*WRITE, 403, 404),
               summary="Change a group: only the keys sent; null clears; privacy merged key by key")
 async def update_group(sid: SystemId, gid: GroupId, body: GroupPatch, principal: Writer,
-                       request: Request) -> Envelope:
+                       request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_group, sid, principal, gid, body))
 
 
@@ -61,14 +61,14 @@ async def delete_group(sid: SystemId, gid: GroupId, principal: Writer, request: 
 @router.get("/{gid}/members", response_model=Page[MemberOut], responses=errors(403, 404, 422),
             summary="The group's members, oldest first; other viewers see public members only")
 async def list_group_members(sid: SystemId, gid: GroupId, viewer: MemberListReader, request: Request,
-                             paging: Paging) -> Page:
+                             paging: Paging) -> Page[Any]:
     members, cursor = await app_state(request).database.read(service.list_group_members, sid, viewer, gid,
                                                              paging)
     return page(members, paging.limit, cursor)
 
 
 async def _change_members(request: Request, sid: str, principal: Principal, gid: str, body: GroupMembers,
-                          mode: str) -> Envelope:
+                          mode: str) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.change_group_members, sid, principal, gid,
                                                       body.member_ids, mode))
 
@@ -76,19 +76,19 @@ async def _change_members(request: Request, sid: str, principal: Principal, gid:
 @router.post("/{gid}/members", response_model=Envelope[GroupOut], responses=errors(*WRITE, 403, 404),
              summary="Add members to the group (members already in it stay once)")
 async def add_group_members(sid: SystemId, gid: GroupId, body: GroupMembers, principal: Writer,
-                            request: Request) -> Envelope:
+                            request: Request) -> Envelope[Any]:
     return await _change_members(request, sid, principal, gid, body, "add")
 
 
 @router.put("/{gid}/members", response_model=Envelope[GroupOut], responses=errors(*WRITE, 403, 404),
             summary="Make these members the group's whole member list")
 async def replace_group_members(sid: SystemId, gid: GroupId, body: GroupMembers, principal: Writer,
-                                request: Request) -> Envelope:
+                                request: Request) -> Envelope[Any]:
     return await _change_members(request, sid, principal, gid, body, "replace")
 
 
 @router.delete("/{gid}/members", response_model=Envelope[GroupOut], responses=errors(*WRITE, 403, 404),
                summary="Remove members from the group")
 async def remove_group_members(sid: SystemId, gid: GroupId, body: GroupMembers, principal: Writer,
-                               request: Request) -> Envelope:
+                               request: Request) -> Envelope[Any]:
     return await _change_members(request, sid, principal, gid, body, "remove")

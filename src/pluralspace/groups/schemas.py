@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from ..kit.timeutil import Timestamp
-from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text
+from ..kit.validators import ABSENT, Color, HttpsUrl, Model, OutModel, Text
 
 Visibility = Literal["public", "private"]
 PublicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -24,32 +24,32 @@ class GroupPrivacy(OutModel):
 class GroupPrivacyPatch(Model):
     """Only the keys sent change; null is not a visibility."""
 
-    visibility: Visibility = None
-    name: Visibility = None
-    description: Visibility = None
-    icon: Visibility = None
-    list: Visibility = None
+    visibility: Visibility = ABSENT
+    name: Visibility = ABSENT
+    description: Visibility = ABSENT
+    icon: Visibility = ABSENT
+    list: Visibility = ABSENT
 
 
 class GroupWrite(Model):
     """Fields shared by create and patch."""
 
-    display_name: Text(100) | None = None
-    description: Text(10_000) | None = None
+    display_name: Annotated[str, Text(100)] | None = None
+    description: Annotated[str, Text(10_000)] | None = None
     icon: HttpsUrl | None = None
     color: Color | None = None
     parent_id: PublicId | None = Field(None, description="Short id or uuid of a group of this system; "
                                                          "null = top level. Cycles are refused.")
-    privacy: GroupPrivacyPatch = Field(None, description="Merged key by key; new groups start all private.")
+    privacy: GroupPrivacyPatch = Field(ABSENT, description="Merged key by key; new groups start all private.")
 
 
 class GroupCreate(GroupWrite):
-    name: Text(100, min_length=1)
-    member_ids: MemberIds = None
+    name: Annotated[str, Text(100, min_length=1)]
+    member_ids: MemberIds = ABSENT
 
 
 class GroupPatch(GroupWrite):
-    name: Text(100, min_length=1) = None
+    name: Annotated[str, Text(100, min_length=1)] = ABSENT
 
 
 class GroupMembers(Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,8 @@ from ..systems.access import (
 from ..systems.service import unique_short_id
 from .models import Group, GroupMember, default_group_privacy
 from .schemas import GroupCreate, GroupOut, GroupPatch
+
+T = TypeVar("T")
 
 MAX_DEPTH = 100
 """Ancestors a group may have; bounds the walk that looks for cycles."""
@@ -63,13 +66,14 @@ def load_related(session: Session, access: Access, groups: list[Group]) -> Relat
 
 
 def group_out(group: Group, access: Access, related: Related) -> GroupOut:
-    def visible(key: str, value):
+    def visible(key: str, value: T) -> T | None:
         return value if access.sees(group.privacy, key) else None
 
     return GroupOut(
         id=group.hid, uuid=str(group.uuid), name=visible("name", group.name), display_name=group.display_name,
         description=visible("description", group.description), icon=visible("icon", group.icon),
-        color=color_out(group.color), parent_id=related.parent_ids.get(group.parent_uuid),
+        color=color_out(group.color),
+        parent_id=related.parent_ids.get(group.parent_uuid) if group.parent_uuid else None,
         member_ids=visible("list", related.member_ids.get(group.uuid, [])),
         privacy=group.privacy if access.owner else None, created_at=group.created_at,
     )
@@ -108,20 +112,21 @@ def _parent_uuid(session: Session, access: Access, group: Group, ident: str | No
         return None
     parent = find_in_body(session, Group, access.system_uuid, ident, "parent_id", "group")
     # One query for the system's whole tree, so the walk costs no query per level.
-    parents = {key: above for key, above in session.execute(
+    parents: dict[uuid.UUID, uuid.UUID | None] = {key: above for key, above in session.execute(
         select(Group.uuid, Group.parent_uuid).where(Group.system_uuid == access.system_uuid))}
     ancestor = parent.uuid
     for _ in range(MAX_DEPTH):
         if ancestor == group.uuid:
             raise ValidationFailed.field("parent_id", "would make a cycle: a group cannot be nested in itself "
                                                       "or in one of its subgroups")
-        ancestor = parents.get(ancestor)
-        if ancestor is None:
+        above = parents.get(ancestor)
+        if above is None:
             return parent.uuid
+        ancestor = above
     raise ValidationFailed.field("parent_id", f"groups nest at most {MAX_DEPTH} levels deep")
 
 
-def _apply(session: Session, access: Access, group: Group, changes: dict) -> None:
+def _apply(session: Session, access: Access, group: Group, changes: dict[str, Any]) -> None:
     privacy = changes.pop("privacy", None)
     if "parent_id" in changes:
         group.parent_uuid = _parent_uuid(session, access, group, changes.pop("parent_id"))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from ..kit.db import Database
+from ..kit.db import Database, table_of
 from ..kit.tasks import cancel
 from ..kit.timeutil import utcnow
 from .credential import Credential
@@ -30,7 +30,7 @@ class UsageRecorder:
         self._flush_every = flush_every
         self._pending: dict[uuid.UUID, datetime] = {}
         self._recent: dict[uuid.UUID, datetime] = {}
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def note(self, credential_id: uuid.UUID, stored_last_used: datetime | None) -> None:
         now = utcnow()
@@ -73,7 +73,7 @@ class UsageRecorder:
 
 
 def _store_usage(session: Session, batch: dict[uuid.UUID, datetime]) -> None:
-    table = Credential.__table__
+    table = table_of(Credential)
     # Core executemany: a credential deleted meanwhile simply matches no row.
     statement = update(table).where(table.c.id == bindparam("credential_id")).values(
         last_used_at=bindparam("used_at"))

@@ -19,10 +19,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..fields import values as field_values
 from ..fields.models import Field, FieldValue
@@ -31,6 +31,7 @@ from ..fronts.models import Front
 from ..groups.models import Group, GroupMember, default_group_privacy
 from ..identity.system import PRIVACY_KEYS, System
 from ..journal.models import BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX, JournalAuthor, JournalEntry, JournalTag
+from ..kit.db import table_of
 from ..kit.ids import normalize_short_id
 from ..kit.timeutil import utcnow
 from ..kit.validators import check_https_url, is_timezone
@@ -41,9 +42,11 @@ from ..relationships.models import Relationship, RelationshipType
 from ..systems.service import unique_short_id
 from ..thoughts.models import Thought
 from .models import ImportSource
-from .plan import FrontItem, Item, Plan, Warnings
+from .plan import FrontItem, Item, Plan, PollItem, Warnings
 
 BATCH = 5000
+T = TypeVar("T")
+Target = TypeVar("Target")  # the mapped class an upsert writes
 # Rows deleted by statement are never loaded as objects here, so the session need not look for them.
 QUIET = {"synchronize_session": False}
 Progress = Callable[[float], None]
@@ -119,7 +122,7 @@ class _Sources:
         rows = [{"system_uuid": self.system_uuid, "kind": kind, "source_format": self.format, "source_id": sid,
                  "target_id": target} for (kind, sid), target in self.new.items()]
         for start in range(0, len(rows), BATCH):  # Core executemany: the ORM's bulk path costs several times more
-            self.session.execute(ImportSource.__table__.insert(), rows[start:start + BATCH])
+            self.session.execute(insert(table_of(ImportSource)), rows[start:start + BATCH])
         for (kind, sid), target in self.moved.items():
             self.session.execute(update(ImportSource).where(
                 ImportSource.system_uuid == self.system_uuid, ImportSource.kind == kind,
@@ -172,8 +175,8 @@ class _Engine:
                                                  "left out")
         return fitted
 
-    def upsert(self, kind: str, model: type, item: Item, create: Callable[[dict], Any],
-               key_of: Callable[[Any], Any]) -> tuple[Any, bool]:
+    def upsert(self, kind: str, model: type[Target], item: Item, create: Callable[[dict[str, Any]], Target],
+               key_of: Callable[[Target], object]) -> tuple[Target, bool]:
         """The mapped object updated with the item's values, or a new one from `create`; (object, created)."""
         values = self.fit(kind, item.values)
         target = self.sources.target(kind, item.source_id)
@@ -202,7 +205,7 @@ class _Engine:
             self.warnings.add("unknown_member", f"{what}: refers to a member that is not in the file, left out")
         return found
 
-    def short_id(self, column, wanted: str | None) -> str:
+    def short_id(self, column: InstrumentedAttribute[str], wanted: str | None) -> str:
         hid = normalize_short_id(wanted) if wanted else None
         if hid and len(hid) == 6 and self.session.execute(select(column).where(column == hid)).first() is None:
             return hid
@@ -296,7 +299,7 @@ class _Engine:
         if not rows:
             return
         current = dict(self.session.execute(select(FieldValue.field_id, FieldValue.value).where(
-            FieldValue.member_uuid == member.uuid, FieldValue.field_id.in_(rows))).all())
+            FieldValue.member_uuid == member.uuid, FieldValue.field_id.in_(rows))).tuples().all())
         changed = {fid: value for fid, value in rows.items() if current.get(fid, _MISSING) != value}
         if not changed:
             return
@@ -314,8 +317,8 @@ class _Engine:
             if not (values.get("name") or "").strip():
                 values["name"] = "(no name)"
                 self.warnings.add("group_unnamed", "groups.name: missing, named \"(no name)\"")
-            group, _ = self.upsert("groups", Group, Item(item.source_id, values), lambda v, wanted=item.hid: Group(
-                uuid=uuid.uuid4(), hid=self.short_id(Group.hid, wanted), system_uuid=self.system.uuid,
+            group, _ = self.upsert("groups", Group, Item(item.source_id, values), lambda v: Group(
+                uuid=uuid.uuid4(), hid=self.short_id(Group.hid, item.hid), system_uuid=self.system.uuid,  # noqa: B023 (called at once, in the loop)
                 **{"privacy": default_group_privacy(), "created_at": self.now, **v}, updated_at=self.now),
                 lambda g: g.uuid)
             groups[item.source_id] = group
@@ -383,8 +386,8 @@ class _Engine:
             self.step(len(self.plan.fronts))
             return
         history = self._front_history(list(by_member))
-        inserts: list[dict] = []
-        updates: list[dict] = []
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for member, items in by_member.items():
             merged = self._merge_overlaps(items)
             own = {self.front_id(i.source_id) for i in items}
@@ -415,7 +418,7 @@ class _Engine:
         for start in range(0, len(updates), BATCH):
             self.session.execute(update(Front), updates[start:start + BATCH])
         for start in range(0, len(inserts), BATCH):
-            self.session.execute(Front.__table__.insert(), inserts[start:start + BATCH])
+            self.session.execute(insert(table_of(Front)), inserts[start:start + BATCH])
             self.step(min(BATCH, len(inserts) - start) * 3 // 4)
 
     def front_id(self, source_id: str) -> uuid.UUID:
@@ -423,9 +426,9 @@ class _Engine:
         one by one in import_sources, and the same source front always gets the same id in this system."""
         return uuid.uuid5(self.front_namespace, source_id)
 
-    def _front_history(self, members: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple]]:
+    def _front_history(self, members: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple[Any, ...]]]:
         """Every front of these members already stored: (id, started_at, ended_at, comment) per member."""
-        history: dict[uuid.UUID, list[tuple]] = defaultdict(list)
+        history: dict[uuid.UUID, list[tuple[Any, ...]]] = defaultdict(list)
         for chunk in _chunks(members, 500):
             for member, *row in self.session.execute(select(
                     Front.member_uuid, Front.id, Front.started_at, Front.ended_at, Front.comment
@@ -500,8 +503,8 @@ class _Engine:
             target = self.sources.target("polls", item.source_id)
             existing = self.session.get(Poll, uuid.UUID(target)) if target else None
             known = {o["label"]: o["id"] for o in existing.options} if existing is not None else {}
-            stored = [{"id": known.get(o.label[:OPTION_LABEL_MAX]) or str(uuid.uuid4()),
-                       "label": o.label[:OPTION_LABEL_MAX], "color": o.color} for o in options]
+            stored: list[dict[str, Any]] = [{"id": known.get(o.label[:OPTION_LABEL_MAX]) or str(uuid.uuid4()),
+                                             "label": o.label[:OPTION_LABEL_MAX], "color": o.color} for o in options]
             values = {**item.values, "options": stored,
                       "created_by": self.members.get(item.created_by) if item.created_by else None}
             poll, _ = self.upsert("polls", Poll, Item(item.source_id, values), lambda v: Poll(
@@ -510,8 +513,8 @@ class _Engine:
                    "created_at": self.now, **v}, updated_at=self.now), lambda p: p.id)
             self._votes(poll, item, {o.key: s["id"] for o, s in zip(options, stored, strict=True)})
 
-    def _votes(self, poll: Poll, item, option_ids: dict[str, str]) -> None:
-        wanted: dict[uuid.UUID, dict] = {}
+    def _votes(self, poll: Poll, item: PollItem, option_ids: dict[str | None, str]) -> None:
+        wanted: dict[uuid.UUID, dict[str, Any]] = {}
         for vote in item.votes:
             member = self.member(vote.member, "polls.votes.member")
             if member is None:
@@ -535,11 +538,11 @@ class _Engine:
         present = {v.member_uuid: v for v in self.session.execute(
             select(Vote).where(Vote.poll_id == poll.id)).scalars()}
         for member, row in wanted.items():
-            vote = present.get(member)
-            if vote is None:
+            existing = present.get(member)
+            if existing is None:
                 self.session.add(Vote(**row))
                 self.counts.add("votes", "created")
-            elif _assign(vote, {k: row[k] for k in ("option_ids", "kind", "comment")}):
+            elif _assign(existing, {k: row[k] for k in ("option_ids", "kind", "comment")}):
                 self.counts.add("votes", "updated")
             else:
                 self.counts.add("votes", "unchanged")
@@ -576,7 +579,7 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _merged(current: dict, sent: dict, keys: Iterable[str]) -> dict:
+def _merged(current: dict[str, Any], sent: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     return {**current, **{k: v for k, v in sent.items() if k in keys and v in ("public", "private")}}
 
 
@@ -603,7 +606,7 @@ def _overlaps(intervals: list[tuple[datetime, datetime | None]], starts: list[da
     return other_end is None or other_end > start
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:
+def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 

@@ -70,7 +70,7 @@ class JournalItem(Item):
 
 @dataclass
 class PollOption:
-    key: str  # how votes in the source name this option
+    key: str | None  # how votes in the source name this option (None: a malformed file named none)
     label: str
     color: str | None = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -24,7 +24,10 @@ router = APIRouter(prefix="/api/v1/systems/@me/imports", tags=["imports"])
 PATH = router.prefix  # its body is streamed to disk by the handler, not read by the edge middleware
 Writer = Annotated[Principal, Requires("system:write")]
 Paging = Annotated[PageRequest, Depends(page_params)]
-Format = Literal[FORMAT_NAMES]  # type: ignore[valid-type] - the names, from the registry of formats
+if TYPE_CHECKING:
+    Format = str  # the names are known only at run time
+else:
+    Format = Literal[FORMAT_NAMES]  # the names, from the registry of formats
 
 UPLOAD_DESCRIPTION = (
     "The file as the raw body (JSON, or a zip holding the export), or as the multipart field `file`. It is stored "
@@ -64,7 +67,7 @@ async def create_import(principal: Writer, request: Request,
 @router.get("", response_model=Page[ImportJobOut], responses=errors(403, 422),
             summary="Your imports, newest first")
 async def list_imports(principal: Annotated[Principal, Requires("system:write")], request: Request,
-                       paging: Paging) -> Page:
+                       paging: Paging) -> Page[Any]:
     state = app_state(request)
     found, cursor = await state.database.read(service.list_jobs, principal, paging)
     return page([service.job_out(job, state.jobs.progress.get(job.id)) for job in found], paging.limit, cursor)
@@ -73,7 +76,7 @@ async def list_imports(principal: Annotated[Principal, Requires("system:write")]
 @router.get("/{job_id}", response_model=Envelope[ImportJobOut], responses=errors(403, 404, 422),
             summary="An import: status, progress, counts, warnings, error")
 async def get_import(principal: Annotated[Principal, Requires("system:write")], request: Request,
-                     job_id: Annotated[uuid.UUID, Path(description="The import's id.")]) -> Envelope:
+                     job_id: Annotated[uuid.UUID, Path(description="The import's id.")]) -> Envelope[Any]:
     state = app_state(request)
     job = await state.database.read(service.get_job, principal, job_id)
     return ok(service.job_out(job, state.jobs.progress.get(job.id)))

@@ -11,8 +11,9 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,11 @@ from .schemas import ImportJobOut
 from .source import load
 from .upload import UPLOAD_DIR
 
+if TYPE_CHECKING:
+    from ..jobs.worker import Handler, Worker
+
 KIND = "import"
+T = TypeVar("T")
 PARSED = 0.2  # the share of the progress bar that reading the file takes
 
 
@@ -75,12 +80,12 @@ def job_out(job: Job, live_progress: float | None = None) -> ImportJobOut:
                         finished_at=job.finished_at)
 
 
-def _declared(payload: dict) -> str | None:
+def _declared(payload: dict[str, Any]) -> str | None:
     wanted = payload.get("format")
     return None if wanted in (None, "auto") else wanted
 
 
-def _own_jobs(principal: Principal):
+def _own_jobs(principal: Principal) -> Select[tuple[Job]]:
     return select(Job).where(Job.system_uuid == principal.system_uuid, Job.kind == KIND)
 
 
@@ -100,7 +105,8 @@ def get_job(session: Session, principal: Principal, job_id: uuid.UUID) -> Job:
 # --- running -------------------------------------------------------------------------------------------------
 
 def upload_file(data_dir: Path, job: Job) -> Path:
-    return data_dir / UPLOAD_DIR / job.payload["file"]
+    file_name: str = job.payload["file"]
+    return data_dir / UPLOAD_DIR / file_name
 
 
 class Importer:
@@ -125,14 +131,14 @@ class Importer:
             report = done.report
         return plan, report
 
-    async def _write(self, fn, *args):
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """The unit of work. SQLite: through the server's own database, whose writers queue in turn. PostgreSQL: on
         a thread with a connection of its own, so building a large import never holds up the server's event loop
         (SQLAlchemy's asyncpg bridge runs the unit of work on the loop that awaits it)."""
         if self.database.sqlite:
             return await self.database.write(fn, *args, timeout=APPLY_TIMEOUT_SECONDS)
 
-        async def on_own_loop():
+        async def on_own_loop() -> T:
             database = Database(self.database.url, pool_size=1, bounds=self.database.bounds)
             try:
                 return await database.write(fn, *args, timeout=APPLY_TIMEOUT_SECONDS)
@@ -147,14 +153,15 @@ class Importer:
 APPLY_TIMEOUT_SECONDS = 1800.0
 
 
-def import_handler(data_dir: Path, importer: Importer):
-    async def handle(job: Job, worker) -> None:
+def import_handler(data_dir: Path, importer: Importer) -> Handler:
+    async def handle(job: Job, worker: Worker) -> None:
         path = upload_file(data_dir, job)
         payload = job.payload
 
         def progress(fraction: float) -> None:
             worker.progress[job.id] = fraction
 
+        assert job.system_uuid is not None, "an import job is for a system"
         try:
             plan, report = await importer.run(job.system_uuid, path, payload["format"], bool(payload["dry_run"]),
                                               progress)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import IO
 
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
@@ -25,7 +26,7 @@ def upload_path(data_dir: Path, job_id: str) -> Path:
 class _MultipartFile:
     """Writes the part named `file` of a multipart body to `sink`, and remembers its file name."""
 
-    def __init__(self, boundary: bytes, sink) -> None:
+    def __init__(self, boundary: bytes, sink: IO[bytes]) -> None:
         self.sink = sink
         self.filename: str | None = None
         self.found = False
@@ -73,7 +74,7 @@ async def receive_file(request: Request, target: Path, limit: int) -> tuple[str 
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as sink:
-            writer = sink
+            writer: IO[bytes] | _MultipartFile = sink
             multipart = None
             if content_type == b"multipart/form-data":
                 boundary = options.get(b"boundary")

@@ -17,7 +17,7 @@ from .models import Job
 STALE_AFTER = timedelta(minutes=2)
 
 
-def enqueue(session: Session, kind: str, system_uuid: uuid.UUID | None, lane: str | None, payload: dict,
+def enqueue(session: Session, kind: str, system_uuid: uuid.UUID | None, lane: str | None, payload: dict[str, Any],
             job_id: uuid.UUID | None = None) -> Job:
     """A queued job; a second pending job in the same lane fails the unique index (IntegrityError)."""
     job = Job(id=job_id or uuid.uuid4(), kind=kind, system_uuid=system_uuid, lane=lane, status="queued",

@@ -34,7 +34,7 @@ class Worker:
         self.name = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"[:80]
         self.progress: dict[uuid.UUID, float] = {}  # jobs running here: their progress, fresher than the row's
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="pluralspace-jobs")

@@ -62,7 +62,7 @@ class JournalEntry(Base):
     system_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
     title: Mapped[str | None] = mapped_column(String(TITLE_MAX))
     body: Mapped[str] = mapped_column(Text)
-    tags: Mapped[list] = mapped_column(default=list)
+    tags: Mapped[list[str]] = mapped_column(default=list)
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"), deferred=True)
     pinned: Mapped[bool] = mapped_column(default=False)
     privacy: Mapped[str] = mapped_column(String(8), default="private")

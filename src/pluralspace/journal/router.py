@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
@@ -68,27 +68,27 @@ def list_filter(
             summary="Journal entries, newest first, or ranked by ?q= (full-text search)",
             description=LIST_DESCRIPTION)
 async def list_entries(sid: SystemId, viewer: Reader, request: Request, paging: Paging,
-                       filters: Annotated[service.ListFilter, Depends(list_filter)]) -> Page:
+                       filters: Annotated[service.ListFilter, Depends(list_filter)]) -> Page[Any]:
     entries, cursor = await app_state(request).database.read(service.list_entries, sid, viewer, paging, filters)
     return page(entries, paging.limit, cursor)
 
 
 @router.post("", status_code=201, response_model=Envelope[EntryOut], responses=errors(*WRITE, 403, 404),
              summary="Write a journal entry (private unless privacy is public)")
-async def create_entry(sid: SystemId, body: EntryCreate, principal: Writer, request: Request) -> Envelope:
+async def create_entry(sid: SystemId, body: EntryCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_entry, sid, principal, body))
 
 
 @router.get("/{entry_id}", response_model=Envelope[EntryOut], responses=errors(403, 404, 422),
             summary="A journal entry")
-async def get_entry(sid: SystemId, entry_id: uuid.UUID, viewer: Reader, request: Request) -> Envelope:
+async def get_entry(sid: SystemId, entry_id: uuid.UUID, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_entry, sid, viewer, entry_id))
 
 
 @router.patch("/{entry_id}", response_model=Envelope[EntryOut], responses=errors(*WRITE, 403, 404),
               summary="Change an entry: only the keys sent; null clears title, authors and tags")
 async def update_entry(sid: SystemId, entry_id: uuid.UUID, body: EntryPatch, principal: Writer,
-                       request: Request) -> Envelope:
+                       request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_entry, sid, principal, entry_id, body))
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from ..kit.timeutil import Timestamp, TimestampIn, utcnow
-from ..kit.validators import Model, OutModel, Text
+from ..kit.validators import ABSENT, Model, OutModel, Text
 from .models import AUTHORS_MAX, BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
 
 EntryPrivacy = Literal["public", "private"]
@@ -42,12 +42,12 @@ def _plausible(value: datetime) -> datetime:
 Tag = Annotated[str, StringConstraints(max_length=200), AfterValidator(normalize_tag)]
 Tags = Annotated[list[Tag], Field(max_length=TAGS_MAX), AfterValidator(_unique)]
 AuthorIds = Annotated[list[PublicId], Field(max_length=AUTHORS_MAX)]
-Body = Text(BODY_MAX, min_length=1)
+Body = Annotated[str, Text(BODY_MAX, min_length=1)]
 EntryTime = Annotated[TimestampIn, AfterValidator(_plausible)]
 
 
 class EntryCreate(Model):
-    title: Text(TITLE_MAX) | None = None
+    title: Annotated[str, Text(TITLE_MAX)] | None = None
     body: Body = Field(description=f"Markdown, 1..{BODY_MAX:,} characters.")
     author_ids: AuthorIds | None = Field(None, description="Members of this system (short id or uuid) who wrote "
                                                            "the entry.")
@@ -60,12 +60,12 @@ class EntryCreate(Model):
 
 
 class EntryPatch(Model):
-    title: Text(TITLE_MAX) | None = None
-    body: Body = None
+    title: Annotated[str, Text(TITLE_MAX)] | None = None
+    body: Body = ABSENT
     author_ids: AuthorIds | None = Field(None, description="Replaces the authors; null or [] removes them all.")
     tags: Tags | None = Field(None, description="Replaces the tags; null or [] removes them all.")
-    pinned: StrictBool = None
-    privacy: EntryPrivacy = None
+    pinned: StrictBool = ABSENT
+    privacy: EntryPrivacy = ABSENT
 
 
 class EntryOut(OutModel):

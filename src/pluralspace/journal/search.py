@@ -40,6 +40,8 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import snowballstemmer
 from sqlalchemy import (
@@ -74,7 +76,7 @@ _PIECE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
 
 @functools.lru_cache(maxsize=1)
-def _porter():
+def _porter() -> Any:  # snowballstemmer ships no types
     return snowballstemmer.stemmer("porter")
 
 
@@ -82,7 +84,8 @@ def _porter():
 def stem(word: str) -> str:
     """A lower-case word as both engines index it: diacritics removed, then Porter-stemmed."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-    return _porter().stemWord(plain)
+    stemmed: str = _porter().stemWord(plain)
+    return stemmed
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ class SearchCursor:
 _fts = table("journal_fts", column("rowid"))
 
 
-def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditions: list[ColumnElement],
+def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditions: list[ColumnElement[bool]],
            limit: int, offset: int) -> list[JournalEntry]:
     """Up to `limit` entries matching `query` and `conditions`, best first, skipping `offset`.
 
@@ -219,12 +222,12 @@ def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditi
     """
     if query.empty:
         return []
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         matches = _sqlite_matches(system_uuid, query, conditions)
     else:
         matches = _postgres_matches(query, conditions)
-    candidates = matches.order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc()).limit(CANDIDATES)
-    candidates = candidates.subquery("candidates")
+    candidates = (matches.order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc()).limit(CANDIDATES)
+                  .subquery("candidates"))
     scored = JournalEntry.__table__.alias("scored")
     statement = (select(candidates.c.id).join(scored, scored.c.id == candidates.c.id)
                  .order_by(_score(query, scored.c.title, scored.c.body).desc(), candidates.c.created_at.desc(),
@@ -236,29 +239,31 @@ def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditi
     return [found[key] for key in keys if key in found]
 
 
-def _occurrences(text_column: ColumnElement, root: str) -> ColumnElement:
+def _occurrences(text_column: ColumnElement[str], root: str) -> ColumnElement[int]:
     """How often `root` occurs in the text, ignoring case: integer arithmetic that both engines compute alike."""
     lowered = func.lower(func.coalesce(text_column, ""))
     shortened = func.length(lowered) - func.length(func.replace(lowered, root, ""))
     return shortened.self_group().op("/")(literal_column(str(len(root)))).self_group()
 
 
-def _score(query: SearchQuery, title: ColumnElement, body: ColumnElement) -> ColumnElement:
-    total = None
+def _score(query: SearchQuery, title: ColumnElement[str], body: ColumnElement[str]) -> ColumnElement[int]:
+    total: ColumnElement[int] | None = None
     for term in query.wanted:
         for root in term.roots():
             count = _occurrences(title, root) * TITLE_WEIGHT + _occurrences(body, root)
             capped = case((count > SCORE_CAP, SCORE_CAP), else_=count)
             total = capped if total is None else total + capped
+    assert total is not None, "only a query with words is scored"
     return total
 
 
-def _sqlite_matches(system_uuid: uuid.UUID, query: SearchQuery, conditions: list[ColumnElement]) -> Select:
+def _sqlite_matches(system_uuid: uuid.UUID, query: SearchQuery,
+                    conditions: list[ColumnElement[bool]]) -> Select[tuple[uuid.UUID, datetime]]:
     # FTS5 finds the matches first (a materialized CTE: otherwise the planner may walk the system's entries newest
     # first and run the MATCH once per entry); the join and the filters read the covering index
     # ix_journal_entries_search_keys, never the rows themselves. The system's id is a token of its own in the index
     # (migration 0009), so FTS5 steps through this system's entries only, however common a word is elsewhere.
-    fts = literal_column("journal_fts")
+    fts: ColumnElement[str] = literal_column("journal_fts")
     match = f'system_uuid : "{system_uuid.hex}" AND {{title body}} : ({query.fts5()})'
     found = select(_fts.c.rowid).where(fts.op("MATCH")(match)).cte("fts_matches").prefix_with("MATERIALIZED")
     return (select(JournalEntry.id, JournalEntry.created_at).select_from(found)
@@ -266,7 +271,7 @@ def _sqlite_matches(system_uuid: uuid.UUID, query: SearchQuery, conditions: list
             .where(*conditions))
 
 
-def _postgres_matches(query: SearchQuery, conditions: list[ColumnElement]) -> Select:
+def _postgres_matches(query: SearchQuery, conditions: list[ColumnElement[bool]]) -> Select[tuple[uuid.UUID, datetime]]:
     tsquery = func.to_tsquery(text(f"'{POSTGRES_CONFIG}'::regconfig"), query.tsquery())
     return (select(JournalEntry.id, JournalEntry.created_at)
             .where(JournalEntry.search_vector.op("@@")(tsquery), *conditions))

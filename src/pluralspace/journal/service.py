@@ -70,8 +70,8 @@ def _page_out(session: Session, access: Access, entries: list[JournalEntry],
     return [entry_out(e, authors.get(e.id, []), search.snippet(e, query) if query else None) for e in entries]
 
 
-def _conditions(session: Session, access: Access, filters: ListFilter) -> list[ColumnElement]:
-    conditions: list[ColumnElement] = [JournalEntry.system_uuid == access.system_uuid]
+def _conditions(session: Session, access: Access, filters: ListFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [JournalEntry.system_uuid == access.system_uuid]
     if not access.owner:
         conditions.append(JournalEntry.privacy == "public")
     if filters.author is not None:
@@ -103,7 +103,7 @@ def list_entries(session: Session, sid: str, viewer: Principal | None, paging: P
 
 
 def _search(session: Session, access: Access, paging: PageRequest, query: search.SearchQuery,
-            conditions: list[ColumnElement]) -> tuple[list[EntryOut], str | None]:
+            conditions: list[ColumnElement[bool]]) -> tuple[list[EntryOut], str | None]:
     offset = search.SearchCursor.decode(paging.cursor, query)
     room = search.MAX_RESULTS - offset
     entries = search.ranked(session, access.system_uuid, query, conditions, min(paging.limit + 1, room), offset)

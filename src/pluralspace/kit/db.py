@@ -37,21 +37,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
-from sqlalchemy.engine import Connection, Engine, Row, make_url
+from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event, text
+from sqlalchemy.engine import Connection, Dialect, Engine, Row, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool, PoolProxiedConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator, Uuid
 
 from ..files import keep_sqlite_files_private
 from .errors import ApiError, ServiceUnavailable, StorageFull
 from .outage import Outage
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
@@ -94,22 +98,36 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {uuid.UUID: Uuid(), dict: JSON(), list: JSON()}
+    # JSON columns, by the Python shape their models declare.
+    type_annotation_map = {
+        uuid.UUID: Uuid(),
+        dict[str, Any]: JSON(),
+        dict[str, str]: JSON(),
+        list[str]: JSON(),
+        list[dict[str, Any]]: JSON(),
+    }
 
 
-class UTCDateTime(TypeDecorator):
+def table_of(model: type[Base]) -> Table:
+    """A model's Table, for Core statements (an executemany without the ORM's cost per row)."""
+    table = model.__table__
+    assert isinstance(table, Table), "a declarative model maps one Table"
+    return table
+
+
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out; SQLite keeps them as naive UTC text, which sorts chronologically."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -130,7 +148,7 @@ def _configure_sqlite(engine: Engine, busy_seconds: float, synchronous: str = "f
     keep_sqlite_files_private(engine.url.database)
 
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:
+    def on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # The driver's own transaction handling is off so that BEGIN is ours (DEFERRED or IMMEDIATE).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -143,7 +161,7 @@ def _configure_sqlite(engine: Engine, busy_seconds: float, synchronous: str = "f
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection) -> None:
+    def on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode is not None:  # None: every statement is its own transaction (the event loop's look-ups)
             connection.exec_driver_sql(f"BEGIN {mode}")
@@ -170,7 +188,8 @@ def create_postgres_engine(url: str, pool_size: int, bounds: Bounds) -> AsyncEng
     )
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def skip_closed(dbapi_connection, _record, _proxy) -> None:
+    def skip_closed(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry,
+                    _proxy: PoolProxiedConnection) -> None:
         # A pooled connection whose end the event loop has already seen (the server closed it, a reset, a killed
         # backend) is swapped for a fresh one before use, at the cost of a flag check (pre-ping would cost a round
         # trip each time). The pool replaces a connection on DisconnectionError.
@@ -180,7 +199,7 @@ def create_postgres_engine(url: str, pool_size: int, bounds: Bounds) -> AsyncEng
     return engine
 
 
-def _unit_of_work(connection, fn: Callable[..., R], args: tuple) -> R:
+def _unit_of_work(connection: Connection, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
     with Session(bind=connection, autoflush=True, expire_on_commit=False) as session:
         result = fn(session, *args)
         session.flush()
@@ -241,7 +260,7 @@ class Database:
         except TimeoutError:
             raise DatabaseTimeout(f"no turn to write within {bound:g} s") from None
 
-    async def lookup(self, statement: Executable, params: dict[str, Any]) -> Row | None:
+    async def lookup(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
         """The one row (or none) a prebuilt, uniquely indexed statement selects; see the module docstring."""
         if not self.sqlite:
             return await self._answer(lambda: self._lookup_postgres(statement, params), retry=True)
@@ -271,7 +290,7 @@ class Database:
 
     async def _open_loop_connection_once(self) -> Connection:
         def open_connection() -> Connection:
-            connection = self._sync_engine.connect().execution_options(sqlite_begin=None)
+            connection = self._sqlite_engine.connect().execution_options(sqlite_begin=None)
             connection.exec_driver_sql("PRAGMA busy_timeout=20")  # on the loop, never wait: retry on a thread
             connection.commit()
             return connection
@@ -289,8 +308,8 @@ class Database:
             self._loop_connection.close()
             self._loop_connection = None
 
-    async def _lookup_postgres(self, statement: Executable, params: dict[str, Any]) -> Row | None:
-        async def look_up(connection: AsyncConnection) -> Row | None:
+    async def _lookup_postgres(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        async def look_up(connection: AsyncConnection) -> Row[Any] | None:
             return (await connection.execute(statement, params)).one_or_none()
 
         return await self._on_postgres(look_up, self.bounds.statement)
@@ -321,14 +340,14 @@ class Database:
             self.storage_outage.recovered()
         return result
 
-    async def _run(self, fn: Callable[..., R], args: tuple, *, write: bool, seconds: float) -> R:
+    async def _run(self, fn: Callable[..., R], args: tuple[Any, ...], *, write: bool, seconds: float) -> R:
         if self.sqlite:
             return await self._run_sqlite(fn, args, write)
         return await self._run_postgres(fn, args, seconds)
 
-    async def _run_sqlite(self, fn: Callable[..., R], args: tuple, write: bool) -> R:
+    async def _run_sqlite(self, fn: Callable[..., R], args: tuple[Any, ...], write: bool) -> R:
         def work() -> R:
-            with self._sync_engine.connect() as connection:
+            with self._sqlite_engine.connect() as connection:
                 if write:
                     connection = connection.execution_options(sqlite_begin="IMMEDIATE")
                 with connection.begin():
@@ -339,7 +358,7 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(context.run, work))
 
-    async def _run_postgres(self, fn: Callable[..., R], args: tuple, seconds: float) -> R:
+    async def _run_postgres(self, fn: Callable[..., R], args: tuple[Any, ...], seconds: float) -> R:
         async def transaction(connection: AsyncConnection) -> R:
             async with connection.begin():
                 if seconds != self.bounds.statement:
@@ -357,7 +376,7 @@ class Database:
         without waiting for the task's cleanup (a polite ROLLBACK would wait on the silence too)."""
         try:
             async with asyncio.timeout(self.bounds.checkout + self.bounds.connect):
-                connection = await self._async_engine.connect()
+                connection = await self._postgres_engine.connect()
         except TimeoutError:
             raise DatabaseTimeout(f"no connection within {self.bounds.checkout + self.bounds.connect:g} s") from None
         try:
@@ -411,9 +430,19 @@ class Database:
         return sqlite_file_problem(self.url) if self.sqlite else None
 
     @property
+    def _sqlite_engine(self) -> Engine:
+        assert self._sync_engine is not None, "only a SQLite database has a synchronous engine of its own"
+        return self._sync_engine
+
+    @property
+    def _postgres_engine(self) -> AsyncEngine:
+        assert self._async_engine is not None, "only a PostgreSQL database has an asynchronous engine"
+        return self._async_engine
+
+    @property
     def engine(self) -> Engine:
         """The synchronous engine underneath, where statement events (e.g. query counting) are observed."""
-        return self._sync_engine if self.sqlite else self._async_engine.sync_engine
+        return self._sqlite_engine if self.sqlite else self._postgres_engine.sync_engine
 
     async def dispose(self) -> None:
         if self._loop_connection is not None:
@@ -432,14 +461,15 @@ class Database:
                 log.warning("database connections not closed within %g s at shutdown", self.bounds.statement)
 
 
-def _one_row(connection: Connection, statement: Executable, params: dict[str, Any]) -> Row | None:
+def _one_row(connection: Connection, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
     return connection.execute(statement, params).one_or_none()
 
 
-async def _cut_off(connection: AsyncConnection, task: asyncio.Task) -> None:
+async def _cut_off(connection: AsyncConnection, task: asyncio.Future[Any]) -> None:
     """Aborts the socket under a unit of work that gets no answer: the work then fails at once, and the pool drops
     the connection (SQLAlchemy sees it closed). Closing politely would wait for the silent database."""
     raw = await connection.get_raw_connection()
+    assert raw.driver_connection is not None, "an open connection has its driver's connection"
     raw.driver_connection.terminate()
     done, _ = await asyncio.wait((task,), timeout=STATEMENT_GRACE)
     if done:
@@ -449,7 +479,7 @@ async def _cut_off(connection: AsyncConnection, task: asyncio.Task) -> None:
         task.cancel()
 
 
-def _consume(task: asyncio.Future) -> None:
+def _consume(task: asyncio.Future[Any]) -> None:
     """Reads a finished task's outcome so that asyncio does not report it as never retrieved."""
     if not task.cancelled():
         task.exception()
@@ -541,7 +571,7 @@ def sqlite_file_problem(url: str) -> str | None:
     return None
 
 
-def database_for(settings) -> Database:
+def database_for(settings: Settings) -> Database:
     """The database the settings describe (config.Settings), with their bounds."""
     bounds = Bounds(connect=settings.db_connect_timeout, checkout=settings.db_pool_timeout,
                     statement=settings.db_statement_timeout)

@@ -47,12 +47,12 @@ class ErrorEnvelope(BaseModel):
     request_id: str
 
 
-def ok(data: Any) -> Envelope:
+def ok(data: T) -> Envelope[T]:
     request_id = current_request_id()
     return Envelope(data=data, meta=Meta(request_id=request_id), request_id=request_id)
 
 
-def page(items: list, limit: int, next_cursor: str | None) -> Page:
+def page(items: list[T], limit: int, next_cursor: str | None) -> Page[T]:
     request_id = current_request_id()
     return Page(
         data=items,

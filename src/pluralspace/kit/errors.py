@@ -39,6 +39,7 @@ class Unauthenticated(ApiError):
 
 class InsufficientScope(ApiError):
     code, status, default_message = "INSUFFICIENT_SCOPE", 403, "The token lacks a required scope."
+    details: dict[str, Any]
 
     def __init__(self, required: list[str], granted: list[str]) -> None:
         super().__init__(

@@ -53,5 +53,5 @@ def render() -> bytes:
     if not os.environ.get(MULTIPROCESS_DIR_ENV):
         return generate_latest(REGISTRY)
     every_worker = CollectorRegistry()
-    multiprocess.MultiProcessCollector(every_worker)
+    multiprocess.MultiProcessCollector(every_worker)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
     return generate_latest(every_worker)

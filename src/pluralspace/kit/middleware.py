@@ -59,7 +59,8 @@ JSON_API_PREFIX = "/api/v1/"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for key, value in headers:
         if key == name:
             return value.decode("latin-1")
     return None
@@ -146,7 +147,7 @@ class EdgeMiddleware:
             raise UnsupportedMediaType()
         return _replay(body)
 
-    async def _meter(self, scope: Scope, extra_headers: list) -> None:
+    async def _meter(self, scope: Scope, extra_headers: list[tuple[bytes, bytes]]) -> None:
         if not self.settings.rate_limit_enabled or scope["path"] in UNMETERED_PATHS:
             return
         writes = scope["method"] in BODY_METHODS or scope["method"] == "DELETE"

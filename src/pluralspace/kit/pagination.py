@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Row, Select, and_, or_
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from .errors import ValidationFailed
 
@@ -30,6 +32,10 @@ SIGNATURE_BYTES = 16
 # Set per request by the edge middleware from the server's secret, so cursors survive restarts and work on every
 # worker. Outside a request (the CLI's export) a key of this process signs the cursors it issues and reads back.
 signing_key_var: ContextVar[bytes] = ContextVar("cursor_signing_key", default=secrets.token_bytes(32))  # noqa: B039 (bytes are immutable)
+
+
+# A column or an ORM attribute that a page is sorted on.
+SortKey = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 def cursor_signing_key(secret_key: str) -> bytes:
@@ -75,7 +81,7 @@ def _signature(payload: str) -> str:
     return _b64(hmac.new(signing_key_var.get(), payload.encode(), hashlib.sha256).digest()[:SIGNATURE_BYTES])
 
 
-def encode_cursor(values: tuple) -> str:
+def encode_cursor(values: tuple[Any, ...]) -> str:
     payload = _b64(json.dumps([_encode_value(v) for v in values], separators=(",", ":")).encode())
     return f"{payload}.{_signature(payload)}"
 
@@ -91,7 +97,7 @@ def _signed_payload(cursor: str) -> str:
     return payload
 
 
-def decode_cursor(cursor: str, width: int) -> tuple:
+def decode_cursor(cursor: str, width: int) -> tuple[Any, ...]:
     payload = _signed_payload(cursor)
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
@@ -103,8 +109,8 @@ def decode_cursor(cursor: str, width: int) -> tuple:
     return values
 
 
-def keyset_page(query: Select, keys: list[ColumnElement], request: PageRequest, *, descending: bool,
-                session, row_key) -> tuple[list, str | None]:
+def keyset_page(query: Select[Any], keys: Sequence[SortKey], request: PageRequest, *, descending: bool,
+                session: Session, row_key: Callable[[Row[Any]], tuple[Any, ...]]) -> tuple[list[Row[Any]], str | None]:
     """Runs `query` ordered by `keys` (unique together) from the cursor on; returns rows and the next cursor.
 
     `row_key(row)` gives the key values of a result row in the order of `keys`.
@@ -120,7 +126,7 @@ def keyset_page(query: Select, keys: list[ColumnElement], request: PageRequest, 
     return rows, encode_cursor(row_key(rows[-1]))
 
 
-def _after(keys: list[ColumnElement], values: tuple, descending: bool) -> ColumnElement:
+def _after(keys: Sequence[SortKey], values: tuple[Any, ...], descending: bool) -> ColumnElement[bool]:
     """(k1, k2, ...) > (v1, v2, ...) written out, since row-value comparison is not portable to every engine."""
     clauses = []
     for index, key in enumerate(keys):

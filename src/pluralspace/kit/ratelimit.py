@@ -91,9 +91,9 @@ class RedisLimiter:
         self._retry_every = retry_every
         self._outage = Outage("redis", log)
         self._fallback = MemoryLimiter()  # counts while the circuit is open
-        self._probe: asyncio.Task | None = None
+        self._probe: asyncio.Task[None] | None = None
         self._pending: list[tuple[str, int, int, asyncio.Future[int | None]]] = []
-        self._sender: asyncio.Task | None = None
+        self._sender: asyncio.Task[None] | None = None
 
     @property
     def available(self) -> bool:

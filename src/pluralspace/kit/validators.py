@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic import BaseModel as _BaseModel
 
 _COLOR = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
-def _nul_path(value, path: str = "") -> str | None:
+def _nul_path(value: object, path: str = "") -> str | None:
     if isinstance(value, str):
         return path if "\x00" in value else None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
@@ -27,6 +30,12 @@ def _nul_path(value, path: str = "") -> str | None:
     return None
 
 
+# The default of a PATCH field that may be left out but not sent as null. Pydantic never validates a default, so the
+# field reads None exactly when its key was absent (`Model.sent` leaves it out), while the field's own type, which
+# has no None in it, refuses an explicit null. Typed Any so that type can stay the one that validates the input.
+ABSENT: Any = None
+
+
 class Model(_BaseModel):
     """Request bodies: unknown keys are an error, so a typo never passes silently."""
 
@@ -34,14 +43,14 @@ class Model(_BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_nul(cls, data):
+    def _refuse_nul(cls, data: Any) -> Any:
         # PostgreSQL cannot store NUL in text; refusing it here keeps both engines alike and the answer a 422.
         found = _nul_path(data)
         if found is not None:
             raise ValueError(f"text must not contain NUL characters (at {found or 'the body'})")
         return data
 
-    def sent(self) -> dict:
+    def sent(self) -> dict[str, Any]:
         """The keys the client sent, with their values (PATCH semantics: absent = unchanged, null = clear)."""
         return {name: getattr(self, name) for name in self.model_fields_set}
 
@@ -88,11 +97,17 @@ def _timezone(value: str) -> str:
     return value
 
 
-def Text(max_length: int, min_length: int = 0):
-    validators = [StringConstraints(max_length=max_length, min_length=min_length)]
-    if min_length:
-        validators.append(AfterValidator(_not_blank))
-    return Annotated[str, *validators]
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """Bounded text, used as `Annotated[str, Text(100)]`; a minimum length also refuses whitespace-only text."""
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(max_length=self.max_length, min_length=self.min_length)
+        if self.min_length:
+            yield AfterValidator(_not_blank)
 
 
 Color = Annotated[str, AfterValidator(parse_color)]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
+from uuid import UUID  # in a class body after its `uuid` column, `uuid.UUID` names the column
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,9 +26,9 @@ class Member(Base):
         Index("ix_members_system_archived", "system_uuid", "archived_at"),
     )
 
-    uuid: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    uuid: Mapped[UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     hid: Mapped[str] = mapped_column(String(6), unique=True)
-    system_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
+    system_uuid: Mapped[UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     display_name: Mapped[str | None] = mapped_column(String(100))
     pronouns: Mapped[str | None] = mapped_column(String(100))
@@ -35,13 +37,13 @@ class Member(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(256))
     banner_url: Mapped[str | None] = mapped_column(String(256))
     birthday: Mapped[str | None] = mapped_column(String(10))
-    roles: Mapped[list] = mapped_column(default=list)
-    proxy_tags: Mapped[list] = mapped_column(default=list)
+    roles: Mapped[list[str]] = mapped_column(default=list)
+    proxy_tags: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     keep_proxy: Mapped[bool] = mapped_column(default=False)
     is_custom_front: Mapped[bool] = mapped_column(default=False)
     archived: Mapped[bool] = mapped_column(default=False)
     # When `archived` last became true; null while not archived, and for members archived before this was kept.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    privacy: Mapped[dict] = mapped_column(default=default_member_privacy)
+    privacy: Mapped[dict[str, str]] = mapped_column(default=default_member_privacy)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

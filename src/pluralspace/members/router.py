@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -38,7 +38,7 @@ def list_filter(
 async def list_members(sid: SystemId, viewer: Reader, request: Request,
                        paging: Annotated[PageRequest, Depends(page_params)],
                        filters: Annotated[service.ListFilter, Depends(list_filter)],
-                       include: Include) -> Page:
+                       include: Include) -> Page[Any]:
     members, cursor = await app_state(request).database.read(service.list_members, sid, viewer, paging, filters,
                                                              include)
     return page(members, paging.limit, cursor)
@@ -46,20 +46,20 @@ async def list_members(sid: SystemId, viewer: Reader, request: Request,
 
 @router.post("", status_code=201, response_model=Envelope[MemberOut], responses=errors(*WRITE, 403, 404),
              summary="Add a member")
-async def create_member(sid: SystemId, body: MemberCreate, principal: Writer, request: Request) -> Envelope:
+async def create_member(sid: SystemId, body: MemberCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_member, sid, principal, body))
 
 
 @router.get("/{mid}", response_model=Envelope[MemberOut], responses=errors(403, 404, 422), summary="A member")
 async def get_member(sid: SystemId, mid: MemberId, viewer: Reader, request: Request,
-                     include: Include) -> Envelope:
+                     include: Include) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_member, sid, viewer, mid, include))
 
 
 @router.patch("/{mid}", response_model=Envelope[MemberOut], responses=errors(*WRITE, 403, 404),
               summary="Change a member: only the keys sent; null clears; fields set by id")
 async def update_member(sid: SystemId, mid: MemberId, body: MemberPatch, principal: Writer,
-                        request: Request) -> Envelope:
+                        request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_member, sid, principal, mid, body))
 
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
 from ..kit.timeutil import Timestamp
-from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text
+from ..kit.validators import ABSENT, Color, HttpsUrl, Model, OutModel, Text
 from ..relationships.schemas import RelationshipOut
 
 Visibility = Literal["public", "private"]
@@ -29,11 +29,11 @@ Roles = Annotated[list[Role], Field(max_length=50)]
 
 
 class ProxyTag(Model):
-    prefix: Text(100) | None = None
-    suffix: Text(100) | None = None
+    prefix: Annotated[str, Text(100)] | None = None
+    suffix: Annotated[str, Text(100)] | None = None
 
     @model_validator(mode="after")
-    def _not_empty(self):
+    def _not_empty(self) -> Self:
         if not (self.prefix or self.suffix):
             raise ValueError("a proxy tag needs a prefix or a suffix")
         return self
@@ -53,13 +53,13 @@ class MemberPrivacy(OutModel):
 
 
 class MemberPrivacyPatch(Model):
-    visibility: Visibility = None
-    name: Visibility = None
-    description: Visibility = None
-    avatar: Visibility = None
-    birthday: Visibility = None
-    pronouns: Visibility = None
-    metadata: Visibility = None
+    visibility: Visibility = ABSENT
+    name: Visibility = ABSENT
+    description: Visibility = ABSENT
+    avatar: Visibility = ABSENT
+    birthday: Visibility = ABSENT
+    pronouns: Visibility = ABSENT
+    metadata: Visibility = ABSENT
 
 
 FieldValuesIn = Annotated[dict[Annotated[str, StringConstraints(max_length=64)], Any],
@@ -69,28 +69,28 @@ FieldValuesIn = Annotated[dict[Annotated[str, StringConstraints(max_length=64)],
 class MemberWrite(Model):
     """Fields shared by create and patch."""
 
-    display_name: Text(100) | None = None
-    pronouns: Text(100) | None = None
-    description: Text(10_000) | None = None
+    display_name: Annotated[str, Text(100)] | None = None
+    pronouns: Annotated[str, Text(100)] | None = None
+    description: Annotated[str, Text(10_000)] | None = None
     color: Color | None = None
     avatar_url: HttpsUrl | None = None
     banner_url: HttpsUrl | None = None
     birthday: Birthday | None = None
     roles: Roles | None = None
     proxy_tags: ProxyTags | None = None
-    keep_proxy: StrictBool = None
-    is_custom_front: StrictBool = None
-    archived: StrictBool = None
-    fields: FieldValuesIn = None
-    privacy: MemberPrivacyPatch = None
+    keep_proxy: StrictBool = ABSENT
+    is_custom_front: StrictBool = ABSENT
+    archived: StrictBool = ABSENT
+    fields: FieldValuesIn = ABSENT
+    privacy: MemberPrivacyPatch = ABSENT
 
 
 class MemberCreate(MemberWrite):
-    name: Text(100, min_length=1)
+    name: Annotated[str, Text(100, min_length=1)]
 
 
 class MemberPatch(MemberWrite):
-    name: Text(100, min_length=1) = None
+    name: Annotated[str, Text(100, min_length=1)] = ABSENT
 
 
 class ProxyTagOut(OutModel):

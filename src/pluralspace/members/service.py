@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -26,6 +27,8 @@ from .schemas import MemberCreate, MemberOut, MemberPatch
 INCLUDES = {"fields": "fields:read", "groups": "groups:read", "relationships": "relationships:read"}
 """`?include=` on member reads: each expansion and the read scope it needs."""
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class ListFilter:
@@ -38,7 +41,7 @@ class ListFilter:
 class Extras:
     """What ?include= asked for, loaded for a whole page at once (one query per kind, never per member)."""
 
-    fields: dict[uuid.UUID, dict] | None = None
+    fields: dict[uuid.UUID, dict[str, Any]] | None = None
     groups: dict[uuid.UUID, list[str]] | None = None
     relationships: dict[uuid.UUID, list[RelationshipOut]] | None = None
 
@@ -88,7 +91,7 @@ def member_out(member: Member, access: Access, extras: Extras | None = None) -> 
     extras = extras or Extras()
     shown = access.owner
 
-    def visible(key: str, value):
+    def visible(key: str, value: T) -> T | None:
         return value if shown or member.privacy.get(key) == "public" else None
 
     metadata = shown or member.privacy.get("metadata") == "public"
@@ -146,7 +149,7 @@ def get_member(session: Session, sid: str, viewer: Principal | None, mid: str,
     return member_out(member, access, load_extras(session, access, [member], include))
 
 
-def _apply(member: Member, changes: dict) -> None:
+def _apply(member: Member, changes: dict[str, Any]) -> None:
     privacy = changes.get("privacy")
     if "archived" in changes and bool(changes["archived"]) != bool(member.archived):
         member.archived_at = utcnow() if changes["archived"] else None

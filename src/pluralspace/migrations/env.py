@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from pluralspace.kit.db import async_postgres_url, is_sqlite, null_pool_engine
 from pluralspace.migrate import tracked_by_models
@@ -14,7 +15,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _configure(connection) -> None:
+def _configure(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
                       include_name=tracked_by_models)
@@ -34,6 +35,7 @@ async def _run_postgres(url: str) -> None:
 
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "pluralspace.migrate sets the URL of the database to migrate"
     if is_sqlite(url):
         engine = null_pool_engine(url)
         with engine.connect() as connection:

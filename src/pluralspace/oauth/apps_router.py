@@ -5,7 +5,7 @@ Session tokens only, like `/api/v1/me/tokens`: an app's token can neither regist
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
@@ -27,14 +27,14 @@ ClientId = Annotated[str, Path(max_length=64, description="The app's client_id."
 @apps_router.get("", response_model=Page[AppOut], responses=errors(403, 422),
                  summary="Your developer apps (OAuth clients), newest first")
 async def list_apps(principal: SessionOnly, request: Request,
-                    paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+                    paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     apps, cursor = await app_state(request).database.read(service.list_apps, principal.account_id, paging)
     return page(apps, paging.limit, cursor)
 
 
 @apps_router.post("", status_code=201, response_model=Envelope[AppWithSecret], responses=errors(*WRITE, 403),
                   summary="Register an app (a confidential app's client_secret is shown once)")
-async def create_app(body: AppCreate, principal: SessionOnly, request: Request) -> Envelope:
+async def create_app(body: AppCreate, principal: SessionOnly, request: Request) -> Envelope[Any]:
     state = app_state(request)
     return ok(await state.database.write(service.create_app, state.settings.secret_key, principal.account_id, body,
                                          client_of(request)))
@@ -42,13 +42,13 @@ async def create_app(body: AppCreate, principal: SessionOnly, request: Request) 
 
 @apps_router.get("/{client_id}", response_model=Envelope[AppOut], responses=errors(403, 404, 422),
                  summary="One of your apps")
-async def get_app(client_id: ClientId, principal: SessionOnly, request: Request) -> Envelope:
+async def get_app(client_id: ClientId, principal: SessionOnly, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_app, principal.account_id, client_id))
 
 
 @apps_router.patch("/{client_id}", response_model=Envelope[AppOut], responses=errors(*WRITE, 403, 404),
                    summary="Change an app's name, description, homepage or redirect URIs")
-async def update_app(client_id: ClientId, body: AppPatch, principal: SessionOnly, request: Request) -> Envelope:
+async def update_app(client_id: ClientId, body: AppPatch, principal: SessionOnly, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_app, principal.account_id, client_id, body))
 
 
@@ -62,7 +62,7 @@ async def delete_app(client_id: ClientId, principal: SessionOnly, request: Reque
 @apps_router.post("/{client_id}/secret", response_model=Envelope[AppWithSecret],
                   responses=errors(403, 404, 409, 422),
                   summary="Replace a confidential app's secret (the new one is shown once; the old stops working)")
-async def rotate_secret(client_id: ClientId, principal: SessionOnly, request: Request) -> Envelope:
+async def rotate_secret(client_id: ClientId, principal: SessionOnly, request: Request) -> Envelope[Any]:
     state = app_state(request)
     return ok(await state.database.write(service.rotate_secret, state.settings.secret_key, principal.account_id,
                                          client_id, client_of(request)))
@@ -71,7 +71,7 @@ async def rotate_secret(client_id: ClientId, principal: SessionOnly, request: Re
 @authorizations_router.get("", response_model=Page[AuthorizationOut], responses=errors(403, 422),
                            summary="Apps you have authorized: their scopes, when granted, when last used")
 async def list_authorizations(principal: SessionOnly, request: Request,
-                              paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+                              paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     items, cursor = await app_state(request).database.read(service.list_authorizations, principal.account_id,
                                                            paging)
     return page(items, paging.limit, cursor)

@@ -6,16 +6,22 @@ No implicit and no password grant (RFC 9700 §2.1.2, §2.4). The hooks run insid
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
 
 from ..identity.credential import Credential
 from ..kit.crypto import AUTH_CODE_PREFIX, generate_token
 from ..kit.timeutil import utcnow
 from .models import OAuthCode
+
+if TYPE_CHECKING:
+    from .server import AppClient, AuthServer, IssuedToken
 
 CODE_TTL = 60
 # Unused codes are purged a day after they expire; used ones stay while their family can still refresh, because
@@ -32,7 +38,7 @@ class StrictCodeChallenge(CodeChallenge):
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
     CODE_CHALLENGE_METHODS = {"S256": CodeChallenge.CODE_CHALLENGE_METHODS["S256"]}
 
-    def validate_code_challenge(self, grant, redirect_uri) -> None:
+    def validate_code_challenge(self, grant: grants.AuthorizationCodeGrant, redirect_uri: str | None) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
             raise InvalidRequestError("PKCE is required: send code_challenge and code_challenge_method=S256.")
@@ -43,11 +49,12 @@ class StrictCodeChallenge(CodeChallenge):
 
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+    server: AuthServer
 
     def generate_authorization_code(self) -> str:
         return generate_token(AUTH_CODE_PREFIX)
 
-    def save_authorization_code(self, code: str, request) -> None:
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         session, now = self.server.session, utcnow()
         _purge_codes(session, now)
         data = request.payload.data
@@ -58,7 +65,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             expires_at=now + timedelta(seconds=CODE_TTL),
         ))
 
-    def query_authorization_code(self, code: str, client) -> OAuthCode | None:
+    def query_authorization_code(self, code: str, client: AppClient) -> OAuthCode | None:
         # Locked, so that of two simultaneous exchanges the second sees the code used (PostgreSQL; SQLite
         # serialises writes anyway).
         row = self.server.session.execute(
@@ -76,15 +83,16 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def delete_authorization_code(self, authorization_code: OAuthCode) -> None:
         authorization_code.used_at = utcnow()  # kept, marked, so that a replay is recognised
 
-    def authenticate_user(self, authorization_code: OAuthCode):
+    def authenticate_user(self, authorization_code: OAuthCode) -> uuid.UUID | None:
         return self.server.enabled_account(authorization_code.account_id)
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: each refresh token works once
+    server: AuthServer
 
-    def authenticate_refresh_token(self, refresh_token: str):
+    def authenticate_refresh_token(self, refresh_token: str) -> IssuedToken | None:
         token = self.server.find_token(refresh_token, ("refresh_token",), lock=True)
         if token is None:
             return None
@@ -96,14 +104,14 @@ class RefreshGrant(grants.RefreshTokenGrant):
             return None
         return None if token.is_expired() else token
 
-    def authenticate_user(self, refresh_token):
+    def authenticate_user(self, refresh_token: IssuedToken) -> uuid.UUID | None:
         return self.server.enabled_account(refresh_token.row.account_id)
 
-    def revoke_old_credential(self, refresh_token) -> None:
+    def revoke_old_credential(self, refresh_token: IssuedToken) -> None:
         refresh_token.row.revoked_at, refresh_token.row.revoke_reason = utcnow(), "rotated"
 
 
-def _purge_codes(session, now) -> None:
+def _purge_codes(session: Session, now: datetime) -> None:
     live_family = exists().where(Credential.family_id == OAuthCode.family_id, Credential.revoked_at.is_(None),
                                  Credential.refresh_expires_at > now)
     session.execute(delete(OAuthCode).where(OAuthCode.expires_at < now - CODE_RETENTION, ~live_family)

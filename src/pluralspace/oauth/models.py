@@ -29,7 +29,7 @@ class OAuthClient(Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(String(1000))
     homepage_url: Mapped[str | None] = mapped_column(String(256))
-    redirect_uris: Mapped[list] = mapped_column()
+    redirect_uris: Mapped[list[str]] = mapped_column()
     client_type: Mapped[str] = mapped_column(String(16))
     secret_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -40,7 +40,7 @@ def check_redirect_uri(uri: str) -> str:
     raise ValueError("must be https://, http:// on a loopback host, or a private-use scheme like com.example.app:/cb")
 
 
-def _without_port(uri: str):
+def _without_port(uri: str) -> tuple[str, str | None, str | None, str | None, str, str]:
     parts = urlsplit(uri)
     return parts.scheme, parts.username, parts.password, parts.hostname, parts.path, parts.query
 

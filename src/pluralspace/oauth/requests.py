@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
 from starlette.datastructures import Headers
@@ -54,8 +55,8 @@ class PlainPayload(OAuth2Payload):
         return data
 
     @cached_property
-    def datalist(self) -> defaultdict[str, list]:
-        values: defaultdict[str, list] = defaultdict(list)
+    def datalist(self) -> defaultdict[str, list[str]]:
+        values: defaultdict[str, list[str]] = defaultdict(list)
         for key, value in self._params:
             values[key].append(value)
         return values
@@ -77,11 +78,11 @@ class PlainOAuth2Request(OAuth2Request):
 
 
 class PlainJsonPayload(JsonPayload):
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
 
     @property
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         return self._data
 
 

@@ -12,9 +12,11 @@ from collections.abc import Callable
 
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
 from ..audit.security_log import client_of
+from ..auth.principal import Principal
 from ..auth.scopes import SCOPE_DESCRIPTIONS
 from ..state import app_state
 from ..web.session import csrf_matches, error_page, protect, render, session_csrf, signed_in, signed_in_page
@@ -35,12 +37,13 @@ async def _protocol_step(request: Request, step: Callable[[AuthServer, PlainRequ
     plain = await PlainRequest.read(request)
     context = _context(request)
 
-    def run(session) -> Response:
+    def run(session: Session) -> Response:
         server = AuthServer(session, context)
         try:
             return step(server, plain)
         except OAuth2Error as error:  # raised before Authlib's own handling, e.g. insecure_transport
-            return server.handle_error_response(None, error)
+            response: Response = server.handle_error_response(None, error)
+            return response
 
     database = app_state(request).database
     return await (database.write(run) if write else database.read(run))
@@ -80,7 +83,7 @@ async def authorize_decision(request: Request) -> Response:
     return await _authorization_step(request, session, decision="")
 
 
-async def _authorization_step(request: Request, session, decision: str | None) -> Response:
+async def _authorization_step(request: Request, session: tuple[Principal, str], decision: str | None) -> Response:
     principal, session_token = session
     state = app_state(request)
     plain = await PlainRequest.read(request)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from ..kit.timeutil import Timestamp
-from ..kit.validators import HttpsUrl, Model, OutModel, Text
+from ..kit.validators import ABSENT, HttpsUrl, Model, OutModel, Text
 from .redirects import check_redirect_uri
 
 
@@ -22,8 +22,8 @@ REDIRECT_HELP = ("Where the app receives codes, matched exactly: https://, http:
 
 
 class AppCreate(Model):
-    name: Text(100, min_length=1)
-    description: Text(1000) | None = None
+    name: Annotated[str, Text(100, min_length=1)]
+    description: Annotated[str, Text(1000)] | None = None
     homepage_url: HttpsUrl | None = None
     redirect_uris: RedirectUris = Field(description=REDIRECT_HELP)
     client_type: Literal["public", "confidential"] = Field(
@@ -31,10 +31,10 @@ class AppCreate(Model):
 
 
 class AppPatch(Model):
-    name: Text(100, min_length=1) = None
-    description: Text(1000) | None = None
+    name: Annotated[str, Text(100, min_length=1)] = ABSENT
+    description: Annotated[str, Text(1000)] | None = None
     homepage_url: HttpsUrl | None = None
-    redirect_uris: RedirectUris = Field(None, description=REDIRECT_HELP)
+    redirect_uris: RedirectUris = Field(ABSENT, description=REDIRECT_HELP)
 
 
 class AppOut(OutModel):

@@ -15,8 +15,10 @@ import hmac
 import json
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer
@@ -107,17 +109,18 @@ class IssuedToken(TokenMixin):
     granted_scope: str
     kind: str  # which of the row's two tokens was presented: ACCESS or REFRESH
 
-    def check_client(self, client: ClientMixin) -> bool:
+    def check_client(self, client: AppClient) -> bool:
         return self.row.client_id == client.get_client_id()
 
     def get_scope(self) -> str:
         return self.granted_scope
 
     def get_expires_in(self) -> int:
+        assert self.expires_at is not None, "OAuth tokens expire"
         return int((self.expires_at - self.row.created_at).total_seconds())
 
     @property
-    def expires_at(self):
+    def expires_at(self) -> datetime | None:
         return self.row.refresh_expires_at if self.kind == REFRESH else self.row.expires_at
 
     def is_expired(self) -> bool:
@@ -151,7 +154,7 @@ class AuthServer(AuthorizationServer):
         row = self.session.get(OAuthClient, client_id) if isinstance(client_id, str) else None
         return AppClient(row, self.context.secret_key) if row is not None else None
 
-    def save_token(self, token: dict, request: OAuth2Request) -> None:
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         if request.refresh_token is not None:
             family_id = request.refresh_token.row.family_id  # a rotation stays in its family
         else:
@@ -172,8 +175,8 @@ class AuthServer(AuthorizationServer):
     def create_json_request(self, request: PlainRequest) -> PlainJsonRequest:
         return PlainJsonRequest(request)
 
-    def handle_response(self, status: int, body, headers) -> Response:
-        headers = dict(headers)
+    def handle_response(self, status: int, body: object, header_list: Iterable[tuple[str, str]]) -> Response:
+        headers = dict(header_list)
         if status == 302:
             status = 303  # after the consent POST the browser must GET the redirect URI (RFC 9700 §4.12)
             # Every authorization response, success or error, names its issuer (RFC 9207), so a client that talks
@@ -183,7 +186,7 @@ class AuthServer(AuthorizationServer):
         content = json.dumps(body) if isinstance(body, (dict, list)) else (body or "")
         return Response(content, status_code=status, headers=headers)
 
-    def send_signal(self, name: str, *args, **kwargs) -> None:
+    def send_signal(self, name: str, *args: object, **kwargs: object) -> None:
         log.debug("oauth signal %s", name)
 
     # --- shared by grants and endpoints --------------------------------------------------------------------------
@@ -211,13 +214,15 @@ class AuthServer(AuthorizationServer):
         disabled_at = self.session.execute(select(Account.disabled_at).where(Account.id == account_id)).scalar_one()
         return None if disabled_at is not None else account_id
 
-    def revoke_family(self, account_id: uuid.UUID, client_id: str, family_id: uuid.UUID, reason: str) -> None:
+    def revoke_family(self, account_id: uuid.UUID, client_id: str | None, family_id: uuid.UUID, reason: str) -> None:
         revoke_family(self.session, family_id, reason)
         security_log.record(self.session, account_id, "oauth_revoked", self.context.caller, actor=audit.APP,
                             client_id=client_id, reason=reason)
 
 
 class _TokenLookup:
+    server: AuthServer
+
     def query_token(self, token_string: str, token_type_hint: str | None) -> IssuedToken | None:
         # The hint decides which kind is tried first; the other is still tried (RFC 7009 §2.1, RFC 7662 §2.1).
         kinds = (REFRESH, ACCESS) if token_type_hint == REFRESH else (ACCESS, REFRESH)
@@ -229,13 +234,13 @@ class Revocation(_TokenLookup, RevocationEndpoint):
 
     CLIENT_AUTH_METHODS = [*SECRET_METHODS, "none"]
 
-    def authenticate_token(self, request, client):
+    def authenticate_token(self, request: OAuth2Request, client: AppClient) -> IssuedToken | None:
         # Another app's token is answered like an unknown one (RFC 7009 §2.2): it is not revealed, nor revoked.
         self.check_params(request, client)
         token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
         return token if token is not None and token.check_client(client) else None
 
-    def revoke_token(self, token: IssuedToken, request) -> None:
+    def revoke_token(self, token: IssuedToken, request: OAuth2Request) -> None:
         # Access and refresh token share a row and rotation keeps one live row per family: revoke the family.
         row = token.row
         if token.is_revoked():
@@ -248,11 +253,12 @@ class Introspection(_TokenLookup, IntrospectionEndpoint):
 
     CLIENT_AUTH_METHODS = SECRET_METHODS
 
-    def check_permission(self, token: IssuedToken, client: AppClient, request) -> bool:
+    def check_permission(self, token: IssuedToken, client: AppClient, request: OAuth2Request) -> bool:
         return token.check_client(client)
 
-    def introspect_token(self, token: IssuedToken) -> dict:
+    def introspect_token(self, token: IssuedToken) -> dict[str, Any]:
         row = token.row
+        assert token.expires_at is not None, "OAuth tokens expire"
         return {
             "active": True, "client_id": row.client_id, "scope": row.scopes, "token_type": "Bearer",
             "sub": str(row.account_id), "exp": int(token.expires_at.timestamp()),
@@ -260,7 +266,7 @@ class Introspection(_TokenLookup, IntrospectionEndpoint):
         }
 
 
-def metadata(base_url: str) -> dict:
+def metadata(base_url: str) -> dict[str, Any]:
     """RFC 8414 document, derived from the classes above so it cannot drift from what they accept."""
     return {
         "issuer": base_url,

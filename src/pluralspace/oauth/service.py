@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
 from authlib.oauth2 import OAuth2Error
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -103,7 +104,9 @@ def _revoke_credentials(session: Session, client_id: str, reason: str, account_i
                                      Credential.revoked_at.is_(None))
     if account_id is not None:
         query = query.where(Credential.account_id == account_id)
-    return session.execute(query.values(revoked_at=utcnow(), revoke_reason=reason)).rowcount
+    # An UPDATE answers with a cursor result, which has the row count.
+    result = cast(CursorResult[Any], session.execute(query.values(revoked_at=utcnow(), revoke_reason=reason)))
+    return result.rowcount
 
 
 # --- apps an account has authorized --------------------------------------------------------------------------------
@@ -128,8 +131,8 @@ def list_authorizations(session: Session, account_id: uuid.UUID,
 
 def revoke_authorization(session: Session, account_id: uuid.UUID, client_id: str, client: Client) -> None:
     """Everything the app holds for this account: its tokens, its unused codes and the remembered consent."""
-    forgotten = session.execute(delete(OAuthGrant).where(OAuthGrant.account_id == account_id,
-                                                         OAuthGrant.client_id == client_id)).rowcount
+    forgotten = cast(CursorResult[Any], session.execute(delete(OAuthGrant).where(
+        OAuthGrant.account_id == account_id, OAuthGrant.client_id == client_id))).rowcount
     revoked = _revoke_credentials(session, client_id, reason="user_revoked", account_id=account_id)
     session.execute(update(OAuthCode).where(OAuthCode.account_id == account_id, OAuthCode.client_id == client_id,
                                             OAuthCode.used_at.is_(None)).values(used_at=utcnow()))
@@ -183,7 +186,8 @@ def authorize(session: Session, context: Context, plain: PlainRequest, account_i
         grant = server.get_consent_grant(request, end_user=account_id)
     except OAuth2Error as error:
         if error.redirect_uri:  # set by Authlib only once the client and its redirect URI are known good
-            return server.handle_error_response(None, error)
+            redirect: Response = server.handle_error_response(None, error)
+            return redirect
         return Refused(error.error, error.get_error_description() or "The request is invalid.")
     app, requested = grant.client.row, scope_set.parse(request.scope)
     if decision is None:
@@ -194,8 +198,9 @@ def authorize(session: Session, context: Context, plain: PlainRequest, account_i
                                  params)
     elif decision == "allow":
         _remember(session, account_id, app.client_id, requested, context.caller)
-    return server.create_authorization_response(request, grant_user=account_id if decision != "deny" else None,
-                                                grant=grant)
+    response: Response = server.create_authorization_response(
+        request, grant_user=account_id if decision != "deny" else None, grant=grant)
+    return response
 
 
 def _remember(session: Session, account_id: uuid.UUID, client_id: str, scopes: frozenset[str],

@@ -90,7 +90,7 @@ def check_backup(path: Path) -> str:
     finally:
         connection.close()
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
-    if revision is None or revision[0] not in known:
+    if revision is None or not isinstance(revision[0], str) or revision[0] not in known:
         raise BackupError(f"{path} has a schema revision this version does not know; restore it with the version "
                           "that made it")
     return revision[0]

@@ -4,6 +4,7 @@ admin token). Health, ready and version also answer at /api/v1/system/* and /sys
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
@@ -31,13 +32,13 @@ class Version(BaseModel):
 
 @router.get("/api/v1/health", response_model=Envelope[Health], responses=errors(api=False),
             summary="The process is up")
-async def health() -> Envelope:
+async def health() -> Envelope[Any]:
     return ok(Health(status="ok"))
 
 
 @router.get("/api/v1/ready", response_model=Envelope[Health], responses=errors(503, api=False),
             summary="The database answers and can store data (503 otherwise, within 2 s)")
-async def ready(request: Request) -> Envelope:
+async def ready(request: Request) -> Envelope[Any]:
     problem = await app_state(request).database.readiness()
     if problem is not None:
         raise problem
@@ -46,7 +47,7 @@ async def ready(request: Request) -> Envelope:
 
 @router.get("/api/v1/version", response_model=Envelope[Version], responses=errors(api=False),
             summary="Server and API versions")
-async def version() -> Envelope:
+async def version() -> Envelope[Any]:
     return ok(Version(version=__version__, api_version=API_VERSION, compat=["pk/v1", "pk/v2"]))
 
 

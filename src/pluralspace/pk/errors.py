@@ -51,7 +51,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class PkError(ApiError):
     """An error as PluralKit reports it: HTTP status, numeric code, message, and for 40001 the `errors` map."""
 
-    def __init__(self, status: int, code: int, message: str, errors: dict[str, list[dict]] | None = None,
+    def __init__(self, status: int, code: int, message: str, errors: dict[str, list[dict[str, Any]]] | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message, headers=headers)
         self.status, self.pk_code, self.errors = status, code, errors

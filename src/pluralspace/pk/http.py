@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Request, Response
 
@@ -15,9 +15,10 @@ from .errors import PkError, translate
 
 Ref = Annotated[str, Path(max_length=64)]
 NO_CONTENT = 204
+T = TypeVar("T")
 
 
-async def run(request: Request, fn: Callable, *args: Any, write: bool = False, **codes: Any) -> Any:
+async def run(request: Request, fn: Callable[..., T], *args: Any, write: bool = False, **codes: Any) -> T:
     """A unit of work; native errors become this endpoint's PluralKit errors (`codes` as for `translate`)."""
     database = app_state(request).database
     try:

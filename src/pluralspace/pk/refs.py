@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +28,11 @@ from ..systems.service import ME
 from .errors import PkError, system_not_found
 from .models import PkAccount
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from ..groups.models import Group
+
+# A member or a group.
+T = TypeVar("T", Member, "Group")
 DISCORD_ID = re.compile(r"^[0-9]{17,19}$")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -44,9 +44,10 @@ from .translate import GROUP, MEMBER, SYSTEM, Shape, group_v2, native_body, time
 ME = systems.ME
 DISCORD_EPOCH_MS = 1420070400000
 NO_INCLUDES: frozenset[str] = frozenset()
+T = TypeVar("T")
 
 
-def every_page(fetch: Callable[[PageRequest], tuple[list, str | None]]) -> list:
+def every_page(fetch: Callable[[PageRequest], tuple[list[T], str | None]]) -> list[T]:
     """A whole native list, page by page: PluralKit's lists are not paginated."""
     items, cursor = fetch(PageRequest(MAX_LIMIT, None))
     while cursor is not None:
@@ -141,7 +142,7 @@ def delete_member(session: Session, ref: str, principal: Principal) -> None:
     members.delete_member(session, str(member.system_uuid), principal, str(member.uuid))
 
 
-def member_proxy_tags(session: Session, ref: str, principal: Principal) -> list[dict]:
+def member_proxy_tags(session: Session, ref: str, principal: Principal) -> list[dict[str, Any]]:
     """The stored proxy tags (v1 PATCH edits the first one through `prefix`/`suffix`)."""
     return list(_member(session, ref, principal).proxy_tags)
 

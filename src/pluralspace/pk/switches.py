@@ -100,6 +100,13 @@ def _switch_at(session: Session, sid: str, viewer: Principal | None, at: datetim
     return switches[0] if switches and switches[0].timestamp == at else None
 
 
+def _written(session: Session, sid: str, principal: Principal, at: datetime) -> SwitchOut:
+    """The switch a write has just made at `at`."""
+    switch = _switch_at(session, sid, principal, at)
+    assert switch is not None, "the write made a switch at this time"
+    return switch
+
+
 def _shown(session: Session, access: Access, switch: SwitchOut, *, full: bool) -> dict[str, Any]:
     """A derived switch in PluralKit's shape: member short ids (lists) or full members, custom fronts left out."""
     keys = member_keys(session, access.system_uuid)
@@ -148,7 +155,8 @@ def fronters(session: Session, sid: str, viewer: Principal | None
         return None
     access = read_access(session, sid, viewer)
     current.sort(key=lambda front: (front.started_at, front.member_id))
-    return switch_id(access.system_uuid, at), at, [f.member for f in current if not f.member.is_custom_front]
+    return switch_id(access.system_uuid, at), at, [f.member for f in current
+                                                   if f.member is not None and not f.member.is_custom_front]
 
 
 # --- writing -----------------------------------------------------------------------------------------------------
@@ -190,7 +198,7 @@ def create_switch(session: Session, sid: str, principal: Principal, body: Any) -
     spec = validated(FrontersReplace, {"member_ids": [str(m) for m in [*wanted, *(current & custom)]], "at": at},
                      SWITCH_FIELDS)
     fronts.replace_fronters(session, sid, principal, spec)
-    return _shown(session, access, _switch_at(session, sid, principal, at), full=True)
+    return _shown(session, access, _written(session, sid, principal, at), full=True)
 
 
 def _existing(session: Session, sid: str, principal: Principal, access: Access, ident: str) -> datetime:
@@ -222,7 +230,7 @@ def move_switch(session: Session, sid: str, principal: Principal, ident: str, bo
             steps.reverse()  # moving later: starts move first, so no front ever ends before it starts
         for front_id, key in steps:
             fronts.update_front(session, sid, principal, front_id, validated(FrontPatch, {key: new}, FRONT_FIELDS))
-    return _shown(session, access, _switch_at(session, sid, principal, new), full=True)
+    return _shown(session, access, _written(session, sid, principal, new), full=True)
 
 
 def replace_switch_members(session: Session, sid: str, principal: Principal, ident: str,
@@ -240,7 +248,7 @@ def replace_switch_members(session: Session, sid: str, principal: Principal, ide
     if wanted == {i.member for i in fronting_before(history, at)}:
         raise PkError.invalid({"members": "is the member list of the switch before; delete this switch instead"})
     _set_fronters(session, sid, principal, access, at, _next_change(history, at), wanted)
-    return _shown(session, access, _switch_at(session, sid, principal, at), full=True)
+    return _shown(session, access, _written(session, sid, principal, at), full=True)
 
 
 def delete_switch(session: Session, sid: str, principal: Principal, ident: str) -> None:
@@ -259,11 +267,11 @@ def _fronts_from(session: Session, system_uuid: uuid.UUID, since: datetime) -> l
         .order_by(Front.started_at, Front.id)).scalars())
 
 
-def _history_from(session: Session, system_uuid: uuid.UUID, since: datetime) -> list[Interval]:
+def _history_from(session: Session, system_uuid: uuid.UUID, since: datetime) -> list[Interval[uuid.UUID]]:
     return [Interval(f.member_uuid, f.started_at, f.ended_at) for f in _fronts_from(session, system_uuid, since)]
 
 
-def _next_change(history: list[Interval], at: datetime) -> datetime | None:
+def _next_change(history: list[Interval[uuid.UUID]], at: datetime) -> datetime | None:
     """The next change point after `at`: until then the fronters stay those right after `at`."""
     fronting = {i.member for i in fronting_after(history, at)}
     for moment in sorted(t for t in event_times(history) if t > at):
@@ -318,5 +326,5 @@ def _set_fronters(session: Session, sid: str, principal: Principal, access: Acce
             fronts.create_front(session, sid, principal, validated(FrontCreate, spec, FRONT_FIELDS))
 
 
-def _patch(session: Session, sid: str, principal: Principal, front_id: uuid.UUID, changes: dict) -> None:
+def _patch(session: Session, sid: str, principal: Principal, front_id: uuid.UUID, changes: dict[str, Any]) -> None:
     fronts.update_front(session, sid, principal, front_id, validated(FrontPatch, changes, FRONT_FIELDS))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast, overload
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,7 +22,21 @@ from ..members.schemas import MemberOut
 from ..systems.schemas import SystemOut
 from .errors import PkError, invalid_from_pydantic
 
+S = TypeVar("S", bound=BaseModel)
+
 PUBLIC, PRIVATE = "public", "private"
+
+
+@overload
+def timestamp(value: datetime) -> str: ...
+
+
+@overload
+def timestamp(value: None) -> None: ...
+
+
+@overload
+def timestamp(value: datetime | None) -> str | None: ...
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -148,7 +162,7 @@ def native_body(body: Any, shape: Shape, *, patch: bool) -> dict[str, Any]:
     return native
 
 
-def _native_privacy(privacy: dict, shape: Shape, errors: dict[str, str]) -> dict[str, str]:
+def _native_privacy(privacy: dict[str, Any], shape: Shape, errors: dict[str, str]) -> dict[str, str]:
     native: dict[str, str] = {}
     for key, raw in privacy.items():
         value = _privacy_value(raw)
@@ -165,7 +179,7 @@ def _native_privacy(privacy: dict, shape: Shape, errors: dict[str, str]) -> dict
     return native
 
 
-def validated(schema: type[BaseModel], values: dict[str, Any], shape: Shape) -> BaseModel:
+def validated(schema: type[S], values: dict[str, Any], shape: Shape) -> S:
     try:
         return schema.model_validate(values)
     except ValidationError as exc:
@@ -175,11 +189,11 @@ def validated(schema: type[BaseModel], values: dict[str, Any], shape: Shape) -> 
 # --- v2 shapes ---------------------------------------------------------------------------------------------------
 
 def system_v2(out: SystemOut) -> dict[str, Any]:
-    owner = out.privacy is not None
-    shown = {"id": out.id, "uuid": out.uuid, "name": out.name, "description": out.description, "tag": out.tag,
-             "pronouns": out.pronouns, "avatar_url": out.avatar_url, "banner": out.banner_url,
-             "color": hex_color(out.color), "created": timestamp(out.created_at), "privacy": None}
-    if owner:
+    shown: dict[str, Any] = {
+        "id": out.id, "uuid": out.uuid, "name": out.name, "description": out.description, "tag": out.tag,
+        "pronouns": out.pronouns, "avatar_url": out.avatar_url, "banner": out.banner_url,
+        "color": hex_color(out.color), "created": timestamp(out.created_at), "privacy": None}
+    if out.privacy is not None:  # the owner's view
         privacy = out.privacy.model_dump()
         shown["privacy"] = {**{key: privacy[native] for key, native in SYSTEM.privacy.items()},
                             **dict.fromkeys(sorted(SYSTEM.fixed_privacy), PUBLIC)}
@@ -245,7 +259,7 @@ def member_v1(out: MemberOut) -> dict[str, Any]:
         **{key: privacy.get(key) for key in V1_MEMBER_PRIVACY}}
 
 
-def v1_body(body: Any, shape: Shape, *, current_tags: list[dict] | None = None) -> dict[str, Any]:
+def v1_body(body: Any, shape: Shape, *, current_tags: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A v1 body (flat privacy keys, `tz`, deprecated `privacy`, `prefix`/`suffix`) as a v2 body."""
     if not isinstance(body, dict):
         raise PkError.bad_request()
@@ -264,4 +278,4 @@ def v1_body(body: Any, shape: Shape, *, current_tags: list[dict] | None = None) 
                                "suffix": body.pop("suffix", first.get("suffix"))}, *rest]
     for legacy in ("prefix", "suffix"):
         body.pop(legacy, None)
-    return body
+    return cast(dict[str, Any], body)  # a dict (checked above) with the JSON body's string keys

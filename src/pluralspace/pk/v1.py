@@ -39,12 +39,12 @@ def switch_v1(switch: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/s")
-async def own_system(request: Request, principal: Annotated[Principal, PkOwner("system:read")]) -> dict:
+async def own_system(request: Request, principal: Annotated[Principal, PkOwner("system:read")]) -> dict[str, Any]:
     return system_v1(await run(request, service.get_system, ME, principal))
 
 
 @router.patch("/s")
-async def update_system(request: Request, principal: Annotated[Principal, PkOwner("system:write")]) -> dict:
+async def update_system(request: Request, principal: Annotated[Principal, PkOwner("system:write")]) -> dict[str, Any]:
     values = native_body(v1_body(await body_of(request), SYSTEM_V1), SYSTEM_V1, patch=True)
     return system_v1(await run(request, service.update_system, ME, principal, values, SYSTEM_V1, write=True,
                                fields=SYSTEM_V1.errors_map()))
@@ -61,13 +61,13 @@ async def create_switch(request: Request, principal: Annotated[Principal, PkOwne
 
 @router.get("/s/{ref}")
 async def get_system(ref: Ref, request: Request,
-                     viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict:
+                     viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
     return system_v1(await run(request, service.get_system, ref, viewer, not_found=system_not_found))
 
 
 @router.get("/s/{ref}/members")
 async def list_members(ref: Ref, request: Request,
-                       viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list:
+                       viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list[dict[str, Any]]:
     found = await run(request, service.list_members, ref, viewer, not_found=system_not_found,
                       forbidden=MEMBER_LIST_PRIVATE)
     return [member_v1(out) for out in found]
@@ -75,7 +75,7 @@ async def list_members(ref: Ref, request: Request,
 
 @router.get("/s/{ref}/switches")
 async def list_switches(ref: Ref, request: Request, viewer: Annotated[Principal | None, PkViewer("fronts:read")],
-                        before: Annotated[str | None, Query(max_length=64)] = None) -> list:
+                        before: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
     found = await run(request, switches.list_switches, ref, viewer, switches.parse_time(before, "before"),
                       switches.MAX_PAGE, not_found=system_not_found, forbidden=HISTORY_PRIVATE)
     return [switch_v1(switch) for switch in found]
@@ -83,7 +83,7 @@ async def list_switches(ref: Ref, request: Request, viewer: Annotated[Principal 
 
 @router.get("/s/{ref}/fronters")
 async def get_fronters(ref: Ref, request: Request,
-                       viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> dict:
+                       viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> dict[str, Any]:
     current = await run(request, switches.fronters, ref, viewer, not_found=system_not_found,
                         forbidden=FRONTERS_PRIVATE)
     if current is None:
@@ -93,7 +93,7 @@ async def get_fronters(ref: Ref, request: Request,
 
 
 @router.post("/m")
-async def create_member(request: Request, principal: Annotated[Principal, PkOwner("members:write")]) -> dict:
+async def create_member(request: Request, principal: Annotated[Principal, PkOwner("members:write")]) -> dict[str, Any]:
     values = native_body(v1_body(await body_of(request), MEMBER), MEMBER, patch=False)
     return member_v1(await run(request, service.create_member, principal, values, write=True,
                                fields=MEMBER.errors_map()))
@@ -101,7 +101,7 @@ async def create_member(request: Request, principal: Annotated[Principal, PkOwne
 
 @router.get("/m/{ref}")
 async def get_member(ref: Ref, request: Request,
-                     viewer: Annotated[Principal | None, PkViewer("members:read")]) -> dict:
+                     viewer: Annotated[Principal | None, PkViewer("members:read")]) -> dict[str, Any]:
     return member_v1(await run(request, service.get_member, ref, viewer, not_found=member_not_found))
 
 
@@ -113,7 +113,8 @@ def _update_member(session: Session, ref: str, principal: Principal, body: Any) 
 
 
 @router.patch("/m/{ref}")
-async def update_member(ref: Ref, request: Request, principal: Annotated[Principal, PkOwner("members:write")]) -> dict:
+async def update_member(ref: Ref, request: Request,
+                        principal: Annotated[Principal, PkOwner("members:write")]) -> dict[str, Any]:
     return member_v1(await run(request, _update_member, ref, principal, await body_of(request), write=True,
                                not_found=member_not_found, forbidden=NOT_YOUR_MEMBER, fields=MEMBER.errors_map()))
 
@@ -128,13 +129,13 @@ async def delete_member(ref: Ref, request: Request,
 
 @router.get("/a/{discord_id}")
 async def system_by_account(discord_id: Ref, request: Request,
-                            viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict:
+                            viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
     return system_v1(await run(request, service.system_by_account, discord_id, viewer, not_found=system_not_found))
 
 
 @router.get("/msg/{ident}")
 async def get_message(ident: Ref, request: Request,
-                      viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict:
+                      viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
     record, system, member = await run(request, service.get_message, ident, viewer)
     return {"timestamp": service.message_timestamp(record), "id": record.id, "original": record.original,
             "sender": record.sender, "channel": record.channel, "system": system_v1(system),

@@ -37,12 +37,13 @@ Mode = Annotated[Literal["add", "remove", "overwrite"], Path()]
 
 @router.get("/systems/{ref}")
 async def get_system(ref: Ref, request: Request,
-                     viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict:
+                     viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
     return system_v2(await run(request, service.get_system, ref, viewer, not_found=system_not_found))
 
 
 @router.patch("/systems/{ref}")
-async def update_system(ref: Ref, request: Request, principal: Annotated[Principal, PkOwner("system:write")]) -> dict:
+async def update_system(ref: Ref, request: Request,
+                        principal: Annotated[Principal, PkOwner("system:write")]) -> dict[str, Any]:
     values = native_body(await body_of(request), SYSTEM, patch=True)
     return system_v2(await run(request, service.update_system, ref, principal, values, write=True,
                                not_found=system_not_found, fields=SYSTEM.errors_map()))
@@ -50,13 +51,13 @@ async def update_system(ref: Ref, request: Request, principal: Annotated[Princip
 
 @router.get("/systems/{ref}/settings")
 async def get_settings(ref: Ref, request: Request,
-                       viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict:
+                       viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
     return await run(request, service.get_settings, ref, viewer, not_found=system_not_found)
 
 
 @router.patch("/systems/{ref}/settings")
 async def update_settings(ref: Ref, request: Request,
-                          principal: Annotated[Principal, PkOwner("system:write")]) -> dict:
+                          principal: Annotated[Principal, PkOwner("system:write")]) -> dict[str, Any]:
     return await run(request, service.update_settings, ref, principal, await body_of(request), write=True,
                      not_found=system_not_found)
 
@@ -65,14 +66,14 @@ async def update_settings(ref: Ref, request: Request,
 
 @router.get("/systems/{ref}/members")
 async def list_members(ref: Ref, request: Request,
-                       viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list:
+                       viewer: Annotated[Principal | None, PkViewer("members:read")]) -> list[dict[str, Any]]:
     found = await run(request, service.list_members, ref, viewer, not_found=system_not_found,
                       forbidden=MEMBER_LIST_PRIVATE)
     return [member_v2(out) for out in found]
 
 
 @router.post("/members")
-async def create_member(request: Request, principal: Annotated[Principal, PkOwner("members:write")]) -> dict:
+async def create_member(request: Request, principal: Annotated[Principal, PkOwner("members:write")]) -> dict[str, Any]:
     values = native_body(await body_of(request), MEMBER, patch=False)
     return member_v2(await run(request, service.create_member, principal, values, write=True,
                                fields=MEMBER.errors_map()))
@@ -80,12 +81,13 @@ async def create_member(request: Request, principal: Annotated[Principal, PkOwne
 
 @router.get("/members/{ref}")
 async def get_member(ref: Ref, request: Request,
-                     viewer: Annotated[Principal | None, PkViewer("members:read")]) -> dict:
+                     viewer: Annotated[Principal | None, PkViewer("members:read")]) -> dict[str, Any]:
     return member_v2(await run(request, service.get_member, ref, viewer, not_found=member_not_found))
 
 
 @router.patch("/members/{ref}")
-async def update_member(ref: Ref, request: Request, principal: Annotated[Principal, PkOwner("members:write")]) -> dict:
+async def update_member(ref: Ref, request: Request,
+                        principal: Annotated[Principal, PkOwner("members:write")]) -> dict[str, Any]:
     values = native_body(await body_of(request), MEMBER, patch=True)
     return member_v2(await run(request, service.update_member, ref, principal, values, write=True,
                                not_found=member_not_found, forbidden=NOT_YOUR_MEMBER, fields=MEMBER.errors_map()))
@@ -101,7 +103,7 @@ async def delete_member(ref: Ref, request: Request,
 
 @router.get("/members/{ref}/groups")
 async def member_groups(ref: Ref, request: Request,
-                        viewer: Annotated[Principal | None, PkViewer("groups:read")]) -> list:
+                        viewer: Annotated[Principal | None, PkViewer("groups:read")]) -> list[dict[str, Any]]:
     return await run(request, service.member_groups, ref, viewer, not_found=member_not_found,
                      forbidden=GROUP_LIST_PRIVATE)
 
@@ -118,24 +120,26 @@ async def change_member_groups(ref: Ref, mode: Mode, request: Request,
 
 @router.get("/systems/{ref}/groups")
 async def list_groups(ref: Ref, request: Request, viewer: Annotated[Principal | None, PkViewer("groups:read")],
-                      with_members: bool = False) -> list:
+                      with_members: bool = False) -> list[dict[str, Any]]:
     return await run(request, service.list_groups, ref, viewer, with_members, not_found=system_not_found,
                      forbidden=GROUP_LIST_PRIVATE)
 
 
 @router.post("/groups")
-async def create_group(request: Request, principal: Annotated[Principal, PkOwner("groups:write")]) -> dict:
+async def create_group(request: Request, principal: Annotated[Principal, PkOwner("groups:write")]) -> dict[str, Any]:
     values = native_body(await body_of(request), GROUP, patch=False)
     return await run(request, service.create_group, principal, values, write=True, fields=GROUP.errors_map())
 
 
 @router.get("/groups/{ref}")
-async def get_group(ref: Ref, request: Request, viewer: Annotated[Principal | None, PkViewer("groups:read")]) -> dict:
+async def get_group(ref: Ref, request: Request,
+                    viewer: Annotated[Principal | None, PkViewer("groups:read")]) -> dict[str, Any]:
     return await run(request, service.get_group, ref, viewer, not_found=group_not_found)
 
 
 @router.patch("/groups/{ref}")
-async def update_group(ref: Ref, request: Request, principal: Annotated[Principal, PkOwner("groups:write")]) -> dict:
+async def update_group(ref: Ref, request: Request,
+                       principal: Annotated[Principal, PkOwner("groups:write")]) -> dict[str, Any]:
     values = native_body(await body_of(request), GROUP, patch=True)
     return await run(request, service.update_group, ref, principal, values, write=True, not_found=group_not_found,
                      forbidden=NOT_YOUR_GROUP, fields=GROUP.errors_map())
@@ -150,8 +154,8 @@ async def delete_group(ref: Ref, request: Request,
 
 
 @router.get("/groups/{ref}/members")
-async def group_members(ref: Ref, request: Request,
-                        viewer: Annotated[Principal | None, PkViewer("groups:read", "members:read")]) -> list:
+async def group_members(ref: Ref, request: Request, viewer: Annotated[Principal | None,
+                        PkViewer("groups:read", "members:read")]) -> list[dict[str, Any]]:
     found = await run(request, service.group_members, ref, viewer, not_found=group_not_found,
                       forbidden=GROUP_MEMBERS_PRIVATE)
     return [member_v2(out) for out in found]
@@ -170,14 +174,15 @@ async def change_group_members(ref: Ref, mode: Mode, request: Request,
 @router.get("/systems/{ref}/switches")
 async def list_switches(ref: Ref, request: Request, viewer: Annotated[Principal | None, PkViewer("fronts:read")],
                         before: Annotated[str | None, Query(max_length=64)] = None,
-                        limit: Annotated[int, Query(ge=1)] = switches.MAX_PAGE) -> list:
+                        limit: Annotated[int, Query(ge=1)] = switches.MAX_PAGE) -> list[dict[str, Any]]:
     bound = switches.parse_time(before, "before")
     return await run(request, switches.list_switches, ref, viewer, bound, min(limit, switches.MAX_PAGE),
                      not_found=system_not_found, forbidden=HISTORY_PRIVATE)
 
 
 @router.post("/systems/{ref}/switches")
-async def create_switch(ref: Ref, request: Request, principal: Annotated[Principal, PkOwner("fronts:write")]) -> dict:
+async def create_switch(ref: Ref, request: Request,
+                        principal: Annotated[Principal, PkOwner("fronts:write")]) -> dict[str, Any]:
     return await run(request, switches.create_switch, ref, principal, await body_of(request), write=True,
                      not_found=system_not_found, fields=switches.SWITCH_FIELDS.errors_map())
 
@@ -195,20 +200,20 @@ async def get_fronters(ref: Ref, request: Request,
 
 @router.get("/systems/{ref}/switches/{switch}")
 async def get_switch(ref: Ref, switch: Ref, request: Request,
-                     viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> dict:
+                     viewer: Annotated[Principal | None, PkViewer("fronts:read", "members:read")]) -> dict[str, Any]:
     return await run(request, switches.get_switch, ref, viewer, switch, not_found=system_not_found)
 
 
 @router.patch("/systems/{ref}/switches/{switch}")
 async def move_switch(ref: Ref, switch: Ref, request: Request,
-                      principal: Annotated[Principal, PkOwner("fronts:write")]) -> dict:
+                      principal: Annotated[Principal, PkOwner("fronts:write")]) -> dict[str, Any]:
     return await run(request, switches.move_switch, ref, principal, switch, await body_of(request), write=True,
                      not_found=system_not_found, fields=switches.FRONT_FIELDS.errors_map())
 
 
 @router.patch("/systems/{ref}/switches/{switch}/members")
 async def replace_switch_members(ref: Ref, switch: Ref, request: Request,
-                                 principal: Annotated[Principal, PkOwner("fronts:write")]) -> dict:
+                                 principal: Annotated[Principal, PkOwner("fronts:write")]) -> dict[str, Any]:
     return await run(request, switches.replace_switch_members, ref, principal, switch, await body_of(request),
                      write=True, not_found=system_not_found)
 
@@ -224,7 +229,7 @@ async def delete_switch(ref: Ref, switch: Ref, request: Request,
 
 @router.get("/messages/{ident}")
 async def get_message(ident: Ref, request: Request,
-                      viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict:
+                      viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
     record, system, member = await run(request, service.get_message, ident, viewer)
     return {"timestamp": service.message_timestamp(record), "id": record.id, "original": record.original or "",
             "sender": record.sender, "channel": record.channel, "guild": record.guild,

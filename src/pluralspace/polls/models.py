@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,7 +29,7 @@ class Poll(Base):
     system_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("systems.uuid", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    options: Mapped[list] = mapped_column(default=list)
+    options: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     allow_multiple: Mapped[bool] = mapped_column(default=False)
     allow_abstain: Mapped[bool] = mapped_column(default=False)
     allow_veto: Mapped[bool] = mapped_column(default=False)
@@ -50,7 +51,7 @@ class Vote(Base):
 
     poll_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
     member_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.uuid", ondelete="CASCADE"), primary_key=True)
-    option_ids: Mapped[list] = mapped_column(default=list)
+    option_ids: Mapped[list[str]] = mapped_column(default=list)
     kind: Mapped[str] = mapped_column(String(8))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

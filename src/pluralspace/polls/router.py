@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -34,20 +34,20 @@ def poll_filter(
 @router.get("", response_model=Page[PollOut], responses=errors(403, 404, 422),
             summary="Polls, newest first, with results (needs polls public for other viewers)")
 async def list_polls(sid: SystemId, viewer: Reader, request: Request, paging: Paging,
-                     filters: Annotated[service.PollFilter, Depends(poll_filter)]) -> Page:
+                     filters: Annotated[service.PollFilter, Depends(poll_filter)]) -> Page[Any]:
     polls, cursor = await app_state(request).database.read(service.list_polls, sid, viewer, paging, filters)
     return page(polls, paging.limit, cursor)
 
 
 @router.post("", status_code=201, response_model=Envelope[PollOut], responses=errors(*WRITE, 403, 404),
              summary="Make a poll (2..50 options; option ids are assigned by the server)")
-async def create_poll(sid: SystemId, body: PollCreate, principal: Writer, request: Request) -> Envelope:
+async def create_poll(sid: SystemId, body: PollCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_poll, sid, principal, body))
 
 
 @router.get("/{poll_id}", response_model=Envelope[PollOut], responses=errors(403, 404, 422),
             summary="A poll with its results")
-async def get_poll(sid: SystemId, poll_id: PollId, viewer: Reader, request: Request) -> Envelope:
+async def get_poll(sid: SystemId, poll_id: PollId, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_poll, sid, viewer, poll_id))
 
 
@@ -59,7 +59,7 @@ async def get_poll(sid: SystemId, poll_id: PollId, viewer: Reader, request: Requ
                           "(409 `poll_has_votes`). A closed poll can still be edited; a later `closes_at` reopens "
                           "a poll that closed by time, not one closed with `POST .../close`.")
 async def update_poll(sid: SystemId, poll_id: PollId, body: PollPatch, principal: Writer,
-                      request: Request) -> Envelope:
+                      request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_poll, sid, principal, poll_id, body))
 
 
@@ -72,7 +72,7 @@ async def delete_poll(sid: SystemId, poll_id: PollId, principal: Writer, request
 
 @router.post("/{poll_id}/close", response_model=Envelope[PollOut], responses=errors(403, 404, 422),
              summary="Close a poll now (idempotent: closing a closed poll answers 200 with it)")
-async def close_poll(sid: SystemId, poll_id: PollId, principal: Writer, request: Request) -> Envelope:
+async def close_poll(sid: SystemId, poll_id: PollId, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.close_poll, sid, principal, poll_id))
 
 
@@ -80,7 +80,7 @@ async def close_poll(sid: SystemId, poll_id: PollId, principal: Writer, request:
             summary="A poll's votes, oldest first",
             description="Other viewers do not see the votes of members whose visibility is private (they are "
                         "still counted in the poll's results).")
-async def list_votes(sid: SystemId, poll_id: PollId, viewer: Reader, request: Request, paging: Paging) -> Page:
+async def list_votes(sid: SystemId, poll_id: PollId, viewer: Reader, request: Request, paging: Paging) -> Page[Any]:
     votes, cursor = await app_state(request).database.read(service.list_votes, sid, viewer, poll_id, paging)
     return page(votes, paging.limit, cursor)
 
@@ -94,7 +94,7 @@ async def list_votes(sid: SystemId, poll_id: PollId, viewer: Reader, request: Re
                          "`veto` carry no options and need `allow_abstain` / `allow_veto`. The member must belong "
                          "to the poll's system (422 on `member_id`). A closed poll is 409 `poll_closed`.")
 async def cast_vote(sid: SystemId, poll_id: PollId, body: VoteIn, principal: Writer, request: Request,
-                    response: Response) -> Envelope:
+                    response: Response) -> Envelope[Any]:
     vote, created = await app_state(request).database.write(service.cast_vote, sid, principal, poll_id, body)
     response.status_code = 201 if created else 200
     return ok(vote)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from ..kit.timeutil import Timestamp, TimestampIn
-from ..kit.validators import Color, Model, OutModel, Text
+from ..kit.validators import ABSENT, Color, Model, OutModel, Text
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 50
 VoteKind = Literal["choice", "abstain", "veto"]
@@ -27,7 +27,7 @@ ClosesAt = Annotated[TimestampIn, AfterValidator(_in_range)]
 class PollOptionIn(Model):
     id: OptionId | None = Field(None, description="Only in PATCH: the id of an existing option, to keep it (and "
                                                   "change its label or color). Options without an id are new.")
-    label: Text(100, min_length=1)
+    label: Annotated[str, Text(100, min_length=1)]
     color: Color | None = Field(None, description="rrggbb or #rrggbb")
 
 
@@ -36,8 +36,8 @@ PollOptions = Annotated[list[PollOptionIn], Field(min_length=MIN_OPTIONS, max_le
 
 
 class PollCreate(Model):
-    title: Text(200, min_length=1)
-    description: Text(2000) | None = None
+    title: Annotated[str, Text(200, min_length=1)]
+    description: Annotated[str, Text(2000)] | None = None
     options: PollOptions
     allow_multiple: StrictBool = Field(False, description="A choice vote may pick several options.")
     allow_abstain: StrictBool = Field(False, description="Members may vote `abstain`.")
@@ -48,15 +48,15 @@ class PollCreate(Model):
 
 
 class PollPatch(Model):
-    title: Text(200, min_length=1) = None
-    description: Text(2000) | None = None
-    options: PollOptions = Field(None, description="Replaces the options: 409 poll_has_votes once the poll has "
+    title: Annotated[str, Text(200, min_length=1)] = ABSENT
+    description: Annotated[str, Text(2000)] | None = None
+    options: PollOptions = Field(ABSENT, description="Replaces the options: 409 poll_has_votes once the poll has "
                                                    "votes (unless the options sent are the current ones).")
-    allow_multiple: StrictBool = Field(None, description="Turning it off is 409 poll_has_votes while a vote "
+    allow_multiple: StrictBool = Field(ABSENT, description="Turning it off is 409 poll_has_votes while a vote "
                                                          "picks several options.")
-    allow_abstain: StrictBool = Field(None, description="Turning it off is 409 poll_has_votes while an abstain "
+    allow_abstain: StrictBool = Field(ABSENT, description="Turning it off is 409 poll_has_votes while an abstain "
                                                         "vote exists.")
-    allow_veto: StrictBool = Field(None, description="Turning it off is 409 poll_has_votes while a veto exists.")
+    allow_veto: StrictBool = Field(ABSENT, description="Turning it off is 409 poll_has_votes while a veto exists.")
     closes_at: ClosesAt | None = Field(None, description="null removes the closing time.")
 
 
@@ -65,7 +65,7 @@ class VoteIn(Model):
     kind: VoteKind = Field("choice", description="`abstain` and `veto` only where the poll allows them.")
     option_ids: Annotated[list[OptionId], Field(max_length=MAX_OPTIONS)] | None = Field(
         None, description="For `choice`: 1 option id, or several when the poll allows multiple; none otherwise.")
-    comment: Text(500) | None = None
+    comment: Annotated[str, Text(500)] | None = None
 
 
 class PollOptionOut(OutModel):

@@ -17,8 +17,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, and_, delete, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
@@ -31,6 +32,8 @@ from ..systems.access import Access, find_by_public_id, find_by_uuid, find_in_bo
 from .models import Poll, Vote
 from .schemas import PollCreate, PollOptionIn, PollOptionOut, PollOut, PollPatch, VoteIn, VoteOut
 
+T = TypeVar("T", bound=tuple[Any, ...])
+
 AREA = "polls"
 ABSTAIN, VETO, CHOICE = "abstain", "veto", "choice"
 
@@ -42,7 +45,7 @@ def is_closed(poll: Poll, now: datetime | None = None) -> bool:
 
 
 
-def _options(sent: list[PollOptionIn], current: list[dict]) -> list[dict]:
+def _options(sent: list[PollOptionIn], current: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The stored form of the options sent: new ones get an id; an id sent must be one of the poll's options."""
     known = {option["id"] for option in current}
     labels: dict[str, int] = {}
@@ -65,7 +68,7 @@ def _options(sent: list[PollOptionIn], current: list[dict]) -> list[dict]:
     return stored
 
 
-def _votes_exist(session: Session, poll_id: uuid.UUID, *conditions) -> bool:
+def _votes_exist(session: Session, poll_id: uuid.UUID, *conditions: ColumnElement[bool]) -> bool:
     query = select(Vote.member_uuid).where(Vote.poll_id == poll_id, *conditions).limit(1)
     return session.execute(query).first() is not None
 
@@ -110,7 +113,7 @@ def _require_open(poll: Poll) -> None:
 
 # --- output ----------------------------------------------------------------------------------------------------
 
-def _visible_votes(access: Access, query: Select) -> Select:
+def _visible_votes(access: Access, query: Select[T]) -> Select[T]:
     """`query` (of Vote, Member columns may be selected) limited to the votes this viewer may see: for anyone but
     the owner, those of members whose visibility is public. The votes list and the totals both go through here, so
     the totals count exactly the votes listed."""
@@ -120,8 +123,8 @@ def _visible_votes(access: Access, query: Select) -> Select:
 
 def _results(session: Session, access: Access, polls: list[Poll]) -> dict[uuid.UUID, tuple[dict[str, int], int]]:
     """{poll id: (results, vote_count)} for all the polls in one query, counting the votes the viewer may see."""
-    tallies: dict[uuid.UUID, Counter] = {poll.id: Counter() for poll in polls}
-    counts: Counter = Counter()
+    tallies: dict[uuid.UUID, Counter[str]] = {poll.id: Counter() for poll in polls}
+    counts: Counter[uuid.UUID] = Counter()
     if polls:
         rows = session.execute(_visible_votes(access, select(Vote.poll_id, Vote.kind, Vote.option_ids))
                                .where(Vote.poll_id.in_([poll.id for poll in polls])))
@@ -283,7 +286,7 @@ def cast_vote(session: Session, sid: str, principal: Principal, poll_id: uuid.UU
     now = utcnow()
     vote = session.get(Vote, (poll.id, member.uuid))
     created = vote is None
-    if created:
+    if vote is None:
         vote = Vote(poll_id=poll.id, member_uuid=member.uuid)
         session.add(vote)
     vote.option_ids, vote.kind, vote.comment, vote.created_at = option_ids, spec.kind, spec.comment, now
@@ -296,6 +299,8 @@ def delete_vote(session: Session, sid: str, principal: Principal, poll_id: uuid.
     poll = _poll(session, access, poll_id)
     member = find_by_public_id(session, Member, access.system_uuid, member_id, "member")
     _require_open(poll)
-    removed = session.execute(delete(Vote).where(Vote.poll_id == poll.id, Vote.member_uuid == member.uuid))
+    # A DELETE answers with a cursor result, which has the row count.
+    removed = cast(CursorResult[Any],
+                   session.execute(delete(Vote).where(Vote.poll_id == poll.id, Vote.member_uuid == member.uuid)))
     if removed.rowcount == 0:
         raise NotFound("This member has not voted in this poll.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -35,7 +35,7 @@ MemberFilter = Annotated[str | None, Query(min_length=1, max_length=64,
 
 @types_router.get("", response_model=Page[RelationshipTypeOut], responses=errors(403, 404, 422),
                   summary="Relationship types, oldest first")
-async def list_relationship_types(sid: SystemId, viewer: Reader, request: Request, paging: Paging) -> Page:
+async def list_relationship_types(sid: SystemId, viewer: Reader, request: Request, paging: Paging) -> Page[Any]:
     kinds, cursor = await app_state(request).database.read(service.list_types, sid, viewer, paging)
     return page(kinds, paging.limit, cursor)
 
@@ -43,13 +43,13 @@ async def list_relationship_types(sid: SystemId, viewer: Reader, request: Reques
 @types_router.post("", status_code=201, response_model=Envelope[RelationshipTypeOut],
                    responses=errors(*WRITE, 403, 404), summary="Define a relationship type")
 async def create_relationship_type(sid: SystemId, body: RelationshipTypeCreate, principal: Writer,
-                                   request: Request) -> Envelope:
+                                   request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_type, sid, principal, body))
 
 
 @types_router.get("/{type_id}", response_model=Envelope[RelationshipTypeOut], responses=errors(403, 404, 422),
                   summary="A relationship type")
-async def get_relationship_type(sid: SystemId, type_id: uuid.UUID, viewer: Reader, request: Request) -> Envelope:
+async def get_relationship_type(sid: SystemId, type_id: uuid.UUID, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_type, sid, viewer, type_id))
 
 
@@ -57,7 +57,7 @@ async def get_relationship_type(sid: SystemId, type_id: uuid.UUID, viewer: Reade
                     responses=errors(*WRITE, 403, 404, 409),
                     summary="Rename or describe a type; making it symmetric is 409 while reverse pairs exist")
 async def update_relationship_type(sid: SystemId, type_id: uuid.UUID, body: RelationshipTypePatch,
-                                   principal: Writer, request: Request) -> Envelope:
+                                   principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_type, sid, principal, type_id, body))
 
 
@@ -72,7 +72,7 @@ async def delete_relationship_type(sid: SystemId, type_id: uuid.UUID, principal:
 @router.get("", response_model=Page[RelationshipOut], responses=errors(403, 404, 422),
             summary="Relationships, oldest first; other viewers see none touching a private member")
 async def list_relationships(sid: SystemId, viewer: Reader, request: Request, paging: Paging,
-                             member: MemberFilter = None) -> Page:
+                             member: MemberFilter = None) -> Page[Any]:
     edges, cursor = await app_state(request).database.read(service.list_relationships, sid, viewer, paging,
                                                            member)
     return page(edges, paging.limit, cursor)
@@ -81,20 +81,21 @@ async def list_relationships(sid: SystemId, viewer: Reader, request: Request, pa
 @router.post("", status_code=201, response_model=Envelope[RelationshipOut], responses=errors(*WRITE, 403, 404, 409),
              summary="Relate two members of this system (409 relationship_exists for a duplicate edge)")
 async def create_relationship(sid: SystemId, body: RelationshipCreate, principal: Writer,
-                              request: Request) -> Envelope:
+                              request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_relationship, sid, principal, body))
 
 
 @router.get("/{relationship_id}", response_model=Envelope[RelationshipOut], responses=errors(403, 404, 422),
             summary="A relationship")
-async def get_relationship(sid: SystemId, relationship_id: uuid.UUID, viewer: Reader, request: Request) -> Envelope:
+async def get_relationship(sid: SystemId, relationship_id: uuid.UUID, viewer: Reader,
+                           request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_relationship, sid, viewer, relationship_id))
 
 
 @router.patch("/{relationship_id}", response_model=Envelope[RelationshipOut], responses=errors(*WRITE, 403, 404, 409),
               summary="Change a relationship's note, type or members (same checks as creating one)")
 async def update_relationship(sid: SystemId, relationship_id: uuid.UUID, body: RelationshipPatch,
-                              principal: Writer, request: Request) -> Envelope:
+                              principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_relationship, sid, principal,
                                                       relationship_id, body))
 

@@ -7,26 +7,26 @@ from pydantic import Field as Describe
 from pydantic import StringConstraints
 
 from ..kit.timeutil import Timestamp
-from ..kit.validators import Model, OutModel, Text
+from ..kit.validators import ABSENT, Model, OutModel, Text
 
 MemberRef = Annotated[str, StringConstraints(min_length=1, max_length=64),
                       Describe(description="A member of this system: short id or uuid.")]
-Note = Text(1000)
+Note = Annotated[str, Text(1000)]
 # An empty inverse would read as "no name"; asymmetric types name both directions, symmetric ones send null.
-InverseName = Annotated[Text(100, min_length=1) | None,
+InverseName = Annotated[Annotated[str, Text(100, min_length=1)] | None,
                         Describe(description='The name seen from the target; null = symmetric (e.g. "sibling").')]
 
 
 class RelationshipTypeCreate(Model):
-    name: Text(100, min_length=1)
+    name: Annotated[str, Text(100, min_length=1)]
     inverse_name: InverseName = None
-    description: Text(1000) | None = None
+    description: Annotated[str, Text(1000)] | None = None
 
 
 class RelationshipTypePatch(Model):
-    name: Text(100, min_length=1) = None
+    name: Annotated[str, Text(100, min_length=1)] = ABSENT
     inverse_name: InverseName = None
-    description: Text(1000) | None = None
+    description: Annotated[str, Text(1000)] | None = None
 
 
 class RelationshipTypeOut(OutModel):
@@ -46,9 +46,9 @@ class RelationshipCreate(Model):
 
 
 class RelationshipPatch(Model):
-    type_id: uuid.UUID = None
-    source_member_id: MemberRef = None
-    target_member_id: MemberRef = None
+    type_id: uuid.UUID = ABSENT
+    source_member_id: MemberRef = ABSENT
+    target_member_id: MemberRef = ABSENT
     note: Note | None = None
 
 

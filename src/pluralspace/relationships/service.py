@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Row, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.principal import Principal
@@ -32,7 +33,8 @@ def type_out(kind: RelationshipType) -> RelationshipTypeOut:
                                updated_at=kind.updated_at)
 
 
-def list_types(session: Session, sid: str, viewer: Principal | None, paging: PageRequest):
+def list_types(session: Session, sid: str, viewer: Principal | None,
+               paging: PageRequest) -> tuple[list[RelationshipTypeOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area(AREA)
     query = select(RelationshipType).where(RelationshipType.system_uuid == access.system_uuid)
@@ -87,7 +89,7 @@ def delete_type(session: Session, sid: str, principal: Principal, type_id: uuid.
     session.delete(kind)  # its relationships cascade in the database
 
 
-def edges(access: Access) -> Select:
+def edges(access: Access) -> Select[tuple[Relationship, str, str]]:
     """Relationships with both members' short ids joined in the same query (no lookup per row).
 
     Viewers other than the owner never see an edge touching a member whose visibility is private.
@@ -103,7 +105,7 @@ def edges(access: Access) -> Select:
     return query
 
 
-def relationship_out(row) -> RelationshipOut:
+def relationship_out(row: Row[tuple[Relationship, str, str]]) -> RelationshipOut:
     relationship, source_hid, target_hid = row
     return RelationshipOut(id=str(relationship.id), type_id=str(relationship.type_id),
                            source_member_id=source_hid, target_member_id=target_hid, note=relationship.note,
@@ -119,7 +121,7 @@ def _one(session: Session, access: Access, relationship_id: uuid.UUID) -> Relati
 
 
 def list_relationships(session: Session, sid: str, viewer: Principal | None, paging: PageRequest,
-                       member: str | None):
+                       member: str | None) -> tuple[list[RelationshipOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area(AREA)
     query = edges(access)
@@ -143,7 +145,7 @@ def get_relationship(session: Session, sid: str, viewer: Principal | None, relat
     return _one(session, access, relationship_id)
 
 
-def _edge(session: Session, access: Access, ends: dict) -> tuple[RelationshipType, uuid.UUID, uuid.UUID]:
+def _edge(session: Session, access: Access, ends: dict[str, Any]) -> tuple[RelationshipType, uuid.UUID, uuid.UUID]:
     """The type and both members named in a body, all required to be this system's (422 naming the key)."""
     try:
         kind = find_by_uuid(session, RelationshipType, access.system_uuid, ends["type_id"], "relationship type")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, class_mapper
 
 from ..auth.principal import Principal
 from ..identity.system import System
@@ -15,7 +15,31 @@ from ..kit.errors import Forbidden, NotFound, ValidationFailed
 from ..kit.ids import normalize_short_id, parse_uuid
 from .service import find_system, is_owner
 
-M = TypeVar("M")
+
+class InSystem(Protocol):
+    """A row that belongs to one system."""
+
+    @property
+    def system_uuid(self) -> uuid.UUID: ...
+
+
+class Listed(InSystem, Protocol):
+    """A member or a group: named by a short id or its uuid, with a visibility of its own. Their columns, for
+    queries, come from the model's mapper (`class_mapper(model).columns`)."""
+
+    @property
+    def uuid(self) -> uuid.UUID: ...
+
+    @property
+    def hid(self) -> str: ...
+
+    @property
+    def privacy(self) -> dict[str, str]: ...
+
+
+M = TypeVar("M", bound=Listed)
+R = TypeVar("R", bound=InSystem)
+T = TypeVar("T", bound=tuple[Any, ...])
 
 
 @dataclass(frozen=True)
@@ -35,13 +59,14 @@ class Access:
         if not self.area_public(area):
             raise Forbidden(f"This system keeps its {area.replace('_', ' ')} private.")
 
-    def sees(self, privacy: dict, key: str) -> bool:
+    def sees(self, privacy: dict[str, Any], key: str) -> bool:
         return self.owner or privacy.get(key, "private") == "public"
 
-    def only_visible(self, query: Select, model: type) -> Select:
+    def only_visible(self, query: Select[T], model: type[Listed]) -> Select[T]:
         """`query` narrowed to the rows of `model` (members, groups) this viewer may see: `sees(privacy,
         "visibility")` in SQL. The owner's query is left as it is."""
-        return query if self.owner else query.where(model.privacy["visibility"].as_string() == "public")
+        privacy = class_mapper(model).columns.privacy
+        return query if self.owner else query.where(privacy["visibility"].as_string() == "public")
 
 
 def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:
@@ -69,7 +94,8 @@ def find_by_public_id(session: Session, model: type[M], system_uuid: uuid.UUID, 
     """A member or group of this system by short id or uuid; 404 for anything else, other systems' included."""
     hid = normalize_short_id(ident)
     if hid is not None:
-        found = session.execute(select(model).where(model.hid == hid, model.system_uuid == system_uuid)
+        columns = class_mapper(model).columns
+        found = session.execute(select(model).where(columns.hid == hid, columns.system_uuid == system_uuid)
                                 ).scalar_one_or_none()
     else:
         key = parse_uuid(ident)
@@ -97,14 +123,15 @@ def find_in_body(session: Session, model: type[M], system_uuid: uuid.UUID, ident
         raise ValidationFailed.field(key, f"{ident!r} is not a {what} of this system") from None
 
 
-def find_by_uuid(session: Session, model: type[M], system_uuid: uuid.UUID, ident: uuid.UUID, what: str) -> M:
+def find_by_uuid(session: Session, model: type[R], system_uuid: uuid.UUID, ident: uuid.UUID, what: str) -> R:
     found = session.get(model, ident)
     if found is None or found.system_uuid != system_uuid:
         raise NotFound(f"No such {what}.")
     return found
 
 
-def resolve_public_ids(session: Session, model, system_uuid: uuid.UUID, idents: list[str], path: str) -> list:
+def resolve_public_ids(session: Session, model: type[M], system_uuid: uuid.UUID, idents: list[str],
+                       path: str) -> list[M]:
     """Maps short ids / uuids sent in a body to this system's rows, in two queries whatever the count.
 
     Any id that is not in this system (unknown, malformed, another system's) is a 422 naming its position.
@@ -119,19 +146,20 @@ def resolve_public_ids(session: Session, model, system_uuid: uuid.UUID, idents: 
         wanted.append((index, ident, hid or key))
     hids = {value for _, _, value in wanted if isinstance(value, str)}
     keys = {value for _, _, value in wanted if isinstance(value, uuid.UUID)}
-    found: dict[object, object] = {}
+    found: dict[object, M] = {}
+    columns = class_mapper(model).columns
     if hids:
-        for row in session.execute(select(model).where(model.system_uuid == system_uuid, model.hid.in_(hids))
+        for row in session.execute(select(model).where(columns.system_uuid == system_uuid, columns.hid.in_(hids))
                                    ).scalars():
             found[row.hid] = row
     if keys:
-        for row in session.execute(select(model).where(model.system_uuid == system_uuid, model.uuid.in_(keys))
+        for row in session.execute(select(model).where(columns.system_uuid == system_uuid, columns.uuid.in_(keys))
                                    ).scalars():
             found[row.uuid] = row
-    rows: dict[uuid.UUID, object] = {}
+    rows: dict[uuid.UUID, M] = {}
     for index, ident, value in wanted:
-        row = found.get(value)
-        if row is None:
+        match = found.get(value)
+        if match is None:
             raise ValidationFailed.field(f"{path}.{index}", f"{ident!r} is not in this system")
-        rows.setdefault(row.uuid, row)
+        rows.setdefault(match.uuid, match)
     return list(rows.values())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/systems", tags=["systems"])
 @router.get("/{sid}", response_model=Envelope[SystemOut], responses=errors(403, 404),
             summary="A system; other viewers see only what its privacy settings allow")
 async def get_system(sid: SystemId, viewer: Annotated[Principal | None, Viewer("system:read")],
-                     request: Request) -> Envelope:
+                     request: Request) -> Envelope[Any]:
     own = service.own_system_view(sid, viewer)
     return ok(own if own is not None else await app_state(request).database.read(service.get_system, sid, viewer))
 
@@ -29,5 +29,5 @@ async def get_system(sid: SystemId, viewer: Annotated[Principal | None, Viewer("
 @router.patch("/@me", response_model=Envelope[SystemOut], responses=errors(*WRITE, 403),
               summary="Change your system's profile, time zone and privacy")
 async def update_system(body: SystemPatch, principal: Annotated[Principal, Requires("system:write")],
-                        request: Request) -> Envelope:
+                        request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_system, principal, body))

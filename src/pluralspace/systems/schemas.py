@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from ..kit.timeutil import Timestamp
-from ..kit.validators import Color, HttpsUrl, Model, OutModel, Text, TimeZoneName
+from ..kit.validators import ABSENT, Color, HttpsUrl, Model, OutModel, Text, TimeZoneName
 
 Visibility = Literal["public", "private"]
 
@@ -28,17 +28,17 @@ class SystemPrivacy(OutModel):
 class SystemPrivacyPatch(Model):
     """Only the keys sent change; null is not a visibility."""
 
-    description: Visibility = None
-    member_list: Visibility = None
-    group_list: Visibility = None
-    front: Visibility = None
-    front_history: Visibility = None
-    fields: Visibility = None
-    relationships: Visibility = None
-    journal: Visibility = None
-    polls: Visibility = None
-    thoughts: Visibility = None
-    wrapped: Visibility = None
+    description: Visibility = ABSENT
+    member_list: Visibility = ABSENT
+    group_list: Visibility = ABSENT
+    front: Visibility = ABSENT
+    front_history: Visibility = ABSENT
+    fields: Visibility = ABSENT
+    relationships: Visibility = ABSENT
+    journal: Visibility = ABSENT
+    polls: Visibility = ABSENT
+    thoughts: Visibility = ABSENT
+    wrapped: Visibility = ABSENT
 
 
 class SystemOut(OutModel):
@@ -58,15 +58,15 @@ class SystemOut(OutModel):
 
 
 class SystemPatch(Model):
-    name: Text(100) | None = None
-    description: Text(10_000) | None = None
-    tag: Text(79) | None = None
-    pronouns: Text(100) | None = None
+    name: Annotated[str, Text(100)] | None = None
+    description: Annotated[str, Text(10_000)] | None = None
+    tag: Annotated[str, Text(79)] | None = None
+    pronouns: Annotated[str, Text(100)] | None = None
     color: Color | None = None
     avatar_url: HttpsUrl | None = None
     banner_url: HttpsUrl | None = None
     timezone: TimeZoneName | None = Field(None, description="IANA zone; null resets to UTC.")
-    privacy: SystemPrivacyPatch = Field(None, description="Merged key by key.")
+    privacy: SystemPrivacyPatch = Field(ABSENT, description="Merged key by key.")
 
 
 __all__ = ["SystemOut", "SystemPatch", "SystemPrivacy", "datetime"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..auth.principal import Principal
 from ..identity.account import Account
@@ -25,10 +27,10 @@ def find_system(session: Session, sid: str, principal: Principal | None, *, snap
     """
     if sid == ME and principal is None:
         raise Unauthenticated("@me needs a token.")
-    if names_own_system(sid, principal):
+    if principal is not None and names_own_system(sid, principal):
         if snapshot and principal.system is not None:
             return principal.system
-        return session.get(System, principal.system_uuid)
+        return own_system(session, principal)
     hid = normalize_short_id(sid)
     system_uuid = None if hid is not None else parse_uuid(sid)
     if hid is None and system_uuid is None:
@@ -58,14 +60,14 @@ def is_owner(system: System, principal: Principal | None) -> bool:
     return principal is not None and principal.owns(system.uuid)
 
 
-def unique_short_id(session: Session, column) -> str:
+def unique_short_id(session: Session, column: InstrumentedAttribute[str]) -> str:
     while True:
         candidate = new_short_id()
         if session.execute(select(column).where(column == candidate)).first() is None:
             return candidate
 
 
-def create_system(session: Session, account_id, name: str | None) -> System:
+def create_system(session: Session, account_id: uuid.UUID, name: str | None) -> System:
     now = utcnow()
     system = System(hid=unique_short_id(session, System.hid), account_id=account_id, name=name,
                     timezone="UTC", privacy=default_privacy(), created_at=now, updated_at=now)
@@ -89,8 +91,14 @@ def get_system(session: Session, sid: str, principal: Principal | None) -> Syste
     return system_out(system, is_owner(system, principal))
 
 
-def update_system(session: Session, principal: Principal, patch: SystemPatch) -> SystemOut:
+def own_system(session: Session, principal: Principal) -> System:
     system = session.get(System, principal.system_uuid)
+    assert system is not None, "a principal's system exists (deleting it deletes the account's credentials)"
+    return system
+
+
+def update_system(session: Session, principal: Principal, patch: SystemPatch) -> SystemOut:
+    system = own_system(session, principal)
     changes = patch.sent()
     privacy_patch = changes.pop("privacy", None)
     if "timezone" in changes and changes["timezone"] is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -26,7 +26,7 @@ ThoughtId = Annotated[uuid.UUID, Path(description="The thought's id (a UUID).")]
 
 @router.get("/thought", response_model=Envelope[ThoughtOut | None], responses=errors(403, 404),
             summary="Today's thought: the latest one of the system's current local day, or data: null")
-async def get_thought(sid: SystemId, viewer: Reader, request: Request) -> Envelope:
+async def get_thought(sid: SystemId, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.today_thought, sid, viewer))
 
 
@@ -34,7 +34,7 @@ async def get_thought(sid: SystemId, viewer: Reader, request: Request) -> Envelo
             summary="Set today's thought (200 with it)",
             description="Adds a thought dated with the system's local date, from its timezone. An earlier "
                         "thought of the same day stays in the history; `GET /thought` shows the latest.")
-async def set_thought(sid: SystemId, body: ThoughtSet, principal: Writer, request: Request) -> Envelope:
+async def set_thought(sid: SystemId, body: ThoughtSet, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.set_thought, sid, principal, body))
 
 
@@ -44,7 +44,7 @@ async def list_thoughts(
     sid: SystemId, viewer: Reader, request: Request, paging: Annotated[PageRequest, Depends(page_params)],
     day: Annotated[date | None, Query(alias="date", description="Only thoughts of this local date, YYYY-MM-DD.")]
     = None,
-) -> Page:
+) -> Page[Any]:
     thoughts, cursor = await app_state(request).database.read(service.list_thoughts, sid, viewer, paging,
                                                               day.isoformat() if day else None)
     return page(thoughts, paging.limit, cursor)

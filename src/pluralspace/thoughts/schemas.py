@@ -11,7 +11,7 @@ PublicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class ThoughtSet(Model):
-    text: Text(500, min_length=1)
+    text: Annotated[str, Text(500, min_length=1)]
     member_id: PublicId | None = Field(None, description="Short id or uuid of the member whose thought it is.")
 
 

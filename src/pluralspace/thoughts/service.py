@@ -52,7 +52,7 @@ def thought_out(thought: Thought, member_hid: str | None) -> ThoughtOut:
                       created_at=thought.created_at)
 
 
-def _visible(access: Access) -> Select:
+def _visible(access: Access) -> Select[tuple[Thought, str]]:
     """This system's thoughts with their member's short id, as far as the viewer may see them: for anyone but the
     owner, a thought written by a member whose visibility is private is left out (thoughts by no member stay)."""
     query = (select(Thought, Member.hid).outerjoin(Member, Member.uuid == Thought.member_uuid)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -21,14 +21,14 @@ router = APIRouter(prefix="/api/v1/me/tokens", tags=["tokens"])
 
 @router.get("", response_model=Page[TokenOut], responses=errors(403, 422), summary="Active personal access tokens")
 async def list_tokens(principal: SessionOnly, request: Request,
-                      paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+                      paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     tokens, cursor = await app_state(request).database.read(service.list_tokens, principal.account_id, paging)
     return page(tokens, paging.limit, cursor)
 
 
 @router.post("", status_code=201, response_model=Envelope[TokenCreated], responses=errors(*WRITE, 403),
              summary="Create a personal access token (its text is shown once)")
-async def create_token(body: TokenCreate, principal: SessionOnly, request: Request) -> Envelope:
+async def create_token(body: TokenCreate, principal: SessionOnly, request: Request) -> Envelope[Any]:
     state = app_state(request)
     created = await state.database.write(service.create_token, state.settings.secret_key, principal.account_id,
                                          body, client_of(request))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -16,14 +17,14 @@ def _known_scopes(scopes: list[str]) -> list[str]:
     return sorted(set(scopes))
 
 
-def _future(value):
+def _future(value: datetime) -> datetime:
     if value <= utcnow():
         raise ValueError("must be in the future")
     return value
 
 
 class TokenCreate(Model):
-    name: Text(100, min_length=1)
+    name: Annotated[str, Text(100, min_length=1)]
     scopes: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=64),
                       AfterValidator(_known_scopes)] = Field(description="Scopes this token holds.")
     expires_at: Annotated[TimestampIn, AfterValidator(_future)] | None = Field(

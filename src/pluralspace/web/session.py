@@ -20,11 +20,12 @@ import hmac
 import json
 import secrets
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from fastapi import Request
+from fastapi import FastAPI, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -61,12 +62,15 @@ for _name in ("login.html", "register.html", "consent.html", "error.html", "dash
     _templates.get_template(_name)  # read and compiled now, so serving a page never reads a file on the event loop
 
 
-def protect(response: Response) -> Response:
+R = TypeVar("R", bound=Response)
+
+
+def protect(response: R) -> R:
     response.headers.update(PAGE_HEADERS)
     return response
 
 
-def render(template: str, status: int = 200, **context) -> HTMLResponse:
+def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return protect(HTMLResponse(_templates.get_template(template).render(**context), status_code=status))
 
 
@@ -115,11 +119,12 @@ class PageAnswer(Exception):
         self.response = response
 
 
-def install(app) -> None:
+def install(app: FastAPI) -> None:
     async def answer(_request: Request, exc: PageAnswer) -> Response:
         return exc.response
 
-    app.add_exception_handler(PageAnswer, answer)
+    # Starlette types every handler as taking any Exception; this one is registered for PageAnswer only.
+    app.add_exception_handler(PageAnswer, answer)  # type: ignore[arg-type]
 
 
 async def signed_in_page(request: Request) -> tuple[Principal, str]:
@@ -153,7 +158,7 @@ def _flash_cipher(secret_key: str, session_token: str) -> AESGCM:
                            hashlib.sha256).digest())
 
 
-def redirect_with_flash(path: str, settings: Settings, session_token: str, message: dict) -> Response:
+def redirect_with_flash(path: str, settings: Settings, session_token: str, message: dict[str, Any]) -> Response:
     """303 to `path` (under /settings), carrying `message` for that page's next GET in this session only."""
     nonce = secrets.token_bytes(12)
     sealed = nonce + _flash_cipher(settings.secret_key, session_token).encrypt(nonce, json.dumps(message).encode(),
@@ -164,7 +169,7 @@ def redirect_with_flash(path: str, settings: Settings, session_token: str, messa
     return response
 
 
-def take_flash(request: Request, settings: Settings, session_token: str) -> dict | None:
+def take_flash(request: Request, settings: Settings, session_token: str) -> dict[str, Any] | None:
     """The message a redirect left for this session (None if none, or not readable with this session's key).
     The page that shows it must `clear_flash` on its response."""
     sealed = request.cookies.get(FLASH_COOKIE)
@@ -173,7 +178,8 @@ def take_flash(request: Request, settings: Settings, session_token: str) -> dict
     try:
         raw = base64.urlsafe_b64decode(sealed)
         message = _flash_cipher(settings.secret_key, session_token).decrypt(raw[:12], raw[12:], None)
-        return json.loads(message)
+        flash: dict[str, Any] = json.loads(message)
+        return flash
     except (ValueError, InvalidTag):
         return None
 
@@ -194,7 +200,8 @@ def session_csrf(secret_key: str, session_token: str) -> str:
     return _mac(secret_key, "session", token_hash(secret_key, session_token))
 
 
-def signed_out_form(template: str, settings: Settings, form_path: str, status: int = 200, **context) -> HTMLResponse:
+def signed_out_form(template: str, settings: Settings, form_path: str, status: int = 200,
+                    **context: Any) -> HTMLResponse:
     """A page with a form for someone not signed in (login, register), with its CSRF nonce cookie set."""
     nonce = secrets.token_urlsafe(24)
     response = render(template, status, csrf_token=_mac(settings.secret_key, f"form:{form_path}", nonce), **context)
@@ -213,7 +220,9 @@ def forget_form_nonce(response: Response, form_path: str) -> None:
 
 
 def csrf_matches(expected: str, sent: str | None) -> bool:
-    return bool(sent) and hmac.compare_digest(expected, sent)
+    if not sent:
+        return False
+    return hmac.compare_digest(expected, sent)
 
 
 def safe_next(value: str | None) -> str:

@@ -247,6 +247,7 @@ def spread(buckets: dict[int, tuple[int, int]], start: datetime, until: datetime
     by_weekday, by_hour = [0] * 7, [0] * 24
     count = -(-(micros(until) - micros(start)) // QUARTER)
     first_offset = start.astimezone(zone).utcoffset()
+    assert first_offset is not None, "a time in a ZoneInfo zone has an offset"
     first_minute = start.astimezone(zone).weekday() * 1440
     whole, checked_until, shift = 0, -1, 0
     for quarter in range(count):
@@ -258,6 +259,7 @@ def spread(buckets: dict[int, tuple[int, int]], start: datetime, until: datetime
         if quarter > checked_until:  # a time zone's offset changes at most once a day
             moment = start + timedelta(minutes=15 * quarter)
             offset = moment.astimezone(zone).utcoffset()
+            assert offset is not None, "a time in a ZoneInfo zone has an offset"
             shift = (offset - first_offset) // timedelta(minutes=1)
             unchanged = (moment + timedelta(days=1)).astimezone(zone).utcoffset() == offset
             checked_until = quarter + (95 if unchanged else 0)

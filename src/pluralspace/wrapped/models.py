@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -31,4 +32,4 @@ class WrappedSnapshot(Base):
     end_at: Mapped[datetime] = mapped_column(UTCDateTime())
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     stale: Mapped[bool] = mapped_column(default=False)
-    recap: Mapped[dict] = mapped_column()
+    recap: Mapped[dict[str, Any]] = mapped_column()

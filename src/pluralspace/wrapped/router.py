@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 
@@ -25,19 +25,19 @@ WrappedViewer = Annotated[Principal | None, Viewer("wrapped:read")]
 @router.get("", response_model=Page[PeriodOut], responses=errors(403, 404, 422),
             summary="The months and years there are recaps of, newest first (each year right after its January)")
 async def list_wrapped(sid: SystemId, viewer: WrappedViewer, request: Request,
-                       paging: Annotated[PageRequest, Depends(page_params)]) -> Page:
+                       paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     periods, cursor = await app_state(request).database.read(service.list_periods, sid, viewer, paging)
     return page(periods, paging.limit, cursor)
 
 
 @router.get("/{year}", response_model=Envelope[WrappedOut], responses=errors(403, 404, 422),
             summary="A year's recap, in the system's time zone")
-async def year_wrapped(sid: SystemId, year: Year, viewer: WrappedViewer, request: Request) -> Envelope:
+async def year_wrapped(sid: SystemId, year: Year, viewer: WrappedViewer, request: Request) -> Envelope[Any]:
     return ok(await service.recap(app_state(request).database, sid, viewer, service.Period(year, None)))
 
 
 @router.get("/{year}/{month}", response_model=Envelope[WrappedOut], responses=errors(403, 404, 422),
             summary="A month's recap, in the system's time zone")
 async def month_wrapped(sid: SystemId, year: Year, month: Month, viewer: WrappedViewer,
-                        request: Request) -> Envelope:
+                        request: Request) -> Envelope[Any]:
     return ok(await service.recap(app_state(request).database, sid, viewer, service.Period(year, month)))

@@ -20,12 +20,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..auth.principal import Principal
 from ..fronts.models import Front
@@ -156,9 +157,9 @@ def _open(session: Session, sid: str, viewer: Principal | None, period: Period
     return access, zone, start, end, now
 
 
-def _fresh(snapshot: WrappedSnapshot | None, access: Access) -> bool:
+def _fresh(snapshot: WrappedSnapshot | None, access: Access) -> TypeGuard[WrappedSnapshot]:
     return (snapshot is not None and not snapshot.stale and snapshot.timezone == access.system.timezone
-            and snapshot.recap)
+            and bool(snapshot.recap))
 
 
 def _served(session: Session, sid: str, viewer: Principal | None, period: Period) -> WrappedOut | None:
@@ -175,7 +176,7 @@ def _served(session: Session, sid: str, viewer: Principal | None, period: Period
 
 def _reserve(session: Session, sid: str, viewer: Principal | None, period: Period) -> None:
     access, _zone, start, end, now = _open(session, sid, viewer, period)
-    insert = sqlite_insert if session.bind.dialect.name == "sqlite" else postgres_insert
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
     session.execute(insert(WrappedSnapshot).values(
         system_uuid=access.system_uuid, period=period.name, timezone=access.system.timezone, start_at=start,
         end_at=end, generated_at=now, stale=True, recap={}).on_conflict_do_nothing())
@@ -194,13 +195,17 @@ def _compute_and_store(session: Session, sid: str, viewer: Principal | None, per
     return _view(session, access, period, zone, snapshot.recap, snapshot.generated_at, final=True)
 
 
-def _members_of(session: Session, system_uuid: uuid.UUID) -> dict[str, Member]:
+# Each member's uuid, short id, name and privacy, by uuid as text: what a recap shows of its members.
+MemberRows = dict[str, Row[tuple[uuid.UUID, str, str, dict[str, str]]]]
+
+
+def _members_of(session: Session, system_uuid: uuid.UUID) -> MemberRows:
     rows = session.execute(select(Member.uuid, Member.hid, Member.name, Member.privacy)
                            .where(Member.system_uuid == system_uuid)).all()
     return {str(row.uuid): row for row in rows}
 
 
-def _counted(members: dict[str, Member], access: Access) -> list[compute.Counted]:
+def _counted(members: MemberRows, access: Access) -> list[compute.Counted]:
     """The members a viewer's recap is about: the ones the viewer may see (docs/API.md §8: for anyone else, hidden
     members do not exist)."""
     return sorted((compute.Counted(row.uuid, row.hid) for row in members.values()
@@ -208,7 +213,7 @@ def _counted(members: dict[str, Member], access: Access) -> list[compute.Counted
 
 
 def _compute(session: Session, access: Access, period: Period, start: datetime, until: datetime,
-             zone: ZoneInfo) -> dict:
+             zone: ZoneInfo) -> dict[str, Any]:
     """Everything a snapshot holds: the owner's recap and the fronting part as the public sees it."""
     members = _members_of(session, access.system_uuid)
     owner, public = Access(access.system, owner=True), Access(access.system, owner=False)
@@ -230,7 +235,8 @@ def _touches_open_front(session: Session, system_uuid: uuid.UUID, until: datetim
         Front.system_uuid == system_uuid, Front.ended_at.is_(None), Front.started_at < until)).scalar_one() > 0
 
 
-def _view(session: Session, access: Access, period: Period, zone: ZoneInfo, stored: dict, generated_at: datetime,
+def _view(session: Session, access: Access, period: Period, zone: ZoneInfo, stored: dict[str, Any],
+          generated_at: datetime,
           *, final: bool) -> WrappedOut:
     start, end = period.bounds(zone)
     members = _members_of(session, access.system_uuid)
@@ -260,9 +266,10 @@ def _seconds(micros: int) -> int:
     return round(micros / compute.MICROS)
 
 
-def _fronting_out(raw: dict, members: dict[str, Member], access: Access) -> Fronting:
+def _fronting_out(raw: dict[str, Any], members: MemberRows, access: Access) -> Fronting:
     def hid(key: str) -> str:
-        return members[key].hid
+        short_id: str = members[key].hid
+        return short_id
 
     def name(key: str) -> str | None:
         row = members[key]
@@ -290,9 +297,10 @@ def _fronting_out(raw: dict, members: dict[str, Member], access: Access) -> Fron
 # --- the owner's counts ------------------------------------------------------------------------------------------
 
 def _members(session: Session, system_uuid: uuid.UUID, start: datetime, end: datetime) -> MembersRecap:
-    def count(column) -> int:
-        return session.execute(select(func.count()).select_from(Member).where(
+    def count(column: InstrumentedAttribute[datetime | None]) -> int:
+        found: int = session.execute(select(func.count()).select_from(Member).where(
             Member.system_uuid == system_uuid, column >= start, column < end)).scalar_one()
+        return found
 
     return MembersRecap(created=count(Member.created_at), archived=count(Member.archived_at))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..plan import Warnings
 
@@ -44,7 +44,7 @@ def _json_type(value: Any) -> str:
         type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
 
 
-def records(value: Any, path: str, id_key: str = "_id") -> Iterator[tuple[str, dict, str]]:
+def records(value: Any, path: str, id_key: str = "_id") -> Iterator[tuple[str, dict[str, Any], str]]:
     """(id, object, path) of a collection written as an array of objects or as an object keyed by id."""
     if value is None:
         return
@@ -64,6 +64,14 @@ def records(value: Any, path: str, id_key: str = "_id") -> Iterator[tuple[str, d
         if ident is None:
             raise SourceError(f"has no {id_key}", item_path)
         yield str(ident), item, item_path
+
+
+@overload
+def timestamp(value: Any, path: str, warnings: Warnings, *, required: Literal[True]) -> datetime: ...
+
+
+@overload
+def timestamp(value: Any, path: str, warnings: Warnings, *, required: bool = False) -> datetime | None: ...
 
 
 def timestamp(value: Any, path: str, warnings: Warnings, *, required: bool = False) -> datetime | None:
@@ -154,14 +162,14 @@ def birthday(value: Any, where: str, warnings: Warnings) -> str | None:
     return None
 
 
-def privacy(value: Any) -> str | None:
+def privacy(value: Any) -> str:
     """public/private from the ways exporters write it (PluralKit: null means public)."""
     if value in ("public", None, True):
         return "public"
     return "private"
 
 
-def proxy_tags(value: Any, where: str, warnings: Warnings) -> list[dict]:
+def proxy_tags(value: Any, where: str, warnings: Warnings) -> list[dict[str, Any]]:
     tags = []
     for tag in value or []:
         if not isinstance(tag, dict):

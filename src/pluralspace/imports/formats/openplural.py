@@ -23,7 +23,7 @@ def detect(data: Any) -> bool:
     return isinstance(data, dict) and "openplural_version" in data
 
 
-def _records(data: dict, key: str) -> list[tuple[dict, str]]:
+def _records(data: dict[str, Any], key: str) -> list[tuple[dict[str, Any], str]]:
     found = []
     for index, item in enumerate(expect(data.get(key) or [], list, f"$.{key}")):
         path = f"$.{key}[{index}]"

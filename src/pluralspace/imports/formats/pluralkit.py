@@ -31,8 +31,9 @@ def detect(data: Any) -> bool:
     return isinstance(data, dict) and "switches" in data and "members" in data and "tuppers" not in data
 
 
-def _privacy(obj: dict, keys: dict[str, str]) -> dict[str, str]:
-    nested = obj.get("privacy") if isinstance(obj.get("privacy"), dict) else obj  # version 1: flat keys
+def _privacy(obj: dict[str, Any], keys: dict[str, str]) -> dict[str, str]:
+    stated = obj.get("privacy")
+    nested: dict[str, Any] = stated if isinstance(stated, dict) else obj  # version 1: flat keys
     return {ours: privacy(nested[theirs]) for theirs, ours in keys.items() if theirs in nested}
 
 
@@ -69,7 +70,7 @@ def read(data: Any) -> Plan:
         tags = member.get("proxy_tags")
         if tags is None and (member.get("prefix") or member.get("suffix")):  # version 1's single pair
             tags = [{"prefix": member.get("prefix"), "suffix": member.get("suffix")}]
-        values = {
+        values: dict[str, Any] = {
             "name": name, "display_name": text(member.get("display_name")), "pronouns": text(member.get("pronouns")),
             "description": text(member.get("description")), "avatar_url": text(member.get("avatar_url")),
             "banner_url": text(member.get("banner")),
@@ -117,7 +118,7 @@ def read(data: Any) -> Plan:
     return plan
 
 
-def _fronts(switches: list, by_hid: dict[str, str], plan: Plan) -> list[FrontItem]:
+def _fronts(switches: list[Any], by_hid: dict[str, str], plan: Plan) -> list[FrontItem]:
     moments: list[tuple[datetime, list[str], int]] = []
     for index, switch in enumerate(switches):
         path = f"$.switches[{index}]"

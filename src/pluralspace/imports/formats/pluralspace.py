@@ -4,6 +4,7 @@ ids where they are free, so an export imported into a fresh account reproduces t
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ..plan import (
@@ -32,7 +33,8 @@ def detect(data: Any) -> bool:
     return isinstance(data, dict) and data.get("format") == NAME
 
 
-def _objects(data: dict, key: str) -> list[tuple[dict, str]]:
+def _objects(data: dict[str, Any], key: str) -> list[tuple[Any, str]]:
+    """(object, path) of each object of a section: JSON as read, each value checked where it is used."""
     found = []
     for index, item in enumerate(expect(data.get(key) or [], list, f"$.{key}")):
         path = f"$.{key}[{index}]"
@@ -43,7 +45,7 @@ def _objects(data: dict, key: str) -> list[tuple[dict, str]]:
     return found
 
 
-def _pick(item: dict, keys: tuple[str, ...]) -> dict[str, Any]:
+def _pick(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: item[key] for key in keys if key in item}
 
 
@@ -53,7 +55,10 @@ def read(data: Any) -> Plan:
         raise SourceError(f"version {data.get('version')!r} is not one this server reads (1)", "$.version")
     plan = Plan(format=NAME)
     warnings = plan.warnings
-    times = lambda value, path: timestamp(value, path, warnings)  # noqa: E731 - a short local alias
+
+    def times(value: Any, path: str) -> datetime | None:
+        return timestamp(value, path, warnings)
+
     system = data.get("system") or {}
     expect(system, dict, "$.system")
     plan.system = {**_pick(system, SYSTEM_KEYS), "color": colour(system.get("color"), "system.color", warnings)}
@@ -61,7 +66,7 @@ def read(data: Any) -> Plan:
         warnings.add("section_omitted", f"{omitted}: not in the file (the exporting token could not read it)")
     for item, _path in _objects(data, "fields"):
         plan.fields.append(Item(item["id"], {k: item.get(k) for k in ("name", "type", "options", "privacy")}))
-    hids: dict[str, str] = {}
+    hids: dict[object, str] = {}  # the ids the file uses (any JSON value) to the members' source ids
     for item, path in _objects(data, "members"):
         source_id = item.get("uuid") or item["id"]
         hids[item["id"]] = source_id

@@ -29,7 +29,7 @@ MANIFEST, DATA, MEDIA = "manifest.json", "data.json", "media/"
 MARKERS = {"member_groups", "custom_fields", "chat_channels", "thoughts", "journal"}
 
 
-def bundle(manifest: Any, data: Any, media: list[str]) -> dict:
+def bundle(manifest: Any, data: Any, media: list[str]) -> dict[str, Any]:
     """The zip's parts as one object, the way `read` takes them."""
     return {"manifest": manifest, "data": data, "media": media}
 
@@ -41,7 +41,7 @@ def detect(data: Any) -> bool:
         and bool(MARKERS & data.keys())
 
 
-def _records(data: dict, key: str) -> list[tuple[dict, str]]:
+def _records(data: dict[str, Any], key: str) -> list[tuple[dict[str, Any], str]]:
     found = []
     for index, item in enumerate(expect(data.get(key) or [], list, f"$.{key}")):
         found.append((expect(item, dict, f"$.{key}[{index}]"), f"$.{key}[{index}]"))
@@ -72,17 +72,18 @@ def read(whole: Any) -> Plan:
     member_ids: dict[str, str] = {}  # name -> source id, for the rows that name members only
     group_members: dict[str, list[str]] = {}
     for item, path in _records(data, "members"):
-        name = text(item.get("name"))
-        if item.get("id") is None or name is None:
+        member_name = text(item.get("name"))
+        if item.get("id") is None or member_name is None:
             raise SourceError("needs an id and a name", path)
         source_id = str(item["id"])
-        member_ids.setdefault(name, source_id)
+        member_ids.setdefault(member_name, source_id)
         roles = [r[:100] for r in (item.get("role") or item.get("roles") or []) if isinstance(r, str) and r.strip()]
-        values = {"name": name, "display_name": text(item.get("display_name")), "pronouns": text(item.get("pronouns")),
-                  "description": text(item.get("description")),
-                  "color": colour(item.get("color"), "members.color", warnings), "roles": roles[:50],
-                  "archived": bool(item.get("is_archived")), "is_custom_front": bool(item.get("is_custom_front")),
-                  "created_at": timestamp(item.get("created_at"), f"{path}.created_at", warnings)}
+        values: dict[str, Any] = {
+            "name": member_name, "display_name": text(item.get("display_name")), "pronouns": text(item.get("pronouns")),
+            "description": text(item.get("description")),
+            "color": colour(item.get("color"), "members.color", warnings), "roles": roles[:50],
+            "archived": bool(item.get("is_archived")), "is_custom_front": bool(item.get("is_custom_front")),
+            "created_at": timestamp(item.get("created_at"), f"{path}.created_at", warnings)}
         if text(item.get("message_prefix")):
             values["proxy_tags"] = [{"prefix": item["message_prefix"][:100], "suffix": None}]
         for group in item.get("groups") or []:
@@ -110,7 +111,7 @@ def read(whole: Any) -> Plan:
     for name, members in group_members.items():
         plan.groups.append(GroupItem(f"name:{name}", {"name": name}, members=members))
 
-    def member_of(row: dict) -> str | None:
+    def member_of(row: dict[str, Any]) -> str | None:
         if row.get("member_id") is not None:
             return str(row["member_id"])
         return member_ids.get(str(row.get("member_name")))
@@ -122,15 +123,15 @@ def read(whole: Any) -> Plan:
         return str(ref) if ref is not None else None
 
     for item, path in _records(data, "fronts"):
-        member = member_of(item)
+        fronter = member_of(item)
         start = timestamp(item.get("started_at"), f"{path}.started_at", warnings, required=True)
         end = None if item.get("is_live") else timestamp(item.get("ended_at"), f"{path}.ended_at", warnings)
-        if member is None:
+        if fronter is None:
             warnings.add("unknown_member", "fronts: rows naming a member that is not in the file, left out")
             continue
         if item.get("type_name") or item.get("type"):
             warnings.add("not_imported", "fronts.type: front types are not kept")
-        plan.fronts.append(FrontItem(str(item.get("id", f"{member}@{_iso(start)}")), member, start, end,
+        plan.fronts.append(FrontItem(str(item.get("id", f"{fronter}@{_iso(start)}")), fronter, start, end,
                                      text(item.get("comment"))))
 
     for index, (item, path) in enumerate(_records(data, "journal")):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from ...kit.timeutil import format_timestamp
 from ..plan import FrontItem, GroupItem, Item, JournalItem, MemberItem, Plan, PollItem, PollOption, PollVote
@@ -40,7 +40,7 @@ def detect(data: Any) -> bool:
     return isinstance(data, dict) and "members" in data and bool(MARKERS & data.keys())
 
 
-def _first(data: dict, keys: tuple[str, ...]) -> tuple[Any, str]:
+def _first(data: dict[str, Any], keys: tuple[str, ...]) -> tuple[Any, str]:
     for key in keys:
         if data.get(key) is not None:
             return data[key], f"$.{key}"
@@ -53,7 +53,7 @@ SHARED = "private"
 
 
 class _Reader:
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self.plan = Plan(format=NAME)
         self.warn = self.plan.warnings.add
@@ -72,6 +72,12 @@ class _Reader:
         self.polls()
         self.not_imported()
         return self.plan
+
+    @overload
+    def time(self, value: Any, path: str, required: Literal[True]) -> datetime: ...
+
+    @overload
+    def time(self, value: Any, path: str, required: bool = False) -> datetime | None: ...
 
     def time(self, value: Any, path: str, required: bool = False) -> datetime | None:
         return timestamp(value, path, self.plan.warnings, required=required)
@@ -131,7 +137,7 @@ class _Reader:
             return format_timestamp(moment) if moment else value
         return value
 
-    def member(self, ident: str, item: dict, path: str, custom_front: bool) -> None:
+    def member(self, ident: str, item: dict[str, Any], path: str, custom_front: bool) -> None:
         name = text(item.get("name"))
         if name is None:
             raise SourceError("has no name", f"{path}.name")
@@ -209,10 +215,12 @@ class _Reader:
             self.warn("comment_orphaned", "comments: comments on fronts that are not in the file, left out",
                       sum(len(c) for c in comments.values()))
 
-    def front_comment(self, ident: str, item: dict, start: datetime, found: list) -> str | None:
+    def front_comment(self, ident: str, item: dict[str, Any], start: datetime,
+                      found: list[tuple[datetime | None, str]]) -> str | None:
         """The custom status, then each comment with its time; when that is longer than a front comment may be,
         the whole text goes into a journal entry as well, so nothing is lost."""
-        parts = [text(item.get("customStatus"))] if text(item.get("customStatus")) else []
+        status = text(item.get("customStatus"))
+        parts = [status] if status else []
         found.sort(key=lambda entry: entry[0] or start)
         parts += [f"[{format_timestamp(at) if at else '?'}] {body}" for at, body in found]
         if not parts:
@@ -230,7 +238,8 @@ class _Reader:
     def notes(self) -> None:
         for ident, item, path in records(self.data.get("notes"), "$.notes"):
             created = self.time(item.get("date"), f"{path}.date")
-            values = {"title": text(item.get("title")), "body": text(item.get("note")) or "", "tags": ["note"]}
+            values: dict[str, Any] = {"title": text(item.get("title")), "body": text(item.get("note")) or "",
+                                      "tags": ["note"]}
             if created:
                 values["created_at"] = created
             if item.get("color"):
@@ -244,7 +253,7 @@ class _Reader:
             addressee = self.names.get(str(item.get("writtenFor")))
             if addressee:
                 body = f"For {addressee}:\n\n{body}"
-            values = {"title": text(item.get("title")), "body": body, "tags": ["board-message"]}
+            values: dict[str, Any] = {"title": text(item.get("title")), "body": body, "tags": ["board-message"]}
             written = self.time(item.get("writtenAt"), f"{path}.writtenAt")
             if written:
                 values["created_at"] = written
@@ -260,7 +269,7 @@ class _Reader:
                            for i, o in enumerate(item.get("options") or []) if isinstance(o, dict)]
             else:
                 options = [PollOption("yes", "Yes"), PollOption("no", "No")]
-            by_key = {o.key.casefold(): o.key for o in options}
+            by_key = {o.key.casefold(): o.key for o in options if o.key is not None}
             closes = self.time(item.get("endTime"), f"{path}.endTime")
             votes = []
             for vote in item.get("votes") or []:
