@@ -25,17 +25,22 @@ import random
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 import pluralspace.app  # noqa: F401 - loads every model, so that foreign-key columns know their types
 from pluralspace.fronts.models import Front
 from pluralspace.kit.db import async_postgres_url, null_pool_engine
 from pluralspace.members.models import Member
+from pluralspace.wrapped.compute import Counted, fronting, fronts_of
+from pluralspace.wrapped.service import Period
 
 from .common import DEFAULT_DATA_DIR, batches, free_port, real_server
 
@@ -44,6 +49,7 @@ SECRET = "bench-wrapped-secret-key-not-for-production-0123456789"
 MEMBERS = 12
 BATCH = 5_000
 ZONE = "America/New_York"
+T = TypeVar("T")
 
 
 def call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
@@ -130,6 +136,53 @@ def mark_stale(database_url: str) -> None:
     asyncio.run(postgres())
 
 
+def in_process(database_url: str, work: Callable[[Session], T]) -> T:
+    """`work` run here on a session of the database (a sync one on SQLite; on PostgreSQL asyncpg through run_sync,
+    as the server runs it)."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        engine = null_pool_engine(database_url)
+        try:
+            with Session(engine) as session:
+                return work(session)
+        finally:
+            engine.dispose()
+
+    async def postgres() -> T:
+        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+        engine = create_async_engine(async_postgres_url(database_url))
+        try:
+            async with AsyncSession(engine) as session:
+                return await session.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(postgres())
+
+
+def cpu_of_computes(database_url: str, system_uuid: uuid.UUID, year: int, times: int) -> list[tuple[float, float]]:
+    """(wall ms, CPU ms of this process) of computing the year's fronting as a snapshot does: one read of the
+    fronts, then the owner's and the public's views. CPU time (`time.process_time()`) is this process's alone, so it
+    says what a computation costs even on a loaded machine; on SQLite it includes the database's work, on
+    PostgreSQL the server's share is not in it."""
+    zone = ZoneInfo(ZONE)
+    start, until = Period(year, None).bounds(zone)
+
+    def work(session: Session) -> list[tuple[float, float]]:
+        counted = [Counted(member.uuid, member.hid) for member in session.execute(
+            select(Member).where(Member.system_uuid == system_uuid).order_by(Member.hid)).scalars()]
+        samples = []
+        for _ in range(times):
+            wall, cpu = time.perf_counter(), time.process_time()
+            fronts = fronts_of(session, system_uuid, start, until, include_open=True)
+            for view in (counted, counted[: len(counted) // 2]):
+                fronting(fronts, view, start, until, zone)
+            samples.append(((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000))
+        return samples
+
+    return in_process(database_url, work)
+
+
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -173,6 +226,9 @@ def main() -> None:
     else:
         asyncio.run(insert_postgres(database_url, args.fronts, system_uuid, year))
     print(f"  inserted {args.fronts:,} fronts in {time.monotonic() - started:.1f}s")
+    samples = cpu_of_computes(database_url, system_uuid, year, args.computes)
+    print(f"  compute a year in process: wall {', '.join(f'{wall:.0f}' for wall, _ in samples)} ms, "
+          f"CPU {', '.join(f'{cpu:.0f}' for _, cpu in samples)} ms")
 
     with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
         server.wait_ready()

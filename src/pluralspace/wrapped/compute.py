@@ -1,40 +1,42 @@
-"""The fronting part of a recap, computed by the database in one statement.
+"""The fronting part of a recap: one indexed read of the period's fronts, then one sweep over plain integers.
 
-Times are integer microseconds since the epoch inside the statement (exact sums on both engines). The steps:
+The database hands over each front overlapping the period as (member, start, end) in integer microseconds since the
+epoch (computed by the statement: exact on both engines, and no datetime objects per row), oldest start first.
+`fronting` then walks them once in Python:
 
-* `pieces`: the fronts overlapping [start, until) of the members counted (`counted`, an inline table the caller
-  fills: the members the recap is about, each with its position and two random 40-bit keys); `clipped`: the same,
-  cut to [start, until) (never empty: a front ends after it starts);
-* `events`: +1 at each piece's start, -1 at its end, flagged `real` when that is the front's own start or end
-  inside the period (not a cut made by the period's bounds);
-* `running`: per event in time order, with window functions, how many members front from it to the next event
-  (`c`) and the sums of their keys (`k1`, `k2`), which name the set of members fronting: two sets with equal sums
-  of both random 40-bit keys are as good as impossible (about one chance in 2^80 per pair of sets). Events at the
-  same moment leave stretches of no length between them, which are dropped;
-* from these, in one result (a `kind` column tells the rows apart): each member's seconds, sessions and longest
-  session; the longest session; the time anyone fronted; the switches (moments where some member's own start or
-  end changes who fronts); the five longest co-fronting sets (with the first moment each began, to name their
-  members afterwards); and the fronted time per quarter hour of the period (`bucket` rows: time in part-covered
-  quarter hours, and +/- whole quarter hours where covered runs begin and end).
+* each front is cut to the period (`pieces`; never empty: a front ends after it starts), which gives each member's
+  time, sessions and longest session, and the longest session;
+* each piece's start and end is one integer event (moment, member, whether it is the front's own), all sorted
+  once as integers and walked moment by moment: between two moments the set of members fronting is constant (a
+  stretch). A stretch with anyone fronting adds to the total
+  and to the quarter hours it covers; one with two or more adds to its set's co-fronting time. The set is one
+  integer, a digit per member (`width` bits each, wide enough that digits never carry), so a change of who fronts
+  is one addition;
+* a switch is a moment where some member's own start or end (not a cut made by the period's bounds) changes
+  whether it fronts.
+
+This replaced a single SQL statement with window functions (docs/BENCHMARKS.md, "Wrapped: a year of 100,000
+fronts"), which cost more than the read and the sweep together: on SQLite about 25 µs of CPU per front and view
+(text timestamps converted, a window pass, four sorts) against about 8 µs per front for the read and both views.
+The fronts are read once per computation however many views (the owner's, the public's) are computed from them.
 
 Quarter hours from the period's start (a local midnight) fall each within one local hour in every time zone whose
 offsets are whole quarter hours (all of them since 1970 but a few until the early 1970s): `spread` turns them into
-local weekdays and hours in Python, a loop over the period's quarter hours, however many fronts there are.
+local weekdays and hours, a loop over the period's quarter hours, however many fronts there are.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from ..fronts.models import Front
 from ..fronts.service import earliest_start_going_on_at
 from ..kit.db import UTCDateTime
 
@@ -53,58 +55,14 @@ _EPOCH_MICROS = {
     "postgresql": "CAST(EXTRACT(EPOCH FROM {0}) * 1000000 AS BIGINT)",
 }
 
+# The member's id as each engine hands it over without conversion per row: SQLite's stored hex, PostgreSQL's text.
+_MEMBER_KEY = {"sqlite": "fronts.member_uuid", "postgresql": "CAST(fronts.member_uuid AS text)"}
+
 STATEMENT = """
-WITH counted(member_uuid, position, h1, h2) AS (VALUES {counted}),
-pieces AS MATERIALIZED (
-    SELECT counted.position AS m, counted.h1 AS h1, counted.h2 AS h2, {started} AS s0, {ended} AS e0
-    FROM fronts JOIN counted ON counted.member_uuid = fronts.member_uuid
-    WHERE fronts.system_uuid = :system AND fronts.started_at < :until AND fronts.started_at >= :floor
-      AND (fronts.ended_at IS NULL OR fronts.ended_at > :start) {open_filter}
-),
-clipped AS NOT MATERIALIZED (
-    SELECT m, h1, h2, s0, e0, CASE WHEN s0 > :s THEN s0 ELSE :s END AS s,
-           CASE WHEN e0 IS NOT NULL AND e0 < :u THEN e0 ELSE :u END AS e
-    FROM pieces
-),
-events AS NOT MATERIALIZED (
-    SELECT s AS t, m, 1 AS d, h1, h2, CASE WHEN s0 >= :s THEN 1 ELSE 0 END AS is_real FROM clipped
-    UNION ALL
-    SELECT e AS t, m, -1 AS d, -h1, -h2, CASE WHEN e0 IS NOT NULL AND e0 < :u THEN 1 ELSE 0 END FROM clipped
-),
-running AS MATERIALIZED (
-    SELECT t, next_t, c, k1, k2 FROM (
-        SELECT t, SUM(d) OVER w AS c, SUM(h1) OVER w AS k1, SUM(h2) OVER w AS k2, LEAD(t) OVER w AS next_t
-        FROM events WINDOW w AS (ORDER BY t, d ROWS UNBOUNDED PRECEDING)
-    ) AS steps WHERE next_t > t
-),
-covered AS NOT MATERIALIZED (
-    SELECT t, next_t, (t - :s) / {quarter} AS first_q, (next_t - 1 - :s) / {quarter} AS last_q
-    FROM running WHERE c > 0
-)
-SELECT 'member' AS kind, m AS a, SUM(e - s) AS b, COUNT(*) AS c, MAX(e - s) AS d FROM clipped GROUP BY m
-UNION ALL
-SELECT 'longest', m, s0, e0, e - s FROM (
-    SELECT m, s0, e0, e, s FROM clipped ORDER BY e - s DESC, s0, m LIMIT 1) AS longest
-UNION ALL
-SELECT 'total', NULL, SUM(next_t - t), NULL, NULL FROM running WHERE c > 0
-UNION ALL
-SELECT 'switches', NULL, COUNT(DISTINCT t), NULL, NULL FROM (
-    SELECT t FROM events WHERE is_real = 1 GROUP BY t, m HAVING SUM(d) <> 0) AS changes
-UNION ALL
-SELECT 'cofront', k1, k2, seconds, first_t FROM (
-    SELECT k1, k2, SUM(next_t - t) AS seconds, MIN(t) AS first_t FROM running WHERE c >= 2
-    GROUP BY k1, k2 ORDER BY SUM(next_t - t) DESC, MIN(t) LIMIT {top}) AS cofronts
-UNION ALL
-SELECT 'bucket', q, SUM(part), SUM(whole), NULL FROM (
-    SELECT first_q AS q, CASE WHEN first_q = last_q THEN next_t - t
-                              ELSE :s + (first_q + 1) * {quarter} - t END AS part, 0 AS whole FROM covered
-    UNION ALL
-    SELECT last_q, next_t - (:s + last_q * {quarter}), 0 FROM covered WHERE last_q > first_q
-    UNION ALL
-    SELECT first_q + 1, 0, 1 FROM covered WHERE last_q > first_q + 1
-    UNION ALL
-    SELECT last_q, 0, -1 FROM covered WHERE last_q > first_q + 1
-) AS quarters GROUP BY q
+SELECT {member} AS member, {started} AS s0, {ended} AS e0 FROM fronts
+WHERE fronts.system_uuid = :system AND fronts.started_at < :until AND fronts.started_at >= :floor
+  AND (fronts.ended_at IS NULL OR fronts.ended_at > :start) {open_filter}
+ORDER BY fronts.started_at
 """
 
 
@@ -116,9 +74,15 @@ class Counted:
     hid: str
 
 
-def _keys(member: uuid.UUID) -> tuple[int, int]:
-    digest = hashlib.sha256(member.bytes).digest()
-    return int.from_bytes(digest[:5], "big"), int.from_bytes(digest[5:10], "big")
+@dataclass(frozen=True)
+class Fronts:
+    """A period's fronts as the database handed them over: (member key, start, end or None), oldest start first."""
+
+    rows: Sequence[tuple[str, int, int | None]]
+    key_of: str  # how a member's uuid reads as a member key: "hex" (SQLite) or "text" (PostgreSQL)
+
+    def key(self, member: uuid.UUID) -> str:
+        return member.hex if self.key_of == "hex" else str(member)
 
 
 def micros(moment: datetime) -> int:
@@ -130,66 +94,147 @@ def from_micros(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
 
-def fronting(session: Session, system_uuid: uuid.UUID, counted: list[Counted], start: datetime, until: datetime,
-             zone: ZoneInfo, *, include_open: bool) -> dict[str, Any]:
-    """The fronting part, as stored: microseconds, and members by uuid (names are looked up when served)."""
-    result: dict[str, Any] = {"total": 0, "switches": 0, "members": [], "cofronts": [], "longest": None,
-              "by_weekday": [0] * 7, "by_hour": [0] * 24}
-    if not counted or until <= start:
-        return result
+def fronts_of(session: Session, system_uuid: uuid.UUID, start: datetime, until: datetime, *,
+              include_open: bool) -> Fronts:
+    """The system's fronts overlapping [start, until), every member's (`fronting` picks the counted ones)."""
     dialect = session.get_bind().dialect.name
     epoch = _EPOCH_MICROS[dialect]
-    values, params = [], {}
-    for position, member in enumerate(counted):
-        h1, h2 = _keys(member.uuid)
-        key = f"CAST(:m{position} AS uuid)" if dialect == "postgresql" else f":m{position}"
-        values.append(f"({key}, {position}, {h1}, {h2})")
-        params[f"m{position}"] = str(member.uuid) if dialect == "postgresql" else member.uuid.hex
     statement = text(STATEMENT.format(
-        counted=", ".join(values), started=epoch.format("fronts.started_at"), ended=epoch.format("fronts.ended_at"),
-        open_filter="" if include_open else "AND fronts.ended_at IS NOT NULL", quarter=QUARTER, top=TOP_COFRONTS,
+        member=_MEMBER_KEY[dialect], started=epoch.format("fronts.started_at"), ended=epoch.format("fronts.ended_at"),
+        open_filter="" if include_open else "AND fronts.ended_at IS NOT NULL",
     )).bindparams(bindparam("start", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()),
                   bindparam("floor", type_=UTCDateTime()))
     floor = earliest_start_going_on_at(session, system_uuid, None, start)
     system_key = system_uuid if dialect == "postgresql" else system_uuid.hex
+    parameters = {"system": system_key, "start": start, "until": until, "floor": floor}
+    rows = session.execute(statement, parameters).tuples().all()
+    return Fronts(rows, "hex" if dialect == "sqlite" else "text")
+
+
+def fronting(fronts: Fronts, counted: list[Counted], start: datetime, until: datetime,
+             zone: ZoneInfo) -> dict[str, Any]:
+    """The fronting part of the counted members, as stored: microseconds, and members by uuid (names are looked
+    up when served)."""
+    result: dict[str, Any] = {"total": 0, "switches": 0, "members": [], "cofronts": [], "longest": None,
+                              "by_weekday": [0] * 7, "by_hour": [0] * 24}
+    if until <= start:
+        return result
     s, u = micros(start), micros(until)
-    rows = session.execute(statement, {**params, "system": system_key, "start": start, "until": until,
-                                       "floor": floor, "s": s, "u": u}).all()
-    buckets: dict[int, tuple[int, int]] = {}
-    cofronts: list[tuple[int, int]] = []
-    for kind, *numbers in rows:
-        # PostgreSQL's SUM of bigints is numeric: every number of the union comes back as a Decimal there.
-        # Which of the four are NULL depends on the row's kind.
-        converted: list[Any] = [None if n is None else int(n) for n in numbers]
-        a, b, c, d = converted
-        if kind == "member":
-            result["members"].append({"uuid": str(counted[a].uuid), "us": b, "sessions": c, "longest_us": d})
-        elif kind == "longest":
-            result["longest"] = {"uuid": str(counted[a].uuid), "started_at": from_micros(b).isoformat(),
-                                 "ended_at": None if c is None else from_micros(c).isoformat(), "us": d}
-        elif kind == "total":
-            result["total"] = b or 0
-        elif kind == "switches":
-            result["switches"] = b or 0
-        elif kind == "cofront":
-            cofronts.append((c, d))
-        else:
-            buckets[a] = (b, c)
-    for seconds, first_moment in sorted(cofronts, key=lambda row: (-row[0], row[1])):
-        members = _fronting_at(session, system_uuid, counted, from_micros(first_moment), include_open)
-        result["cofronts"].append({"uuids": members, "us": seconds})
-    result["by_weekday"], result["by_hour"] = spread(buckets, start, until, zone)
+    position = {fronts.key(member.uuid): index for index, member in enumerate(counted)}
+    pieces = [(m, s0, e0, s0 if s0 > s else s, u if e0 is None or e0 > u else e0)
+              for m, s0, e0 in ((position.get(key), s0, e0) for key, s0, e0 in fronts.rows) if m is not None]
+    if not pieces:
+        return result
+    seconds, sessions, longest = [0] * len(counted), [0] * len(counted), [0] * len(counted)
+    best = pieces[0]
+    for piece in pieces:
+        m, s0, _, begin, end = piece
+        length = end - begin
+        seconds[m] += length
+        sessions[m] += 1
+        if length > longest[m]:
+            longest[m] = length
+        if (-length, s0, m) < (best[3] - best[4], best[1], best[0]):
+            best = piece
+    result["members"] = [{"uuid": str(member.uuid), "us": seconds[m], "sessions": sessions[m],
+                          "longest_us": longest[m]} for m, member in enumerate(counted) if sessions[m]]
+    m, s0, e0, begin, end = best
+    result["longest"] = {"uuid": str(counted[m].uuid), "started_at": from_micros(s0).isoformat(),
+                         "ended_at": None if e0 is None else from_micros(e0).isoformat(), "us": end - begin}
+    sweep = _Sweep(pieces, len(counted), s, u)
+    result["total"], result["switches"] = sweep.total, sweep.switches
+    top = sorted(sweep.cofronted, key=lambda group: (-sweep.cofronted[group], sweep.first_cofronted[group]))
+    result["cofronts"] = [{"uuids": [str(counted[m].uuid) for m in sweep.members_of(group)],
+                           "us": sweep.cofronted[group]} for group in top[:TOP_COFRONTS]]
+    result["by_weekday"], result["by_hour"] = spread(sweep.buckets, start, until, zone)
     return result
 
 
-def _fronting_at(session: Session, system_uuid: uuid.UUID, counted: list[Counted], moment: datetime,
-                 include_open: bool) -> list[str]:
-    """The counted members fronting at a moment (a co-fronting set's first moment), as uuids."""
-    floor = earliest_start_going_on_at(session, system_uuid, None, moment)
-    ended = Front.ended_at > moment if not include_open else (Front.ended_at.is_(None)) | (Front.ended_at > moment)
-    found = set(session.execute(select(Front.member_uuid).where(
-        Front.system_uuid == system_uuid, Front.started_at <= moment, Front.started_at >= floor, ended)).scalars())
-    return [str(member.uuid) for member in counted if member.uuid in found]
+class _Sweep:
+    """The pieces' starts and ends in time order: the total, switches, co-fronting sets and quarter-hour rows."""
+
+    def __init__(self, pieces: list[tuple[int, int, int | None, int, int]], members: int, s: int, u: int) -> None:
+        self.total = 0
+        self.switches = 0
+        self.cofronted: dict[int, int] = {}  # set -> microseconds
+        self.first_cofronted: dict[int, int] = {}  # set -> the moment it first fronted
+        cofronted = self.cofronted
+        self.buckets: dict[int, tuple[int, int]] = {}  # quarter -> (part-covered time, change of whole quarters)
+        self.width = len(pieces).bit_length() + 1  # a member's digit of a set never carries into the next one
+        units = [1 << (m * self.width) for m in range(members)]
+        # An event is one integer, so that sorting them is a sort of integers: moment * per_moment + member * 4 +
+        # 2 if it is the front's own start or end (not a cut at the period's bounds) + 1 if it is a start.
+        per_moment = 4 * members
+        events = [begin * per_moment + m * 4 + (2 if s0 >= s else 0) + 1 for m, s0, _, begin, _ in pieces]
+        events += [end * per_moment + m * 4 + (2 if e0 is not None and e0 < u else 0) for m, _, e0, _, end in pieces]
+        events.sort()
+        fronting = group = fronting_before = 0
+        moment = covered_since = events[0] // per_moment
+        own: list[int] = []  # this moment's own starts and ends, as member * 2 + 1 if a start
+        for event in events:
+            at, code = divmod(event, per_moment)
+            if at != moment:
+                if own:
+                    self.switches += len(own) == 1 or _switch(own)
+                    own = []
+                if not fronting_before and fronting:
+                    covered_since = moment
+                elif fronting_before and not fronting:
+                    self._covered(covered_since, moment, s)
+                if fronting >= 2:
+                    if group in cofronted:
+                        cofronted[group] += at - moment
+                    else:
+                        cofronted[group], self.first_cofronted[group] = at - moment, moment
+                fronting_before, moment = fronting, at
+            m = code >> 2
+            if code & 1:
+                fronting += 1
+                group += units[m]
+            else:
+                fronting -= 1
+                group -= units[m]
+            if code & 2:
+                own.append(m * 2 + (code & 1))
+        if own:
+            self.switches += len(own) == 1 or _switch(own)
+        self._covered(covered_since, moment, s)  # every piece has ended by the last moment
+
+    def members_of(self, group: int) -> list[int]:
+        """The positions of the members in a set, in order."""
+        digit, members, m = (1 << self.width) - 1, [], 0
+        while group:
+            if group & digit:
+                members.append(m)
+            group >>= self.width
+            m += 1
+        return members
+
+    def _covered(self, t: int, next_t: int, s: int) -> None:
+        """A run of time with someone fronting: its length, and the quarter hours it covers."""
+        self.total += next_t - t
+        first_q, last_q = (t - s) // QUARTER, (next_t - 1 - s) // QUARTER
+        if first_q == last_q:
+            self._add(first_q, next_t - t, 0)
+            return
+        self._add(first_q, s + (first_q + 1) * QUARTER - t, 0)
+        self._add(last_q, next_t - (s + last_q * QUARTER), 0)
+        if last_q > first_q + 1:
+            self._add(first_q + 1, 0, 1)
+            self._add(last_q, 0, -1)
+
+    def _add(self, quarter: int, part: int, whole: int) -> None:
+        old_part, old_whole = self.buckets.get(quarter, (0, 0))
+        self.buckets[quarter] = (old_part + part, old_whole + whole)
+
+
+def _switch(own: list[int]) -> bool:
+    """Whether a moment's own starts and ends (member * 2 + 1 if a start) change whether some member fronts: not
+    when each member's ends and starts there cancel out (back-to-back fronts)."""
+    net: dict[int, int] = {}
+    for change in own:
+        net[change >> 1] = net.get(change >> 1, 0) + (1 if change & 1 else -1)
+    return any(net.values())
 
 
 def spread(buckets: dict[int, tuple[int, int]], start: datetime, until: datetime, zone: ZoneInfo

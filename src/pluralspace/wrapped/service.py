@@ -4,7 +4,7 @@ Periods run from local midnight to local midnight; a period still going is count
 computed on every read. A finished period is computed once and stored (`models.WrappedSnapshot`, `generated_at` =
 when computed); the triggers of migration 0011 mark it stale when a change touches it, and a read of a stale
 snapshot, or of one computed in another time zone than the system's current one, computes it again. Fronting is
-computed by the database (`compute.py`); a front still open counts up to now.
+computed from one read of the period's fronts (`compute.py`); a front still open counts up to now.
 
 Who sees what (docs/API.md §5 and §8): the system's `wrapped` privacy decides whether anyone but the owner sees a
 recap at all. Others see the fronting part only, and only when the system's `front_history` is public; it is
@@ -219,10 +219,10 @@ def _compute(session: Session, access: Access, period: Period, start: datetime, 
     members = _members_of(session, access.system_uuid)
     owner, public = Access(access.system, owner=True), Access(access.system, owner=False)
     system = access.system_uuid
+    fronts = compute.fronts_of(session, system, start, until, include_open=True)
     return {
-        "owner": compute.fronting(session, system, _counted(members, owner), start, until, zone, include_open=True),
-        "public": compute.fronting(session, system, _counted(members, public), start, until, zone,
-                                   include_open=True),
+        "owner": compute.fronting(fronts, _counted(members, owner), start, until, zone),
+        "public": compute.fronting(fronts, _counted(members, public), start, until, zone),
         "public_open": _touches_open_front(session, system, until),
         "members": _members(session, system, start, until).model_dump(),
         "journal": _journal(session, system, start, until).model_dump(),
@@ -248,8 +248,9 @@ def _view(session: Session, access: Access, period: Period, zone: ZoneInfo, stor
         fronting = None
     elif stored["public_open"] and not access.area_public("front"):
         until = min(end, generated_at)
-        fronting = _fronting_out(compute.fronting(session, access.system_uuid, _counted(members, access), start,
-                                                  until, zone, include_open=False), members, access)
+        fronts = compute.fronts_of(session, access.system_uuid, start, until, include_open=False)
+        fronting = _fronting_out(compute.fronting(fronts, _counted(members, access), start, until, zone), members,
+                                 access)
     else:
         fronting = _fronting_out(stored["public"], members, access)
     return WrappedOut(
