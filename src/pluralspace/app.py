@@ -18,6 +18,7 @@ from .accounts.settings_page import router as settings_page_router
 from .accounts.sign_in_pages import router as sign_in_pages_router
 from .admin.router import router as admin_router
 from .config import Settings, ensure_data_dir, settings_from_env
+from .events.fanout import Hub
 from .exports.router import router as exports_router
 from .fields.router import router as fields_router
 from .fronts.router import router as fronts_router
@@ -50,6 +51,10 @@ from .polls.router import router as polls_router
 from .relationships.router import router as relationships_router
 from .relationships.router import types_router as relationship_types_router
 from .state import AppState
+from .subscriptions import delivery
+from .subscriptions import webhooks as webhooks_service
+from .subscriptions.router import hooks as webhooks_router
+from .subscriptions.router import router as events_router
 from .systems.router import router as systems_router
 from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
@@ -61,8 +66,7 @@ ROUTERS = (
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
     media_routes.router, oauth_router, pk_v2_router, pk_v1_router, sign_in_pages_router, settings_page_router,
-    admin_router,
-    reset_page_router,
+    admin_router, reset_page_router, events_router, webhooks_router,
 )
 
 DESCRIPTION = """
@@ -90,13 +94,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     media = storage_for(settings)
     importer = imports_service.Importer(database, settings.max_import_bytes, media, ImageTarget.of(settings, media))
     # The queue's own connection: its polling never takes a request's pooled connection (nor shows in their counts).
+    sender = delivery.Sender(settings.webhook_allow_private, settings.webhook_timeout)
+    retries = delivery.RetryPolicy(settings.webhook_retry_seconds, settings.webhook_retry_window)
     jobs = Worker(Database(settings.resolved_database_url, pool_size=1, bounds=database.bounds,
                            sqlite_synchronous=settings.sqlite_synchronous),
-                  {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer)},
+                  {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer),
+                   webhooks_service.KIND: delivery.delivery_handler(database, sender, retries)},
                   on_abandoned=imports_service.forget_upload(settings.data_dir),
                   stale_after=timedelta(seconds=settings.job_stale_seconds))
+    events = Hub(database, settings.events_poll_seconds, settings.redis_url)
+    dispatcher = delivery.Dispatcher(database, jobs, settings.events_poll_seconds, settings.events_retention_days)
+    events.also_poke(dispatcher.poke)
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
-                     jobs=jobs, media=media, member_pictures=media_service.member_keys)
+                     jobs=jobs, media=media, member_pictures=media_service.member_keys, events=events)
     media_sweep = Sweeper(database, media)
 
     audit_retention = audit.Retention(database, settings.audit_retention_days)
@@ -107,11 +117,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_retention.start()
         state.jobs.start()
         media_sweep.start()
+        await events.start()
+        dispatcher.start()
         try:
             yield
         finally:
+            await dispatcher.stop()
+            await events.stop()
             await media_sweep.stop()
             await state.jobs.stop()
+            await sender.close()
             await audit_retention.stop()
             await state.usage.stop()
             await limiter.close()

@@ -88,6 +88,19 @@ class Settings:
     admin_failures_per_ip: int = 10
     # Days the instance audit log keeps a record; 0 keeps every record.
     audit_retention_days: int = 365
+    # Events (docs/EVENTS.md): days a stored event is kept for subscribers to catch up (0 keeps every one); how
+    # often each process reads new events when no signal came; seconds between heartbeats on an idle stream.
+    events_retention_days: int = 7
+    events_poll_seconds: float = 0.5
+    events_heartbeat_seconds: float = 15.0
+    # Webhooks: whether URLs may resolve to loopback, private or link-local addresses (a receiver on the same host
+    # or network; off, it is an SSRF hole); one attempt's time limit; the first retry's delay (doubling, at most
+    # 15 min); how long a delivery is retried, and how long a webhook may fail without a success before it is
+    # disabled.
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
+    webhook_retry_seconds: float = 10.0
+    webhook_retry_window: float = 86400.0
 
     @property
     def registration_open(self) -> bool:
@@ -218,4 +231,11 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         admin_rate_limit=integer("ADMIN_RATE_LIMIT", defaults.admin_rate_limit),
         admin_failures_per_ip=integer("ADMIN_FAILURES_PER_IP", defaults.admin_failures_per_ip),
         audit_retention_days=integer("AUDIT_RETENTION_DAYS", defaults.audit_retention_days),
+        events_retention_days=integer("EVENTS_RETENTION_DAYS", defaults.events_retention_days),
+        events_poll_seconds=seconds("EVENTS_POLL_SECONDS", defaults.events_poll_seconds),
+        events_heartbeat_seconds=seconds("EVENTS_HEARTBEAT_SECONDS", defaults.events_heartbeat_seconds),
+        webhook_allow_private=_flag(get("WEBHOOK_ALLOW_PRIVATE", "false")),
+        webhook_timeout=seconds("WEBHOOK_TIMEOUT", defaults.webhook_timeout),
+        webhook_retry_seconds=seconds("WEBHOOK_RETRY_SECONDS", defaults.webhook_retry_seconds),
+        webhook_retry_window=seconds("WEBHOOK_RETRY_WINDOW", defaults.webhook_retry_window),
     )

@@ -2,6 +2,7 @@
 
 from .accounts.models import Invite, PasswordReset
 from .audit.models import AuditEvent, SecurityEvent
+from .events.models import Delivery, Event, Webhook
 from .fields.models import Field, FieldValue
 from .fronts.models import Front
 from .groups.models import Group, GroupMember
@@ -21,7 +22,8 @@ from .relationships.models import Relationship, RelationshipType
 from .thoughts.models import Thought
 from .wrapped.models import WrappedSnapshot
 
-__all__ = ["Account", "AuditEvent", "Base", "Credential", "Field", "FieldValue", "Front", "Group", "GroupMember",
-           "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "Media", "Member",
-           "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage", "Poll",
-           "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "WrappedSnapshot"]
+__all__ = ["Account", "AuditEvent", "Base", "Credential", "Delivery", "Event", "Field", "FieldValue", "Front", "Group",
+           "GroupMember", "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "Media",
+           "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage", "Poll",
+           "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "Webhook",
+           "WrappedSnapshot"]

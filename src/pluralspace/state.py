@@ -11,6 +11,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from .config import Settings
+from .events.fanout import Hub
 from .identity.usage import UsageRecorder
 from .jobs.worker import Worker
 from .kit.crypto import Passwords
@@ -30,6 +31,7 @@ class AppState:
     media: MediaStorage
     # The keys of a member's stored pictures, read before the member is deleted (media.service.member_keys).
     member_pictures: Callable[[Session, uuid.UUID], list[str]]
+    events: Hub
 
 
 def app_state(request: Request) -> AppState:

@@ -136,6 +136,13 @@ def plant(api: Api, server, scenario: str, privacy: Privacy) -> Planted:
     world.hidden["import"] = [job["id"]]
     world.unknown["import"] = str(uuid.uuid4())
 
+    # A webhook: its URL is the owner's, read with the webhooks scope only (its secret is shown once, at creation).
+    hook = data(api.post("/api/v1/me/webhooks", session, json={
+        "url": f"https://1.1.1.1/{world.secret('webhook URL', {'webhooks'})}", "event_types": ["member.*"],
+        "active": False}), 201)
+    world.hidden["webhook"] = [hook["id"]]
+    world.unknown["webhook"] = str(uuid.uuid4())
+
     # The system.
     data(api.patch("/api/v1/systems/@me", session, json={
         "description": world.secret("system description", {"system"}, area("description")),

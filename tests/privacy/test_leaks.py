@@ -98,6 +98,9 @@ ROUTES: dict[str, Fill] = {
     "/api/v1/me/apps": urls("/api/v1/me/apps"),
     "/api/v1/me/apps/{client_id}": each("/api/v1/me/apps/{it}", ids(kind="client_id")),
     "/api/v1/me/authorizations": urls("/api/v1/me/authorizations"),
+    "/api/v1/me/webhooks": urls("/api/v1/me/webhooks", "/api/v1/me/webhooks" + PAGED),
+    "/api/v1/me/webhooks/{webhook_id}": each("/api/v1/me/webhooks/{it}", ids(kind="webhook")),
+    "/api/v1/me/webhooks/{webhook_id}/deliveries": each("/api/v1/me/webhooks/{it}/deliveries", ids(kind="webhook")),
     # The native API.
     SYSTEM: urls(SYSTEM, "/api/v1/systems/{suuid}", "/api/v1/systems/@me"),
     SYSTEM + "/members": each(SYSTEM + "/members", lambda w: [""], *MEMBER_INCLUDES, PAGED,
@@ -140,6 +143,8 @@ ROUTES: dict[str, Fill] = {
     SYSTEM + "/wrapped/{year}": urls(SYSTEM + "/wrapped/{year}", SYSTEM + "/wrapped/{front_year}"),
     SYSTEM + "/wrapped/{year}/{month}": urls(SYSTEM + "/wrapped/{year}/{month}",
                                              SYSTEM + "/wrapped/{front_year}/{front_month}"),
+    SYSTEM + "/events": urls(SYSTEM + "/events", SYSTEM + "/events?types=member.*,front.*",
+                             "/api/v1/systems/@me/events"),
     "/api/v1/systems/@me/export": urls("/api/v1/systems/@me/export", "/api/v1/systems/@me/export?format=pluralkit"),
     "/api/v1/systems/@me/imports": urls("/api/v1/systems/@me/imports", "/api/v1/systems/@me/imports" + PAGED),
     "/api/v1/systems/@me/imports/{job_id}": each("/api/v1/systems/@me/imports/{it}", ids(kind="import")),
@@ -198,6 +203,8 @@ PROBES: list[tuple[str, str]] = [
     ("/api/v1/me/apps/{it}", "client_id"),
     ("/api/v1/systems/@me/imports/{it}", "import"),
     ("/media/{it}", "media"),
+    ("/api/v1/me/webhooks/{it}", "webhook"),
+    ("/api/v1/me/webhooks/{it}/deliveries", "webhook"),
 ]
 
 
@@ -279,7 +286,25 @@ def next_page(url: str, response: httpx.Response) -> str | None:
 
 
 def request(api: Api, url: str, viewer: Viewer) -> httpx.Response:
+    if "/events" in url:
+        return replayed_events(api, url, viewer)
     return api.get(url, viewer.token, follow_redirects=False)
+
+
+def replayed_events(api: Api, url: str, viewer: Viewer) -> httpx.Response:
+    """The event stream from its first stored event (everything the planting did) up to the `caught up` comment
+    that ends the replay, as a response to check like any other."""
+    headers = {"Last-Event-ID": "0"} | ({"Authorization": f"Bearer {viewer.token}"} if viewer.token else {})
+    with api.client.stream("GET", url, headers=headers) as response:
+        if response.status_code != 200:
+            response.read()
+            return response
+        lines = []
+        for line in response.iter_lines():
+            if line == ": caught up":
+                break
+            lines.append(line)
+    return httpx.Response(200, headers=response.headers, text="\n".join(lines))
 
 
 def sweep_one(api: Api, world: Planted, viewer: Viewer, url: str | None, found: Sweep) -> None:

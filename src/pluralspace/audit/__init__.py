@@ -8,7 +8,6 @@ the address, the request id and a small `detail`, never token text, passwords or
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..kit.context import current_request_id
 from ..kit.errors import NotFound
 from ..kit.pagination import PageRequest, keyset_page
-from ..kit.tasks import cancel
+from ..kit.tasks import Every
 from ..kit.timeutil import utcnow
 from .models import AuditEvent
 
@@ -96,22 +95,16 @@ class Retention:
     def __init__(self, database: Database, retention_days: int, every: float = 3600.0) -> None:
         self._database = database
         self._days = retention_days
-        self._every = every
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Every("audit-retention", every, self._prune)
 
     def start(self) -> None:
         if self._days > 0:
-            self._task = asyncio.create_task(self._run(), name="audit-retention")
+            self._loop.start()
 
     async def stop(self) -> None:
-        await cancel(self._task)
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                removed = await self._database.write(prune, self._days)
-                if removed:
-                    log.info("removed %d audit records older than %d days", removed, self._days)
-            except Exception:
-                log.exception("could not apply the audit log's retention; will retry")
-            await asyncio.sleep(self._every)
+    async def _prune(self) -> None:
+        removed = await self._database.write(prune, self._days)
+        if removed:
+            log.info("removed %d audit records older than %d days", removed, self._days)

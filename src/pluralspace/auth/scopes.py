@@ -24,6 +24,7 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "thoughts:read": "See your thoughts of the day",
     "thoughts:write": "Set and delete thoughts of the day",
     "wrapped:read": "See your Wrapped recaps",
+    "webhooks": "Manage webhooks that receive the events you can read",
 }
 GRANTABLE_SCOPES = frozenset(SCOPE_DESCRIPTIONS)
 

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..events import service as events
 from ..kit.errors import NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
@@ -26,10 +27,22 @@ def field_out(field: Field) -> FieldOut:
 
 
 def _visible_field(session: Session, access: Access, field_id: uuid.UUID) -> Field:
-    field = find_by_uuid(session, Field, access.system_uuid, field_id, "field")
+    return _visible(access, find_by_uuid(session, Field, access.system_uuid, field_id, "field"))
+
+
+def _visible(access: Access, field: Field) -> Field:
     if not access.shows(field.privacy):
         raise NotFound("No such field.")
     return field
+
+
+def _shown(field: Field) -> events.Render:
+    """The field as GET /fields/{id} shows it to each viewer: what its events carry."""
+    def render(access: Access) -> FieldOut:
+        access.require_area("fields")
+        return field_out(_visible(access, field))
+
+    return render
 
 
 def list_fields(session: Session, sid: str, viewer: Principal | None,
@@ -62,6 +75,7 @@ def create_field(session: Session, sid: str, principal: Principal, spec: FieldCr
                   position=position, privacy=spec.privacy, created_at=now, updated_at=now)
     session.add(field)
     session.flush()
+    events.record(session, access.system, "field.created", _shown(field))
     return field_out(field)
 
 
@@ -81,6 +95,7 @@ def update_field(session: Session, sid: str, principal: Principal, field_id: uui
     if "options" in changes:
         _drop_values_that_no_longer_fit(session, field)
     field.updated_at = utcnow()
+    events.record(session, access.system, "field.updated", _shown(field))
     return field_out(field)
 
 
@@ -97,4 +112,5 @@ def _drop_values_that_no_longer_fit(session: Session, field: Field) -> None:
 def delete_field(session: Session, sid: str, principal: Principal, field_id: uuid.UUID) -> None:
     access = write_access(session, sid, principal)
     field = find_by_uuid(session, Field, access.system_uuid, field_id, "field")
+    events.record(session, access.system, "field.deleted", _shown(field))
     session.delete(field)  # values cascade in the database

@@ -27,6 +27,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.principal import Principal
+from ..events import service as events
 from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.timeutil import format_timestamp, utcnow
@@ -39,6 +40,7 @@ from ..systems.access import (
     find_visible,
     read_access,
     resolve_public_ids,
+    visible_or_unknown,
     write_access,
 )
 from .models import Front
@@ -80,6 +82,33 @@ def _check_order(start: datetime, end: datetime | None, field: str = "ended_at")
 
 
 
+def _shown_front(front: Front, member: Member) -> events.Render:
+    """The front as GET /fronts/{id} shows it to each viewer: what its events carry."""
+    def render(access: Access) -> FrontOut:
+        access.require_area("front_history")
+        return front_out(front, visible_or_unknown(access, member, "front"), access, with_member=False)
+
+    return render
+
+
+def _shown_fronters(session: Session) -> events.Render:
+    """Who fronts now, as GET /fronters shows it to each viewer (without member objects: those need members:read,
+    the fronters themselves only fronts:read)."""
+    def render(access: Access) -> list[FrontOut]:
+        access.require_area("front")
+        return _open_fronts(session, access, with_member=False)
+
+    return render
+
+
+def _record(session: Session, access: Access, kind: str, front: Front, member: Member, *, fronters: bool) -> None:
+    """`front.<kind>`, and `fronters.changed` when the change touches who fronts now."""
+    events.record(session, access.system, f"front.{kind}", _shown_front(front, member))
+    if fronters:
+        session.flush()
+        events.record(session, access.system, "fronters.changed", _shown_fronters(session), once=True)
+
+
 def create_front(session: Session, sid: str, principal: Principal, spec: FrontCreate) -> FrontOut:
     access = write_access(session, sid, principal, serialize=True)
     member = find_in_body(session, Member, access.system_uuid, spec.member_id, "member_id", "member")
@@ -91,6 +120,7 @@ def create_front(session: Session, sid: str, principal: Principal, spec: FrontCr
                   ended_at=spec.ended_at, comment=spec.comment, created_at=now, updated_at=now)
     session.add(front)
     session.flush()
+    _record(session, access, "started", front, member, fronters=front.ended_at is None)
     return front_out(front, member, access, with_member=False)
 
 
@@ -108,11 +138,14 @@ def update_front(session: Session, sid: str, principal: Principal, front_id: uui
     _check_order(start, end, "started_at" if "ended_at" not in changes else "ended_at")
     if start != front.started_at or end != front.ended_at:
         check_overlap(session, front.member_uuid, start, end, exclude=front.id)
+    was_open = front.ended_at is None
     front.started_at, front.ended_at = start, end
     if "comment" in changes:
         front.comment = changes["comment"]
     front.updated_at = utcnow()
-    return front_out(front, _member_of(session, front), access, with_member=False)
+    member = _member_of(session, front)
+    _record(session, access, "updated", front, member, fronters=was_open != (end is None))
+    return front_out(front, member, access, with_member=False)
 
 
 def end_front(session: Session, sid: str, principal: Principal, front_id: uuid.UUID, spec: FrontEnd) -> FrontOut:
@@ -124,12 +157,20 @@ def end_front(session: Session, sid: str, principal: Principal, front_id: uuid.U
     end = spec.ended_at or now
     _check_order(front.started_at, end)
     front.ended_at, front.updated_at = end, now
-    return front_out(front, _member_of(session, front), access, with_member=False)
+    member = _member_of(session, front)
+    _record(session, access, "ended", front, member, fronters=True)
+    return front_out(front, member, access, with_member=False)
 
 
 def delete_front(session: Session, sid: str, principal: Principal, front_id: uuid.UUID) -> None:
     access = write_access(session, sid, principal, serialize=True)
-    session.delete(_front(session, access, front_id))
+    front = _front(session, access, front_id)
+    member = _member_of(session, front)
+    events.record(session, access.system, "front.deleted", _shown_front(front, member))
+    session.delete(front)
+    if front.ended_at is None:
+        session.flush()
+        events.record(session, access.system, "fronters.changed", _shown_fronters(session), once=True)
 
 
 def replace_fronters(session: Session, sid: str, principal: Principal, spec: FrontersReplace) -> list[FrontOut]:
@@ -146,6 +187,7 @@ def replace_fronters(session: Session, sid: str, principal: Principal, spec: Fro
                                                       Front.ended_at.is_(None))).scalars().all()
     fronting = {front.member_uuid for front in open_fronts}
     current: list[Front] = []
+    ended: list[Front] = []
     for front in open_fronts:
         if front.member_uuid in wanted:
             current.append(front)
@@ -154,6 +196,8 @@ def replace_fronters(session: Session, sid: str, principal: Principal, spec: Fro
             raise ValidationFailed.field("at", f"must be after {format_timestamp(front.started_at)}, the start of "
                                                f"the front it would end ({front.id})")
         front.ended_at, front.updated_at = at, now
+        ended.append(front)
+    started: list[Front] = []
     for member in wanted.values():
         if member.uuid in fronting:
             continue
@@ -162,7 +206,16 @@ def replace_fronters(session: Session, sid: str, principal: Principal, spec: Fro
                       ended_at=None, comment=spec.comment, created_at=now, updated_at=now)
         session.add(front)
         current.append(front)
+        started.append(front)
     session.flush()
+    if ended or started:
+        members = {m.uuid: m for m in session.execute(select(Member).where(
+            Member.uuid.in_([f.member_uuid for f in ended]))).scalars()} if ended else {}
+        members.update(wanted)
+        for kind, fronts in (("ended", ended), ("started", started)):
+            for front in fronts:
+                events.record(session, access.system, f"front.{kind}", _shown_front(front, members[front.member_uuid]))
+        events.record(session, access.system, "fronters.changed", _shown_fronters(session), once=True)
     current.sort(key=lambda f: (f.started_at, str(f.id)))
     return [front_out(front, wanted[front.member_uuid], access, with_member=True) for front in current]
 

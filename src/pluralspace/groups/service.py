@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..events import service as events
 from ..kit.errors import Forbidden, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
@@ -25,6 +26,7 @@ from ..systems.access import (
     find_visible,
     read_access,
     resolve_public_ids,
+    visible_or_unknown,
     write_access,
 )
 from ..systems.service import unique_short_id
@@ -82,6 +84,11 @@ def group_out(group: Group, access: Access, related: Related) -> GroupOut:
 
 def _one_out(session: Session, access: Access, group: Group) -> GroupOut:
     return group_out(group, access, load_related(session, access, [group]))
+
+
+def _shown(session: Session, group: Group) -> events.Render:
+    """The group as GET /groups/{gid} shows it to each viewer: what its events carry."""
+    return lambda access: _one_out(session, access, visible_or_unknown(access, group, "group"))
 
 
 def _visible_group(session: Session, access: Access, gid: str) -> Group:
@@ -157,6 +164,7 @@ def create_group(session: Session, sid: str, principal: Principal, spec: GroupCr
     session.add(group)
     session.flush()  # the group row first: its memberships refer to it
     _link(session, group, member_uuids)
+    events.record(session, access.system, "group.created", _shown(session, group))
     return _one_out(session, access, group)
 
 
@@ -166,12 +174,14 @@ def update_group(session: Session, sid: str, principal: Principal, gid: str, pat
     group = find_by_public_id(session, Group, access.system_uuid, gid, "group")
     _apply(session, access, group, patch.sent())
     group.updated_at = utcnow()
+    events.record(session, access.system, "group.updated", _shown(session, group))
     return _one_out(session, access, group)
 
 
 def delete_group(session: Session, sid: str, principal: Principal, gid: str) -> None:
     access = write_access(session, sid, principal)
     group = find_by_public_id(session, Group, access.system_uuid, gid, "group")
+    events.record(session, access.system, "group.deleted", _shown(session, group))
     session.delete(group)  # memberships cascade and subgroups move to the top level in the database
 
 
@@ -206,4 +216,5 @@ def change_group_members(session: Session, sid: str, principal: Principal, gid: 
     if mode in ("add", "replace"):
         _link(session, group, member_uuids)
     group.updated_at = utcnow()
+    events.record(session, access.system, "group.updated", _shown(session, group))
     return _one_out(session, access, group)

@@ -20,13 +20,16 @@ from sqlalchemy.orm import Session
 from ..audit import security_log
 from ..audit.security_log import Client
 from ..auth.principal import Principal
+from ..events import service as events
+from ..identity.system import System
 from ..jobs import service as jobs
 from ..jobs.models import PENDING, Job
 from ..kit.db import Database
-from ..kit.errors import Conflict, NotFound
+from ..kit.errors import Conflict, Forbidden, NotFound
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.storage import MediaStorage
 from ..media.service import ImageTarget
+from ..systems.access import Access
 from .apply import DryRun, Report, apply_plan
 from .formats.common import SourceError
 from .plan import Plan
@@ -171,13 +174,33 @@ def import_handler(data_dir: Path, importer: Importer) -> Handler:
             plan, report = await importer.run(job.system_uuid, path, payload["format"], bool(payload["dry_run"]),
                                               progress)
         except SourceError as refused:
-            await worker.database.write(jobs.finish, job.id, None, refused.as_dict())
+            await worker.database.write(finish, job.id, None, refused.as_dict())
         else:
-            await worker.database.write(jobs.finish, job.id, {"format": plan.format, **report.as_dict()})
+            await worker.database.write(finish, job.id, {"format": plan.format, **report.as_dict()})
         finally:
             path.unlink(missing_ok=True)
 
     return handle
+
+
+def finish(session: Session, job_id: uuid.UUID, result: dict[str, Any] | None,
+           error: dict[str, Any] | None = None) -> None:
+    """Ends the job and records `import.finished` (shown to the owner only) in the same transaction."""
+    jobs.finish(session, job_id, result, error)
+    job = session.get(Job, job_id)
+    system = session.get(System, job.system_uuid) if job is not None and job.system_uuid else None
+    if job is not None and system is not None:
+        session.refresh(job)
+        events.record(session, system, "import.finished", _shown_to_owner(job))
+
+
+def _shown_to_owner(job: Job) -> events.Render:
+    def render(access: Access) -> ImportJobOut:
+        if not access.owner:
+            raise Forbidden("Imports are the owner's.")
+        return job_out(job)
+
+    return render
 
 
 def forget_upload(data_dir: Path) -> Callable[[Job], None]:

@@ -1,11 +1,12 @@
-"""Durable background jobs: one table for every kind of work that outlives a request (imports today; webhook
-deliveries can use the same rows: a `kind`, a JSON `payload`, a `result`).
+"""Durable background jobs: one table for every kind of work that outlives a request (imports, webhook deliveries):
+a `kind`, a JSON `payload`, a `result`.
 
 * `lane`: jobs sharing a lane never run side by side. A partial unique index allows one queued-or-running job per
   lane, so the database itself refuses a second import of a system while one is pending (`import:<system uuid>`);
   jobs without a lane (null) are unrestricted.
 * `heartbeat_at`: the worker running a job touches it every few seconds; a running job whose heartbeat stopped
   belongs to a process that died, and is ended as failed (its work ran in one transaction, so nothing of it stayed).
+* `not_before`: a job queued for later (a webhook delivery's next try after a backoff) is not claimed before then.
 """
 
 from __future__ import annotations
@@ -50,3 +51,4 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ..kit.timeutil import utcnow
@@ -18,23 +18,24 @@ STALE_AFTER = timedelta(minutes=2)
 
 
 def enqueue(session: Session, kind: str, system_uuid: uuid.UUID | None, lane: str | None, payload: dict[str, Any],
-            job_id: uuid.UUID | None = None) -> Job:
+            job_id: uuid.UUID | None = None, not_before: datetime | None = None) -> Job:
     """A queued job; a second pending job in the same lane fails the unique index (IntegrityError)."""
     job = Job(id=job_id or uuid.uuid4(), kind=kind, system_uuid=system_uuid, lane=lane, status="queued",
-              payload=payload, progress=0.0, created_at=utcnow())
+              payload=payload, progress=0.0, created_at=utcnow(), not_before=not_before)
     session.add(job)
     session.flush()
     return job
 
 
 def claim(session: Session, kinds: tuple[str, ...], worker: str) -> Job | None:
-    """The oldest queued job of these kinds, now running for `worker`. On PostgreSQL `FOR UPDATE SKIP LOCKED`
+    """The oldest due queued job of these kinds, now running for `worker`. On PostgreSQL `FOR UPDATE SKIP LOCKED`
     hands each job to exactly one of several workers; SQLite writes one transaction at a time anyway."""
-    job = session.execute(select(Job).where(Job.status == "queued", Job.kind.in_(kinds))
+    now = utcnow()
+    job = session.execute(select(Job).where(Job.status == "queued", Job.kind.in_(kinds),
+                                            or_(Job.not_before.is_(None), Job.not_before <= now))
                           .order_by(Job.created_at).limit(1).with_for_update(skip_locked=True)).scalar_one_or_none()
     if job is None:
         return None
-    now = utcnow()
     job.status, job.worker, job.started_at, job.heartbeat_at = "running", worker, now, now
     return job
 

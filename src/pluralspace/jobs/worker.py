@@ -1,6 +1,7 @@
-"""Runs queued jobs in the server process: a loop that claims one job at a time and hands it to the handler of its
-kind. Every server process runs one; on PostgreSQL several processes share the queue (see service.claim), on
-SQLite there is one process. A job is woken at once when this process enqueued it (`wake`), else found by polling.
+"""Runs queued jobs in the server process: a loop that claims jobs and hands each to the handler of its kind, up to
+`concurrency` at once (a webhook waiting on a slow receiver must not hold up an import, nor the other webhooks).
+Every server process runs one; on PostgreSQL several processes share the queue (see service.claim), on SQLite there
+is one process. A job is woken at once when this process enqueued it (`wake`), else found by polling.
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ HEARTBEAT_SECONDS = 10.0
 class Worker:
     def __init__(self, database: Database, handlers: dict[str, Handler], *,
                  on_abandoned: Callable[[Job], None] | None = None,
-                 stale_after: timedelta = service.STALE_AFTER) -> None:
+                 stale_after: timedelta = service.STALE_AFTER, concurrency: int = 4) -> None:
         self.database = database
         self.stale_after = stale_after
         self.handlers = handlers
+        self.concurrency = concurrency
         self.on_abandoned = on_abandoned or (lambda job: None)
         self.name = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"[:80]
         self.progress: dict[uuid.UUID, float] = {}  # jobs running here: their progress, fresher than the row's
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="pluralspace-jobs")
@@ -45,6 +48,8 @@ class Worker:
     async def stop(self) -> None:
         await cancel(self._task)
         self._task = None
+        for task in list(self._running):
+            await cancel(task)
         await self.database.dispose()
 
     def wake(self) -> None:
@@ -54,8 +59,11 @@ class Worker:
         while True:
             try:
                 await self._recover()
-                while (job := await self.database.write(service.claim, tuple(self.handlers), self.name)) is not None:
-                    await self._run(job)
+                while len(self._running) < self.concurrency and \
+                        (job := await self.database.write(service.claim, tuple(self.handlers), self.name)) is not None:
+                    task = asyncio.get_running_loop().create_task(self._run(job), name=f"job-{job.kind}")
+                    self._running.add(task)
+                    task.add_done_callback(self._ended)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the loop outlives any one failure (the database away for a moment, say)
@@ -63,6 +71,10 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self.wake()  # a slot is free: the next queued job need not wait for the poll
 
     async def _recover(self) -> None:
         for job in await self.database.write(service.fail_abandoned, None, self.stale_after):

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..events import service as events
 from ..kit.errors import NotFound
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
@@ -118,10 +119,22 @@ def _search(session: Session, access: Access, paging: PageRequest, query: search
 
 
 def _visible_entry(session: Session, access: Access, entry_id: uuid.UUID) -> JournalEntry:
-    entry = find_by_uuid(session, JournalEntry, access.system_uuid, entry_id, "journal entry")
+    return _visible(access, find_by_uuid(session, JournalEntry, access.system_uuid, entry_id, "journal entry"))
+
+
+def _visible(access: Access, entry: JournalEntry) -> JournalEntry:
     if not access.shows(entry.privacy):
         raise NotFound("No such journal entry.")
     return entry
+
+
+def _shown(session: Session, entry: JournalEntry) -> events.Render:
+    """The entry as GET /journal/{id} shows it to each viewer: what its events carry."""
+    def render(access: Access) -> EntryOut:
+        access.require_area("journal")
+        return _page_out(session, access, [_visible(access, entry)])[0]
+
+    return render
 
 
 def get_entry(session: Session, sid: str, viewer: Principal | None, entry_id: uuid.UUID) -> EntryOut:
@@ -156,6 +169,7 @@ def create_entry(session: Session, sid: str, principal: Principal, spec: EntryCr
     session.flush()  # the entry first: the author and tag rows refer to it
     session.add_all(JournalAuthor(entry_id=entry.id, member_uuid=m.uuid, position=i) for i, m in enumerate(members))
     session.flush()
+    events.record(session, access.system, "journal.created", _shown(session, entry))
     return _page_out(session, access, [entry])[0]
 
 
@@ -171,10 +185,12 @@ def update_entry(session: Session, sid: str, principal: Principal, entry_id: uui
     apply_patch(entry, changes)
     entry.updated_at = utcnow()
     session.flush()
+    events.record(session, access.system, "journal.updated", _shown(session, entry))
     return _page_out(session, access, [entry])[0]
 
 
 def delete_entry(session: Session, sid: str, principal: Principal, entry_id: uuid.UUID) -> None:
     access = write_access(session, sid, principal)
     entry = find_by_uuid(session, JournalEntry, access.system_uuid, entry_id, "journal entry")
+    events.record(session, access.system, "journal.deleted", _shown(session, entry))
     session.delete(entry)  # authors and tags cascade in the database; SQLite's trigger unindexes the text

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..events import service as events
 from ..fields import values as field_values
 from ..groups.models import Group, GroupMember
 from ..kit.pagination import PageRequest, keyset_page
@@ -21,7 +22,7 @@ from ..kit.validators import color_out
 from ..relationships import service as relationships
 from ..relationships.models import Relationship
 from ..relationships.schemas import RelationshipOut
-from ..systems.access import Access, find_by_public_id, find_visible, read_access, write_access
+from ..systems.access import Access, find_by_public_id, find_visible, read_access, visible_or_unknown, write_access
 from ..systems.service import unique_short_id
 from .models import MEMBER_PRIVACY, Member
 from .schemas import MemberCreate, MemberOut, MemberPatch
@@ -122,6 +123,11 @@ def member_out(member: Member, access: Access, extras: Extras | None = None) -> 
     )
 
 
+def shown_member(member: Member) -> events.Render:
+    """The member as GET /members/{mid} shows it to each viewer: what its events carry."""
+    return lambda access: member_out(visible_or_unknown(access, member, "member"), access)
+
+
 def visible_member(session: Session, access: Access, mid: str) -> Member:
     return find_visible(session, access, Member, mid, "member")
 
@@ -180,6 +186,7 @@ def create_member(session: Session, sid: str, principal: Principal, spec: Member
     if spec.fields:
         field_values.set_values(session, access.system_uuid, member.uuid, spec.fields)
     include = frozenset({"fields"}) if spec.fields else frozenset()
+    events.record(session, access.system, "member.created", shown_member(member))
     return member_out(member, access, load_extras(session, access, [member], include))
 
 
@@ -192,6 +199,7 @@ def update_member(session: Session, sid: str, principal: Principal, mid: str, pa
         field_values.set_values(session, access.system_uuid, member.uuid, patch.fields)
     _apply(member, changes)
     member.updated_at = utcnow()
+    events.record(session, access.system, "member.updated", shown_member(member))
     return member_out(member, access, load_extras(session, access, [member], include))
 
 
@@ -202,5 +210,6 @@ def delete_member(session: Session, sid: str, principal: Principal, mid: str,
     access = write_access(session, sid, principal)
     member = find_by_public_id(session, Member, access.system_uuid, mid, "member")
     pictures = pictures_of(session, member.uuid)
+    events.record(session, access.system, "member.deleted", shown_member(member))
     session.delete(member)  # field values, group memberships, relationships and picture rows cascade in the database
     return pictures

@@ -23,13 +23,22 @@ from sqlalchemy import ColumnElement, CursorResult, Select, and_, delete, or_, s
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..events import service as events
 from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
 from ..kit.timeutil import format_timestamp, utcnow
 from ..kit.validators import color_out
 from ..members.models import Member
-from ..systems.access import Access, find_by_public_id, find_by_uuid, find_in_body, read_access, write_access
+from ..systems.access import (
+    Access,
+    find_by_public_id,
+    find_by_uuid,
+    find_in_body,
+    read_access,
+    visible_or_unknown,
+    write_access,
+)
 from .models import Poll, Vote
 from .schemas import PollCreate, PollOptionIn, PollOptionOut, PollOut, PollPatch, VoteIn, VoteOut
 
@@ -201,6 +210,28 @@ def _poll(session: Session, access: Access, poll_id: uuid.UUID) -> Poll:
     return find_by_uuid(session, Poll, access.system_uuid, poll_id, "poll")
 
 
+def _shown(session: Session, poll: Poll) -> events.Render:
+    """The poll as GET /polls/{id} shows it to each viewer: what its events carry."""
+    def render(access: Access) -> PollOut:
+        access.require_area(AREA)
+        return polls_out(session, access, [poll])[0]
+
+    return render
+
+
+def _shown_vote(session: Session, poll: Poll, member: Member, vote: Vote | None) -> events.Render:
+    """A vote cast or withdrawn, with the poll's totals, as each viewer may see them (a hidden member's vote is
+    not seen at all)."""
+    def render(access: Access) -> dict[str, object]:
+        access.require_area(AREA)
+        visible_or_unknown(access, member, "member")
+        return {"poll_id": str(poll.id), "member_id": member.hid,
+                "vote": None if vote is None else vote_out(vote, member.hid).model_dump(mode="json"),
+                "poll": polls_out(session, access, [poll])[0].model_dump(mode="json")}
+
+    return render
+
+
 def get_poll(session: Session, sid: str, viewer: Principal | None, poll_id: uuid.UUID) -> PollOut:
     access = read_access(session, sid, viewer)
     access.require_area(AREA)
@@ -221,6 +252,7 @@ def create_poll(session: Session, sid: str, principal: Principal, spec: PollCrea
                 closed=False, created_by=creator.uuid if creator else None, created_at=now, updated_at=now)
     session.add(poll)
     session.flush()
+    events.record(session, access.system, "poll.created", _shown(session, poll))
     return polls_out(session, access, [poll])[0]
 
 
@@ -242,6 +274,7 @@ def update_poll(session: Session, sid: str, principal: Principal, poll_id: uuid.
     apply_patch(poll, changes)
     poll.updated_at = utcnow()
     session.flush()
+    events.record(session, access.system, "poll.updated", _shown(session, poll))
     return polls_out(session, access, [poll])[0]
 
 
@@ -252,12 +285,15 @@ def close_poll(session: Session, sid: str, principal: Principal, poll_id: uuid.U
         poll.closed = True
         poll.updated_at = utcnow()
         session.flush()
+        events.record(session, access.system, "poll.updated", _shown(session, poll))
     return polls_out(session, access, [poll])[0]
 
 
 def delete_poll(session: Session, sid: str, principal: Principal, poll_id: uuid.UUID) -> None:
     access = write_access(session, sid, principal, serialize=True)
-    session.delete(_poll(session, access, poll_id))  # its votes cascade in the database
+    poll = _poll(session, access, poll_id)
+    events.record(session, access.system, "poll.deleted", _shown(session, poll))
+    session.delete(poll)  # its votes cascade in the database
 
 
 # --- votes -----------------------------------------------------------------------------------------------------
@@ -290,6 +326,7 @@ def cast_vote(session: Session, sid: str, principal: Principal, poll_id: uuid.UU
         session.add(vote)
     vote.option_ids, vote.kind, vote.comment, vote.created_at = option_ids, spec.kind, spec.comment, now
     session.flush()
+    events.record(session, access.system, "poll.voted", _shown_vote(session, poll, member, vote))
     return vote_out(vote, member.hid), created
 
 
@@ -303,3 +340,4 @@ def delete_vote(session: Session, sid: str, principal: Principal, poll_id: uuid.
                    session.execute(delete(Vote).where(Vote.poll_id == poll.id, Vote.member_uuid == member.uuid)))
     if removed.rowcount == 0:
         raise NotFound("This member has not voted in this poll.")
+    events.record(session, access.system, "poll.vote_deleted", _shown_vote(session, poll, member, None))

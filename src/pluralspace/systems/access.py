@@ -3,76 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, class_mapper
 
 from ..auth.principal import Principal
+from ..identity.access import Access as Access
+from ..identity.access import InSystem as InSystem
+from ..identity.access import Listed as Listed
 from ..identity.system import System
 from ..kit.errors import Forbidden, NotFound, ValidationFailed
 from ..kit.ids import normalize_short_id, parse_uuid
-from ..kit.privacy import is_public, visible
 from .service import find_system, is_owner
-
-
-class InSystem(Protocol):
-    """A row that belongs to one system."""
-
-    @property
-    def system_uuid(self) -> uuid.UUID: ...
-
-
-class Listed(InSystem, Protocol):
-    """A member or a group: named by a short id or its uuid, with a visibility of its own. Their columns, for
-    queries, come from the model's mapper (`class_mapper(model).columns`)."""
-
-    @property
-    def uuid(self) -> uuid.UUID: ...
-
-    @property
-    def hid(self) -> str: ...
-
-    @property
-    def privacy(self) -> dict[str, str]: ...
-
 
 M = TypeVar("M", bound=Listed)
 R = TypeVar("R", bound=InSystem)
-T = TypeVar("T", bound=tuple[Any, ...])
-
-
-@dataclass(frozen=True)
-class Access:
-    system: System
-    owner: bool
-
-    @property
-    def system_uuid(self) -> uuid.UUID:
-        return self.system.uuid
-
-    def area_public(self, area: str) -> bool:
-        return self.shows(self.system.privacy.get(area))
-
-    def require_area(self, area: str) -> None:
-        """Lists and areas the system keeps private are 403 for anyone but the owner."""
-        if not self.area_public(area):
-            raise Forbidden(f"This system keeps its {area.replace('_', ' ')} private.")
-
-    def shows(self, setting: str | None) -> bool:
-        """Whether this viewer sees what one setting governs (a field's or journal entry's `privacy`)."""
-        return self.owner or is_public(setting)
-
-    def sees(self, privacy: Mapping[str, Any], key: str) -> bool:
-        return self.shows(privacy.get(key))
-
-    def only_visible(self, query: Select[T], model: type[Listed]) -> Select[T]:
-        """`query` narrowed to the rows of `model` (members, groups) this viewer may see: `sees(privacy,
-        "visibility")` in SQL. The owner's query is left as it is."""
-        privacy = class_mapper(model).columns.privacy
-        return query if self.owner else query.where(visible(privacy))
 
 
 def read_access(session: Session, sid: str, viewer: Principal | None) -> Access:
@@ -115,7 +61,11 @@ def find_by_public_id(session: Session, model: type[M], system_uuid: uuid.UUID, 
 
 def find_visible(session: Session, access: Access, model: type[M], ident: str, what: str) -> M:
     """Like find_by_public_id, but an object whose visibility is private is 404 to anyone but the owner."""
-    found = find_by_public_id(session, model, access.system_uuid, ident, what)
+    return visible_or_unknown(access, find_by_public_id(session, model, access.system_uuid, ident, what), what)
+
+
+def visible_or_unknown(access: Access, found: M, what: str) -> M:
+    """`found` (a member or group) when this viewer may see it; 404 otherwise, exactly as an unknown id."""
     if not access.sees(found.privacy, "visibility"):
         raise NotFound(f"No such {what}.")
     return found

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..auth.principal import Principal
+from ..events import service as events
 from ..identity.account import Account
 from ..identity.system import SYSTEM_PRIVACY, System
 from ..kit.errors import NotFound, Unauthenticated
@@ -106,4 +107,5 @@ def update_system(session: Session, principal: Principal, patch: SystemPatch) ->
         changes["timezone"] = "UTC"
     apply_patch(system, changes)
     system.updated_at = utcnow()
+    events.record(session, system, "system.updated", lambda access: system_out(system, access.owner))
     return system_out(system, owner=True)

@@ -20,12 +20,13 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..events import service as events
 from ..identity.system import System
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.privacy import visible
 from ..kit.timeutil import utcnow
 from ..members.models import Member
-from ..systems.access import Access, find_by_uuid, find_in_body, read_access, write_access
+from ..systems.access import Access, find_by_uuid, find_in_body, read_access, visible_or_unknown, write_access
 from .models import Thought
 from .schemas import ThoughtOut, ThoughtSet
 
@@ -63,6 +64,17 @@ def _visible(access: Access) -> Select[tuple[Thought, str]]:
     return query
 
 
+def _shown(thought: Thought, member: Member | None) -> events.Render:
+    """The thought as the thoughts list shows it to each viewer (a hidden member's thought is not shown)."""
+    def render(access: Access) -> ThoughtOut:
+        access.require_area(AREA)
+        if member is not None:
+            visible_or_unknown(access, member, "thought")
+        return thought_out(thought, member.hid if member else None)
+
+    return render
+
+
 def today_thought(session: Session, sid: str, viewer: Principal | None,
                   now: datetime | None = None) -> ThoughtOut | None:
     access = read_access(session, sid, viewer)
@@ -84,6 +96,7 @@ def set_thought(session: Session, sid: str, principal: Principal, spec: ThoughtS
                       text=spec.text, date=system_today(access.system, now), created_at=now)
     session.add(thought)
     session.flush()
+    events.record(session, access.system, "thought.set", _shown(thought, member))
     return thought_out(thought, member.hid if member else None)
 
 
@@ -101,4 +114,7 @@ def list_thoughts(session: Session, sid: str, viewer: Principal | None, paging: 
 
 def delete_thought(session: Session, sid: str, principal: Principal, thought_id: uuid.UUID) -> None:
     access = write_access(session, sid, principal)
-    session.delete(find_by_uuid(session, Thought, access.system_uuid, thought_id, "thought"))
+    thought = find_by_uuid(session, Thought, access.system_uuid, thought_id, "thought")
+    member = session.get(Member, thought.member_uuid) if thought.member_uuid else None
+    events.record(session, access.system, "thought.deleted", _shown(thought, member))
+    session.delete(thought)

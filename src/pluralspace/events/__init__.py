@@ -1,0 +1,1 @@
+"""Events: one stored record per change to a system, streamed to subscribers and delivered to webhooks."""
