@@ -105,6 +105,8 @@ class Hub:
     # --- commits -------------------------------------------------------------------------------------------------
 
     def _on_rollback(self, connection: Connection) -> None:
+        if connection.invalidated:  # a dead connection (a killed backend): reading its info would reconnect
+            return
         connection.info.pop(service.RECORDED, None)
 
     def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
