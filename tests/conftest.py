@@ -141,6 +141,26 @@ def server(migrated: Backend) -> Iterator[RunningServer]:
 
 
 @pytest.fixture
+def own_database(migrated: Backend, tmp_path: Path) -> Iterator[str]:
+    """A migrated database of the test's own, for servers run as processes: no other server's job worker shares
+    its queue (the session server's worker would claim their jobs, whose files are in another data dir)."""
+    if migrated.name == "sqlite":
+        url = f"sqlite:///{tmp_path / 'own.db'}"
+        upgrade(url)
+        yield url
+        return
+    base_url = service_url(POSTGRES_ENV)
+    name = f"pluralspace_own_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(_postgres_admin(base_url, f'CREATE DATABASE "{name}"'))
+    try:
+        url = _with_database(base_url, name)
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_postgres_admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
 def make_server(migrated: Backend):
     """Starts a server with other settings on the same database; stopped after the test."""
     started: list[RunningServer] = []

@@ -22,9 +22,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_metrics_add_up_every_worker(server, tmp_path):
+def test_metrics_add_up_every_worker(server, own_database, tmp_path):
     port = _free_port()
-    env = {**os.environ, "PLURALSPACE_DATABASE_URL": server.settings.resolved_database_url,
+    env = {**os.environ, "PLURALSPACE_DATABASE_URL": own_database,
            "PLURALSPACE_DATA_DIR": str(tmp_path / "data"), "PLURALSPACE_SECRET_KEY": server.settings.secret_key,
            "PLURALSPACE_METRICS_ENABLED": "true", "PLURALSPACE_RATE_LIMIT_ENABLED": "false",
            "PLURALSPACE_LOG_LEVEL": "warning"}
