@@ -114,8 +114,11 @@ class QueryCounter:
         self.statements: list[str] = []
 
     def _count(self, _conn, _cursor, statement, *_args) -> None:
-        # The event hub reads new events in the background after any commit; those reads are no request's.
-        if not statement.lstrip().startswith("SELECT events."):
+        from pluralspace.kit.context import request_id_var
+
+        # Background work (job worker, usage flush, sweeps) runs outside any request, so it has no request id;
+        # the event hub reads new events after any commit, from a request's task too. Neither is the request's cost.
+        if request_id_var.get() and not statement.lstrip().startswith("SELECT events."):
             self.statements.append(statement)
 
     def __enter__(self) -> QueryCounter:
