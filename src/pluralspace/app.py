@@ -58,6 +58,7 @@ from .subscriptions.router import router as events_router
 from .systems.router import router as systems_router
 from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
+from .web.routes import ROUTERS as PAGE_ROUTERS
 from .web.session import install as install_pages
 from .wrapped.router import router as wrapped_router
 
@@ -66,7 +67,7 @@ ROUTERS = (
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
     media_routes.router, oauth_router, pk_v2_router, pk_v1_router, sign_in_pages_router, settings_page_router,
-    admin_router, reset_page_router, events_router, webhooks_router,
+    admin_router, reset_page_router, events_router, webhooks_router, *PAGE_ROUTERS,
 )
 
 DESCRIPTION = """
