@@ -11,7 +11,7 @@ import pytest
 
 from pluralspace.web.routes import ROUTERS
 
-from ..helpers import data, served_routes
+from ..helpers import data
 from ..oauth.common import Browser, page_forms
 from .page_routes import PAGE_ROUTES, PageRoute
 
