@@ -11,7 +11,7 @@ from dataclasses import dataclass
 class PageRoute:
     method: str
     path: str
-    target: str | None = None  # what `{…}` in the path (or the form's member_id) names: "member" or "front"
+    target: str | None = None  # what `{…}` in the path (or the form's member_id) names: member, front, entry
     form: tuple[tuple[str, str], ...] = ()  # the form's fields besides the CSRF token
 
     @property
@@ -35,4 +35,20 @@ PAGE_ROUTES = [
     PageRoute("POST", "/members/{mid}/archive", "member", (("archived", "on"),)),
     PageRoute("GET", "/members/{mid}/delete", "member"),
     PageRoute("POST", "/members/{mid}/delete", "member"),
+    PageRoute("GET", "/journal"),
+    PageRoute("GET", "/journal/new"),
+    PageRoute("POST", "/journal/new", None, (("body", "mine"),)),
+    PageRoute("GET", "/journal/{entry_id}", "entry"),
+    PageRoute("GET", "/journal/{entry_id}/edit", "entry"),
+    PageRoute("POST", "/journal/{entry_id}/edit", "entry", (("body", "taken over"),)),
+    PageRoute("POST", "/journal/{entry_id}/pin", "entry", (("pinned", "on"),)),
+    PageRoute("GET", "/journal/{entry_id}/delete", "entry"),
+    PageRoute("POST", "/journal/{entry_id}/delete", "entry"),
+    PageRoute("GET", "/history"),
+    PageRoute("POST", "/history/fronts/new", "member", (("member_id", "{member}"), ("started_at", "2020-01-01T10:00"),
+                                                         ("ended_at", "2020-01-01T11:00"))),
+    PageRoute("GET", "/history/fronts/{front_id}/edit", "front"),
+    PageRoute("POST", "/history/fronts/{front_id}/edit", "front", (("started_at", "2020-01-01T10:00"),)),
+    PageRoute("GET", "/history/fronts/{front_id}/delete", "front"),
+    PageRoute("POST", "/history/fronts/{front_id}/delete", "front"),
 ]

@@ -15,7 +15,8 @@ from ..helpers import data
 from ..oauth.common import Browser, page_forms
 from .page_routes import PAGE_ROUTES, PageRoute
 
-UNKNOWN = {"member": "zzzzzz", "front": "00000000-0000-4000-8000-000000000000"}
+UNKNOWN = {"member": "zzzzzz", "front": "00000000-0000-4000-8000-000000000000",
+           "entry": "00000000-0000-4000-8000-000000000001"}
 
 
 def test_every_page_route_is_listed():
@@ -26,11 +27,12 @@ def test_every_page_route_is_listed():
 
 @pytest.fixture
 def owned(api):
-    """An account with a member fronting now: (account, member id, front id)."""
+    """An account with a member fronting now and a journal entry: (account, {target: id})."""
     owner = api.register()
     member = data(api.post("/api/v1/systems/@me/members", owner.session, json={"name": "Wren"}), 201)
     front = data(api.post("/api/v1/systems/@me/fronts", owner.session, json={"member_id": member["id"]}), 201)
-    return owner, member["id"], front["id"]
+    entry = data(api.post("/api/v1/systems/@me/journal", owner.session, json={"body": "Wren's diary"}), 201)
+    return owner, {"member": member["id"], "front": front["id"], "entry": entry["id"], "started": front["started_at"]}
 
 
 def _url(row: PageRoute, value: str) -> str:
@@ -49,11 +51,11 @@ def _without_tokens(text: str) -> str:
 
 
 def test_another_accounts_session_finds_nothing(server, api, owned):
-    owner, member_id, front_id = owned
+    owner, theirs = owned
+    member_id, front_id = theirs["member"], theirs["front"]
     other = api.register()
     browser = Browser(server.url, other)
     csrf = dict(page_forms(browser.http.get("/").text).fields)["csrf_token"]
-    theirs = {"member": member_id, "front": front_id}
     try:
         for row in PAGE_ROUTES:
             if row.target is None:
@@ -69,17 +71,20 @@ def test_another_accounts_session_finds_nothing(server, api, owned):
     member = data(api.get(f"/api/v1/systems/@me/members/{member_id}", owner.session))
     assert member["name"] == "Wren" and not member["archived"]
     fronters = data(api.get("/api/v1/systems/@me/fronters", owner.session))
-    assert [(f["id"], f["comment"]) for f in fronters] == [(front_id, None)]
+    assert [(f["id"], f["comment"], f["started_at"]) for f in fronters] == [(front_id, None, theirs["started"])]
+    entry = data(api.get(f"/api/v1/systems/@me/journal/{theirs['entry']}", owner.session))
+    assert (entry["body"], entry["pinned"]) == ("Wren's diary", False)
+    assert [f["id"] for f in data(api.get("/api/v1/systems/@me/fronts", owner.session))] == [front_id]
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(server, owned):
-    _owner, member_id, front_id = owned
+    _owner, theirs = owned
     with httpx.Client(base_url=server.url, follow_redirects=False) as anonymous:
         for row in PAGE_ROUTES:
             if row.path.startswith("/static"):
                 assert anonymous.get(_url(row, "")).status_code == 200
                 continue
-            value = {"member": member_id, "front": front_id}.get(row.target or "", "")
+            value = theirs.get(row.target or "", "")
             response = anonymous.request(row.method, _url(row, value), data=dict(row.form) or None)
             if row.method == "GET":
                 assert response.status_code == 303 and response.headers["location"].startswith("/login?next=")
@@ -88,13 +93,14 @@ def test_signed_out_visitors_are_sent_to_sign_in(server, owned):
 
 
 def test_forms_without_their_csrf_token_are_refused(server, owned):
-    owner, member_id, front_id = owned
+    owner, theirs = owned
+    member_id = theirs["member"]
     browser = Browser(server.url, owner)
     try:
         for row in PAGE_ROUTES:
             if row.method != "POST":
                 continue
-            value = {"member": member_id, "front": front_id}.get(row.target or "", "")
+            value = theirs.get(row.target or "", "")
             for csrf in (None, "forged"):
                 refused = _send(browser, row, value, csrf)
                 assert refused.status_code == 403 and "did not come from this site" in refused.text, row
@@ -102,5 +108,6 @@ def test_forms_without_their_csrf_token_are_refused(server, owned):
         assert page.status_code == 200 and "Wren" in page.text and "Archived" not in page.text
         assert "Nobody is logged as fronting" not in browser.http.get("/").text
         assert browser.http.get("/members").text.count('href="/members/' + member_id + '"') == 1
+        assert "pinned</span>" not in browser.http.get("/journal").text
     finally:
         browser.http.close()

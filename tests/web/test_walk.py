@@ -1,5 +1,6 @@
 """The system's pages walked in Chromium as a person would, on a phone (390 px) and on a desktop (1280 px): sign in,
-add members with fields, switch, co-front, comment, end, search, edit, archive, delete. On every page: nothing
+add members with fields, switch, co-front, comment, end, search, edit, archive, delete; write, preview, search and
+pin in the journal; see co-fronts in the history, back-date, edit and delete a front. On every page: nothing
 scrolls sideways and axe-core (vendored in tests/web/axe/, MPL-2.0, its licence beside it) finds no serious or
 critical accessibility problem.
 
@@ -9,7 +10,9 @@ bypasses CSP; test_csp_allows_only_this_servers_files checks the policy itself w
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -151,3 +154,75 @@ def test_csp_allows_only_this_servers_files(server, api, chromium):
         assert refused == []
     finally:
         context.close()
+
+
+def test_walk_journal_and_history(server, api, walker, width):
+    page = walker
+    owner = api.register(system_name="Lighthouse")
+    zone = "Pacific/Auckland"
+    api.patch("/api/v1/systems/@me", owner.session, json={"timezone": zone})
+    wren = data(api.post("/api/v1/systems/@me/members", owner.session, json={"name": "Wren"}), 201)["id"]
+    sable = data(api.post("/api/v1/systems/@me/members", owner.session, json={"name": "Sable"}), 201)["id"]
+    api.put("/api/v1/systems/@me/fronters", owner.session, json={"member_ids": [wren, sable]})
+    sign_in(page, server, owner)
+
+    # Journal: write with a preview, save, search, edit, pin.
+    page.get_by_role("navigation").get_by_role("link", name="Journal").click()
+    page.get_by_role("link", name="Write an entry").click()
+    page.get_by_label("Title").fill("Night watch")
+    page.get_by_label("Entry").fill("# Log\n\nThe **lamp** stayed lit. <script>alert(1)</script>")
+    page.get_by_label("Tags").fill("Sea, night")
+    page.get_by_label("Wren").check()
+    page.get_by_role("button", name="Preview").click()
+    preview = page.get_by_role("region", name="Preview")
+    assert preview.locator("strong").inner_text() == "lamp" and preview.locator("script").count() == 0
+    assert page.get_by_label("Entry").input_value().startswith("# Log")
+    checked(page, width)
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/journal/*")
+    assert page.get_by_role("heading", name="Log").count() == 1
+    assert page.get_by_role("link", name="sea").count() == 1 and page.get_by_role("link", name="Wren").count() == 1
+    checked(page, width)
+    page.get_by_role("button", name="Pin").click()
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Entry").fill("The lamp went out at dawn.")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/journal/*")
+    page.get_by_role("navigation").get_by_role("link", name="Journal").click()
+    page.get_by_label("Search the journal").fill("dawn")
+    page.get_by_role("button", name="Search").click()
+    assert page.locator("mark").first.inner_text().lower() == "dawn"
+    assert page.get_by_text("pinned", exact=True).count() == 1
+    checked(page, width)
+    [entry] = data(api.get("/api/v1/systems/@me/journal", owner.session))
+    assert (entry["tags"], entry["author_ids"], entry["pinned"]) == (["sea", "night"], [wren], True)
+
+    # History: today's co-front, then a front back-dated to yesterday, edited, refused, deleted.
+    page.get_by_role("navigation").get_by_role("link", name="History").click()
+    assert page.get_by_text("with Sable").count() == 1 and page.get_by_text("with Wren").count() == 1
+    checked(page, width)
+    yesterday = (datetime.now(ZoneInfo(zone)) - timedelta(days=1)).date().isoformat()
+    page.get_by_label("Who fronted").select_option(label="Sable")
+    page.get_by_role("textbox", name="From").fill(f"{yesterday}T10:00")
+    page.get_by_label("Until").fill(f"{yesterday}T11:30")
+    page.get_by_role("button", name="Add the front").click()
+    page.wait_for_url(f"**/history?day={yesterday}")
+    back_dated = [f for f in data(api.get("/api/v1/systems/@me/fronts", owner.session)) if f["ended_at"]]
+    assert [datetime.fromisoformat(f["started_at"]).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+            for f in back_dated] == [f"{yesterday} 10:00"]
+    page.get_by_role("link", name="Edit Sable’s front").click()
+    page.get_by_label("Until").fill(f"{yesterday}T09:00")
+    page.get_by_role("button", name="Save").click()
+    assert page.locator("#ended_at-error").is_visible() and page.get_by_label("Until").input_value() == \
+        f"{yesterday}T09:00"
+    checked(page, width)
+    page.get_by_label("Until").fill(f"{yesterday}T12:00")
+    page.get_by_label("Comment").fill("long walk")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"**/history?day={yesterday}")
+    assert page.get_by_text("long walk").count() == 1
+    page.get_by_role("link", name="Delete Sable’s front").click()
+    page.get_by_role("button", name="Delete the front").click()
+    page.wait_for_url(f"**/history?day={yesterday}")
+    assert page.get_by_text("No fronts this day.").is_visible()
+    assert len(data(api.get("/api/v1/systems/@me/fronts", owner.session))) == 2

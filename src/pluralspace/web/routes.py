@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import assets, front, members
+from . import assets, front, history, journal, members
 
-ROUTERS = (assets.router, front.router, members.router)
+ROUTERS = (assets.router, front.router, members.router, journal.router, history.router)
