@@ -1,4 +1,4 @@
-"""One headless Chromium per test session (per xdist worker), driven by Playwright: Debian's /usr/bin/chromium, never
+"""One headless Chromium per test session and engine (per xdist worker), driven by Playwright: Debian's /usr/bin/chromium, never
 a downloaded browser. Without it (or the playwright package) browser tests are skipped, except in CI, where they
 fail."""
 
@@ -21,7 +21,9 @@ def _missing(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator:
+def chromium(migrated) -> Iterator:
+    """Started after the database is migrated (once per engine): Playwright's sync API keeps an event loop running
+    in this thread while the browser lives, and preparing PostgreSQL's test database needs to run one of its own."""
     if not os.path.exists(CHROMIUM):
         _missing(f"{CHROMIUM} is not installed")
     try:
