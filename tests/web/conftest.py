@@ -1,6 +1,6 @@
-"""One headless Chromium per test session and engine (per xdist worker), driven by Playwright: Debian's /usr/bin/chromium, never
-a downloaded browser. Without it (or the playwright package) browser tests are skipped, except in CI, where they
-fail."""
+"""One headless Chromium per test session and engine (per xdist worker), driven by Playwright: Debian's
+/usr/bin/chromium, never a downloaded browser. Without it (or the playwright package) browser tests are skipped,
+except in CI, where they fail."""
 
 from __future__ import annotations
 
