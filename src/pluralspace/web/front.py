@@ -14,7 +14,7 @@ from ..auth.principal import Principal
 from ..fronts import service as fronts
 from ..fronts.schemas import FrontCreate, FrontEnd, FrontersReplace, FrontOut, FrontPatch, SwitchOut
 from ..kit.errors import ApiError
-from ..kit.pagination import MAX_LIMIT, PageRequest
+from ..kit.pagination import PageRequest
 from ..members import service as members
 from ..members.schemas import MemberOut
 from ..thoughts import service as thoughts
@@ -24,6 +24,7 @@ from .pages import Problems, Visit, form_visit, page_visit, problems_of, see_oth
 router = APIRouter(include_in_schema=False)
 
 RECENT_SWITCHES = 10
+CHOICES = 48  # members offered to tap; more are found by the search
 NO_INCLUDES: frozenset[str] = frozenset()
 CHOSEN = {"member_ids": "member", "member_id": "member"}  # the member tapped, whichever body names it
 
@@ -41,7 +42,7 @@ class FrontView:
 def front_view(session: Session, sid: str, principal: Principal, search: str | None) -> FrontView:
     """Everything the page shows, read in one unit of work."""
     fronters = fronts.current_fronters(session, sid, principal)
-    choices, cursor = members.list_members(session, sid, principal, PageRequest(MAX_LIMIT, None),
+    choices, cursor = members.list_members(session, sid, principal, PageRequest(CHOICES, None),
                                            members.ListFilter(archived=False, q=search or None), NO_INCLUDES)
     switches, _ = fronts.list_switches(session, sid, principal, None, RECENT_SWITCHES)
     thought = thoughts.today_thought(session, sid, principal)

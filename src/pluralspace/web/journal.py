@@ -51,15 +51,28 @@ def _members(session: Session, sid: str, principal: Principal) -> dict[str, Memb
     return {member.id: member for member in found}
 
 
+def _authors(session: Session, sid: str, principal: Principal, entries: list[EntryOut]) -> dict[str, MemberOut]:
+    """The members who wrote these entries (a few), not the whole system's."""
+    named = {author for entry in entries for author in entry.author_ids}
+    return {mid: members.get_member(session, sid, principal, mid, NONE) for mid in sorted(named)}
+
+
 def listing(session: Session, sid: str, principal: Principal, filters: journal.ListFilter,
             cursor: str | None) -> Listing:
     entries, after = journal.list_entries(session, sid, principal, PageRequest(LIST_PAGE, cursor), filters)
-    return Listing(entries, after, _members(session, sid, principal))
+    return Listing(entries, after, _authors(session, sid, principal, entries))
 
 
-def one_entry(session: Session, sid: str, principal: Principal, entry_id: Any) -> tuple[EntryOut | None,
+def one_entry(session: Session, sid: str, principal: Principal, entry_id: Any) -> tuple[EntryOut,
                                                                                          dict[str, MemberOut]]:
-    """The entry (None: a new one) and the members who may be its authors."""
+    """The entry and its authors."""
+    entry = journal.get_entry(session, sid, principal, entry_id)
+    return entry, _authors(session, sid, principal, [entry])
+
+
+def editing(session: Session, sid: str, principal: Principal, entry_id: Any) -> tuple[EntryOut | None,
+                                                                                       dict[str, MemberOut]]:
+    """The entry to edit (None: a new one) and the members who may be its authors."""
     entry = journal.get_entry(session, sid, principal, entry_id) if entry_id else None
     return entry, _members(session, sid, principal)
 
@@ -106,7 +119,7 @@ def _values(entry: EntryOut | None, visit: Visit | None) -> dict[str, Any]:
 
 async def _form_page(visit: Visit, entry_id: Any, status: int = 200, problems: Problems | None = None,
                      preview: bool = False) -> Response:
-    entry, authors = await visit.read(one_entry, entry_id)
+    entry, authors = await visit.read(editing, entry_id)
     sent = visit if (problems or preview) else None
     values = _values(entry, sent)
     return visit.page("journal_form.html", status, entry=entry, authors=authors, values=values, problems=problems,
