@@ -1,6 +1,6 @@
-"""One headless Chromium per test session and engine (per xdist worker), driven by Playwright: Debian's
-/usr/bin/chromium, never a downloaded browser. Without it (or the playwright package) browser tests are skipped,
-except in CI, where they fail."""
+"""One headless Chromium per test module and engine, driven by Playwright: Debian's /usr/bin/chromium, never a
+downloaded browser. Without it (or the playwright package) browser tests are skipped, except in CI, where they
+fail."""
 
 from __future__ import annotations
 
@@ -20,10 +20,11 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(migrated) -> Iterator:
-    """Started after the database is migrated (once per engine): Playwright's sync API keeps an event loop running
-    in this thread while the browser lives, and preparing PostgreSQL's test database needs to run one of its own."""
+    """Started after the database is migrated and stopped when the module's tests are done: Playwright's sync API
+    keeps an event loop running in this thread while the browser lives, and preparing PostgreSQL's test database
+    (and other tests' helpers) must run one of their own."""
     if not os.path.exists(CHROMIUM):
         _missing(f"{CHROMIUM} is not installed")
     try:

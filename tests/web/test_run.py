@@ -32,7 +32,8 @@ def _serve(own_database: str, tmp_path, port: int, **env: str) -> tuple[str, str
                                stderr=subprocess.PIPE, text=True)
     try:
         wait_until_serving(process, f"http://127.0.0.1:{port}")
-        issuer = httpx.get(f"http://127.0.0.1:{port}/.well-known/oauth-authorization-server").json()["issuer"]
+        issuer = httpx.get(f"http://127.0.0.1:{port}/.well-known/oauth-authorization-server",
+                           timeout=60).json()["issuer"]
     finally:
         process.terminate()
         printed, _ = process.communicate(timeout=30)
