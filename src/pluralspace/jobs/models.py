@@ -22,6 +22,7 @@ from ..kit.db import Base, UTCDateTime
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")
 PENDING = ("queued", "running")
+IMPORT = "import"  # the kind of an import job (imports.service); while one runs, its system takes no other write
 
 
 class Job(Base):
