@@ -122,10 +122,10 @@ def upload_file(data_dir: Path, job: Job) -> Path:
 class Importer:
     """Reads a file and applies it to a system: the one engine of the API's jobs and of `pluralspace import`."""
 
-    def __init__(self, database: Database, max_bytes: int, storage: MediaStorage, images: ImageTarget,
-                 step_seconds: float = STEP_SECONDS) -> None:
+    step_seconds = STEP_SECONDS
+
+    def __init__(self, database: Database, max_bytes: int, storage: MediaStorage, images: ImageTarget) -> None:
         self.database = database
-        self.step_seconds = step_seconds
         self.max_bytes = max_bytes
         self.storage = storage
         self.images = images

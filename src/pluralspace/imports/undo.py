@@ -29,6 +29,7 @@ from sqlalchemy import Table, bindparam, delete, event, insert, inspect, select,
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.types import TypeDecorator
 
 from ..jobs.models import PENDING, Job
 from ..kit.db import Base, Steps, table_of
@@ -47,6 +48,8 @@ class Recorder:
     def __init__(self, steps: Steps, job_id: uuid.UUID) -> None:
         self.job_id = job_id
         self.pending: list[tuple[Table, str, list[dict[str, Any]]]] = []
+        # Objects the import created: undoing deletes them, so their later changes need no note.
+        self.created: set[tuple[str, tuple[Any, ...]]] = set()
         event.listen(steps.session, "after_flush", self._flushed)
         event.listen(steps.session, "do_orm_execute", self._executing)
         steps.before_commit.append(self.write)
@@ -72,9 +75,12 @@ class Recorder:
             table, state = _table_of(obj), inspect(obj)
             self._note(table, CREATED, [{c.name: getattr(obj, state.mapper.get_property_by_column(c).key)
                                          for c in table.primary_key}])
+            self.created.add((table.name, tuple(state.mapper.primary_key_from_instance(obj))))
         for obj in session.dirty:
-            if session.is_modified(obj, include_collections=False):
-                self._note(_table_of(obj), UPDATED, [_before(obj)])
+            table, state = _table_of(obj), inspect(obj)
+            created = (table.name, tuple(state.mapper.primary_key_from_instance(obj))) in self.created
+            if not created and session.is_modified(obj, include_collections=False):
+                self._note(table, UPDATED, [_before(obj)])
         for obj in session.deleted:
             self._note(_table_of(obj), DELETED, [_before(obj)])
 
@@ -158,8 +164,11 @@ def _revived(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     """A row read back from JSON, each value in its column's Python type again."""
     revived = {}
     for name, value in row.items():
+        column_type = table.c[name].type
+        if isinstance(column_type, TypeDecorator):
+            column_type = column_type.impl_instance
         try:
-            kind: type | None = table.c[name].type.python_type
+            kind: type | None = column_type.python_type
         except NotImplementedError:
             kind = None
         if value is not None and kind is uuid.UUID:
