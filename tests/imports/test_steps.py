@@ -8,7 +8,6 @@ import json
 import time
 import uuid
 
-import pytest
 from sqlalchemy import func, select
 
 from pluralspace.imports import service as import_service
@@ -16,7 +15,7 @@ from pluralspace.imports.apply import _Engine
 from pluralspace.imports.models import ImportUndo
 from pluralspace.kit.db import Steps
 
-from ..helpers import data, error, unit_of_work
+from ..helpers import data, error, sqlite_only, unit_of_work
 from .common import IMPORTS, fixture, imported, run_import, send, wait
 from .test_restart import large_export
 
@@ -85,9 +84,8 @@ def test_a_failure_after_several_steps_leaves_the_system_exactly_as_before(serve
     assert undo_entries(server, again["id"]) == 0
 
 
+@sqlite_only  # SQLite's writers share one lock; on PostgreSQL the import is one transaction that locks rows
 def test_other_systems_write_while_a_large_import_runs_and_its_own_system_waits(server, api):
-    if not server.state.database.sqlite:
-        pytest.skip("SQLite's writers share one lock; on PostgreSQL the import is one transaction locking its system")
     owner, neighbour = api.register(), api.register()
     job = data(send(api, owner.session, large_export(300, 200)), 202)  # 60,000 fronts
     deadline = time.monotonic() + 300
