@@ -7,7 +7,10 @@ POSTs it to /api/v1/systems/@me/imports and polls the job until it has finished;
 same server, reads its fronters and its member list and switches fronters (PUT /fronters) in a loop, and the
 latency of each of those requests is recorded. The server's peak RSS is its VmHWM from /proc when the job is done.
 
-Run:  python -m bench.imports [--members 2000] [--fronts 300000] [--database-url URL]
+Before the import the same neighbour requests run alone for `--baseline-seconds` (15): on a machine busy with
+other work, that is what the import's figures compare with.
+
+Run:  python -m bench.imports [--members 2000] [--fronts 300000] [--database-url URL] [--baseline-seconds 15]
 Without --database-url the database is SQLite in bench/.data/imports/. With a PostgreSQL URL that database is used
 as given (it is migrated to head; use a scratch database).
 """
@@ -75,11 +78,11 @@ def register(client: httpx.Client, name: str) -> str:
     return login.raise_for_status().json()["data"]["access_token"]
 
 
-def neighbour_load(url: str, token: str, stop: threading.Event, latencies: dict[str, list[float]],
+def neighbour_load(url: str, token: str, stop: threading.Event, phase: list[dict[str, list[float]]],
                    unavailable: list[str]) -> None:
-    """Requests of another system until `stop`; each one's latency goes to `latencies` (under "read" or "write"),
-    and each 503 (the database did not answer within the server's statement bound) also to `unavailable`: a
-    finding."""
+    """Requests of another system until `stop`; each one's latency goes to the current phase's latencies
+    (`phase[0]`, under "read" or "write"), and each 503 (the database did not answer within the server's statement
+    bound) also to `unavailable`: a finding."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
         member_ids = [client.post("/api/v1/systems/@me/members", json={"name": f"N{i}"}).json()["data"]["id"]
@@ -90,7 +93,7 @@ def neighbour_load(url: str, token: str, stop: threading.Event, latencies: dict[
                                        ("GET", "/api/v1/systems/@me/members", None),
                                        ("PUT", "/api/v1/systems/@me/fronters",
                                         {"member_ids": [member_ids[turn % 3]]})):
-                kind = latencies["read" if method == "GET" else "write"]
+                kind = phase[0]["read" if method == "GET" else "write"]
                 started = time.perf_counter()
                 try:
                     response = client.request(method, path, json=body)
@@ -132,6 +135,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--fronts", type=int, default=300_000)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--baseline-seconds", type=float, default=15.0)
     args = parser.parse_args()
     data_dir, env = scratch_server("imports", args.database_url)
     source = data_dir / f"sp-{args.members}-{args.fronts}.json"
@@ -143,12 +147,15 @@ def main() -> None:
         with httpx.Client(base_url=server.url, timeout=600) as client:
             importer, neighbour = register(client, "importer"), register(client, "neighbour")
             baseline_rss = peak_rss_mib(server.pid)
+            before: dict[str, list[float]] = {"read": [], "write": []}
             latencies: dict[str, list[float]] = {"read": [], "write": []}
+            phase = [before]
             unavailable: list[str] = []
             stop = threading.Event()
-            load = threading.Thread(target=neighbour_load, args=(server.url, neighbour, stop, latencies, unavailable))
+            load = threading.Thread(target=neighbour_load, args=(server.url, neighbour, stop, phase, unavailable))
             load.start()
-            time.sleep(1)
+            time.sleep(args.baseline_seconds)  # the same requests without an import: what the machine gives now
+            phase[0] = latencies
             started = time.monotonic()
             with open(source, "rb") as body:
                 sent = client.post("/api/v1/systems/@me/imports", content=body,
@@ -171,6 +178,7 @@ def main() -> None:
         "server_peak_rss_mib": round(peak, 1), "server_rss_before_mib": round(baseline_rss, 1),
         "neighbour_503s": len(unavailable),
         **{f"neighbour_{kind}s": summary(times) for kind, times in latencies.items()},
+        **{f"neighbour_{kind}s_without_import": summary(times) for kind, times in before.items()},
     }, indent=2))
 
 
