@@ -54,9 +54,9 @@ from .models import ImportSource
 from .plan import FrontItem, ImageItem, Item, Plan, PollItem, Warnings
 from .undo import Recorder
 
-# Rows per bulk INSERT (fronts, sources): on SQLite a few tens of milliseconds, so a step (and the write lock it
-# holds) stays short.
-ROWS_PER_INSERT = 1000
+# Rows per bulk INSERT (fronts, sources): a few milliseconds on SQLite, so a step ends soon after its time is up
+# (a step only ends between two pieces of work) even on a machine so busy that each piece takes ten times as long.
+ROWS_PER_INSERT = 250
 T = TypeVar("T")
 Target = TypeVar("Target")  # the mapped class an upsert writes
 # Rows deleted by statement are never loaded as objects here, so the session need not look for them.
