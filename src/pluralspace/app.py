@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            sqlite_synchronous=settings.sqlite_synchronous),
                   {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer),
                    webhooks_service.KIND: delivery.delivery_handler(database, sender, retries)},
-                  on_abandoned=imports_service.forget_upload(settings.data_dir),
+                  on_abandoned=imports_service.recovery(settings.data_dir, importer),
                   stale_after=timedelta(seconds=settings.job_stale_seconds))
     events = Hub(database, settings.events_poll_seconds, settings.redis_url)
     dispatcher = delivery.Dispatcher(database, jobs, settings.events_poll_seconds, settings.events_retention_days)
@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         state.usage.start()
         audit_retention.start()
-        state.jobs.start()
+        await state.jobs.start()
         media_sweep.start()
         await events.start()
         dispatcher.start()
