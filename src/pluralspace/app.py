@@ -35,6 +35,7 @@ from .kit.db import Database, database_for
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
 from .kit.storage import storage_for
+from .kit.timeutil import Clock
 from .media import router as media_routes
 from .media import service as media_service
 from .media.service import ImageTarget, Sweeper
@@ -83,7 +84,7 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or settings_from_env()
     ensure_data_dir(settings.data_dir)
     settings = settings.with_secret()
@@ -106,7 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     dispatcher = delivery.Dispatcher(database, jobs, settings.events_poll_seconds, settings.events_retention_days)
     events.also_poke(dispatcher.poke)
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
-                     jobs=jobs, media=media, member_pictures=media_service.member_keys, events=events)
+                     jobs=jobs, media=media, member_pictures=media_service.member_keys, events=events,
+                     clock=clock or Clock())
     media_sweep = Sweeper(database, media)
 
     audit_retention = audit.Retention(database, settings.audit_retention_days)

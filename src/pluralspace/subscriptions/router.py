@@ -83,7 +83,8 @@ async def stream_events(
     async def credential_holds() -> bool:
         """A stream outlives no token: one revoked, expired or of a disabled account ends it."""
         try:
-            return credential is None or await find_principal(state.database, credential) is not None
+            return (credential is None
+                    or await find_principal(state.database, credential, state.clock.now()) is not None)
         except AccountDisabled:
             return False
         except ApiError:
