@@ -29,7 +29,7 @@ from .imports.router import PATH as IMPORTS_PATH
 from .imports.router import router as imports_router
 from .jobs.worker import Worker
 from .journal.router import router as journal_router
-from .kit import handlers
+from .kit import handlers, openapi
 from .kit.crypto import Passwords
 from .kit.db import Database, database_for
 from .kit.middleware import EdgeMiddleware
@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_pages(app)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app)
     app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter, surfaces=(PLURALKIT_SURFACE,),
                        streamed=frozenset({IMPORTS_PATH}), body_limit_for=media_routes.body_limit(settings),
                        media_type_exempt=media_routes.is_upload_path)
