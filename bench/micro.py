@@ -42,6 +42,7 @@ from pluralspace.config import load_or_create_secret
 from pluralspace.kit.crypto import token_hash, token_prefix
 from pluralspace.kit.db import Database
 from pluralspace.kit.envelope import Envelope, ok
+from pluralspace.kit.timeutil import utcnow
 from pluralspace.systems import service
 from pluralspace.systems.schemas import SystemOut
 
@@ -103,7 +104,7 @@ async def main_async(data_dir: Path, n: int) -> None:
     token = clients[0]["token"]
     access_hash = token_hash(secret, token)
     database = Database(f"sqlite:///{data_dir / 'pluralspace.db'}")
-    principal = await find_principal(database, access_hash)
+    principal = await find_principal(database, access_hash, utcnow())
     assert principal is not None
     other_hid = next(c["system_id"] for c in clients if c["system_id"] != principal.system_hid)
     loop = asyncio.get_running_loop()
@@ -111,7 +112,8 @@ async def main_async(data_dir: Path, n: int) -> None:
 
     print("-- the real app's pieces")
     timed("token_prefix + token_hash", n, lambda: (token_prefix(token), token_hash(secret, token)))
-    await timed_async("find_principal (Database.lookup on the loop)", n, lambda: find_principal(database, access_hash))
+    await timed_async("find_principal (Database.lookup on the loop)", n,
+                      lambda: find_principal(database, access_hash, utcnow()))
     timed("own_system_view + Envelope[SystemOut] validate + dump_json", n, lambda: adapter_model.model_validate(
         ok(service.own_system_view("@me", principal)), from_attributes=True).model_dump_json())
     await timed_async("Database.read(get_system, <another system>) [a unit of work]", n,

@@ -12,7 +12,9 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,6 +23,7 @@ import uvicorn
 
 from pluralspace.app import create_app
 from pluralspace.config import Settings
+from pluralspace.kit.timeutil import Clock
 from pluralspace.migrate import upgrade
 
 from .helpers import Api
@@ -86,12 +89,33 @@ def migrated(backend: Backend) -> Backend:
     return backend
 
 
+class MovableClock(Clock):
+    """The app's clock, which a test moves forward instead of waiting (a token's expiry): the app is built with it
+    here, in the test's own process, so nothing reachable over HTTP can move it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return super().now() + self.offset
+
+    @contextmanager
+    def moved(self, by: timedelta) -> Iterator[None]:
+        """The server's time is `by` later until the block ends (the tests of one server run one at a time)."""
+        self.offset += by
+        try:
+            yield
+        finally:
+            self.offset -= by
+
+
 class RunningServer:
-    """uvicorn serving the app in a thread of its own; `url` is its loopback base URL."""
+    """uvicorn serving the app in a thread of its own; `url` is its loopback base URL, `clock` its movable clock."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings.with_secret()
-        self.app = create_app(self.settings)
+        self.clock = MovableClock()
+        self.app = create_app(self.settings, self.clock)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
                                 lifespan="on", **self.settings.server_options())
         self._server = uvicorn.Server(config)

@@ -29,12 +29,13 @@ from .imports.router import PATH as IMPORTS_PATH
 from .imports.router import router as imports_router
 from .jobs.worker import Worker
 from .journal.router import router as journal_router
-from .kit import handlers
+from .kit import handlers, openapi
 from .kit.crypto import Passwords
 from .kit.db import Database, database_for
 from .kit.middleware import EdgeMiddleware
 from .kit.ratelimit import create_limiter
 from .kit.storage import storage_for
+from .kit.timeutil import Clock
 from .media import router as media_routes
 from .media import service as media_service
 from .media.service import ImageTarget, Sweeper
@@ -84,7 +85,7 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or settings_from_env()
     ensure_data_dir(settings.data_dir)
     settings = settings.with_secret()
@@ -107,7 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     dispatcher = delivery.Dispatcher(database, jobs, settings.events_poll_seconds, settings.events_retention_days)
     events.also_poke(dispatcher.poke)
     state = AppState(settings=settings, database=database, limiter=limiter, usage=usage, passwords=passwords,
-                     jobs=jobs, media=media, member_pictures=media_service.member_keys, events=events)
+                     jobs=jobs, media=media, member_pictures=media_service.member_keys, events=events,
+                     clock=clock or Clock())
     media_sweep = Sweeper(database, media)
 
     audit_retention = audit.Retention(database, settings.audit_retention_days)
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_pages(app)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app)
     app.add_middleware(EdgeMiddleware, settings=settings, limiter=limiter, surfaces=(PLURALKIT_SURFACE,),
                        streamed=frozenset({IMPORTS_PATH}), body_limit_for=media_routes.body_limit(settings),
                        media_type_exempt=media_routes.is_upload_path)

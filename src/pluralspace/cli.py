@@ -95,11 +95,11 @@ def export(
 ) -> None:
     """Export an account's system to a file, as GET /api/v1/systems/@me/export does."""
     from . import audit
-    from .accounts.schemas import normalize_email
     from .admin.service import OPERATOR_CLIENT
     from .auth.principal import account_owner
     from .exports import service
     from .kit.db import Database
+    from .kit.validators import normalize_email
 
     writers = {"pluralspace": service.pluralspace_file, "pluralkit": service.pluralkit_file}
     if export_format not in writers:
@@ -142,7 +142,6 @@ def import_file(
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from .accounts.schemas import normalize_email
     from .auth.principal import account_owner
     from .imports.apply import Report
     from .imports.formats.common import SourceError
@@ -151,6 +150,7 @@ def import_file(
     from .imports.source import FORMAT_NAMES
     from .kit.db import Database
     from .kit.storage import storage_for
+    from .kit.validators import normalize_email
     from .media.service import ImageTarget
 
     if import_format not in FORMAT_NAMES:

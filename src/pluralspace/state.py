@@ -1,5 +1,5 @@
-"""What the running app holds: settings, the database, the rate limiter, the usage recorder, the job queue and
-the media storage."""
+"""What the running app holds: settings, the database, the rate limiter, the usage recorder, the job queue, the
+media storage and the clock tokens expire by."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .kit.crypto import Passwords
 from .kit.db import Database
 from .kit.ratelimit import Limiter
 from .kit.storage import MediaStorage
+from .kit.timeutil import Clock
 
 
 @dataclass
@@ -32,6 +33,7 @@ class AppState:
     # The keys of a member's stored pictures, read before the member is deleted (media.service.member_keys).
     member_pictures: Callable[[Session, uuid.UUID], list[str]]
     events: Hub
+    clock: Clock
 
 
 def app_state(request: Request) -> AppState:

@@ -108,7 +108,7 @@ def test_valid_redirect_uri_kinds(api, owner):
 
 
 def test_tokens_other_than_a_session_cannot_manage_apps(server, api, owner, browser, app):
-    from ..test_access_matrix import GRANTABLE
+    from ..access.world import GRANTABLE
 
     pat = api.pat(owner, *GRANTABLE)
     oauth = issue_tokens(server, browser, app)["access_token"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from ..helpers import data, error
 
 
@@ -52,6 +54,29 @@ def test_openapi_documents_every_operation(api):
     scheme = spec["components"]["securitySchemes"]["bearer"]
     assert "members:write" in scheme["flows"]["authorizationCode"]["scopes"]
     assert api.get("/api/docs").status_code == 200
+
+
+def test_openapi_states_what_every_operation_can_answer_and_the_field_rules(api):
+    """kit/openapi.py adds the statuses that follow from what an operation takes; kit/validators.py's rules are in
+    the schemas (tests/test_fuzz_openapi.py holds the server to both)."""
+    spec = api.get("/api/v1/openapi.json").json()
+    member = spec["paths"]["/api/v1/systems/{sid}/members/{mid}"]
+    assert set(member["get"]["responses"]) == {"200", "401", "403", "404", "422", "429", "500", "503"}
+    assert set(member["patch"]["responses"]) == {"200", "400", "401", "403", "404", "413", "415", "422", "429", "500",
+                                                 "503"}
+    assert "409" in spec["paths"]["/api/v1/systems/{sid}/fronts"]["post"]["responses"]  # a route's own rule
+    assert set(spec["paths"]["/api/v1/health"]["get"]["responses"]) == {"200", "500"}  # unmetered, no database
+    answers = member["get"]["responses"]
+    assert answers["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorEnvelope"}
+    assert "Retry-After" in answers["429"]["headers"] and "WWW-Authenticate" in answers["401"]["headers"]
+    assert "HTTPValidationError" not in str(spec)  # FastAPI's own 422 body is not what the server sends
+    schemas = spec["components"]["schemas"]
+    assert schemas["RegisterIn"]["properties"]["email"]["format"] == "email"
+    assert schemas["RegisterIn"]["properties"]["password"]["pattern"] == r"^[^\x00]*$"  # no NUL in any text
+    assert schemas["GroupCreate"]["properties"]["icon"]["anyOf"][0]["pattern"].startswith("^[hH][tT][tT][pP][sS]://")
+    assert "members:read" in schemas["TokenCreate"]["properties"]["scopes"]["items"]["enum"]
+    include = next(p for p in member["get"]["parameters"] if p["name"] == "include")
+    assert re.match(include["schema"]["pattern"], "fields, groups") and not re.match(include["schema"]["pattern"], "x")
 
 
 def test_the_docs_ui_is_served_from_here_not_a_cdn(api):

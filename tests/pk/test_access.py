@@ -6,7 +6,7 @@
     (d) no token: the public view on public routes, 401 (code 0) elsewhere;
     (e) a revoked token is treated as PluralKit treats an unknown token: like no token at all.
 
-These routes are left out of tests/test_access_matrix.py (its checks assume the native envelope); the coverage
+These routes are left out of tests/access/ (its checks assume the native envelope); the coverage
 test below keeps this table complete instead.
 """
 
@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from ..access.table import app_routes
+from ..access.world import GRANTABLE
 from ..helpers import Account, Api, data
-from ..test_access_matrix import GRANTABLE, app_routes
 from .helpers import Pk, link_account, ok, owner_token, pk_error, record_message
 
 

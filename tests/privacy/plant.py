@@ -22,10 +22,10 @@ from PIL import Image
 from pluralspace.kit.timeutil import format_timestamp
 from pluralspace.pk.switches import switch_id
 
+from ..access.world import GRANTABLE
 from ..helpers import Account, Api, data
 from ..imports.common import send, wait
 from ..pk.helpers import link_account, record_message
-from ..test_access_matrix import GRANTABLE
 
 AREAS = ("description", "member_list", "group_list", "front", "front_history", "fields", "relationships", "journal",
          "polls", "thoughts", "wrapped")

@@ -26,9 +26,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from ..access.table import app_routes
+from ..access.world import GRANTABLE
 from ..conftest import RunningServer
 from ..helpers import Api, answer, data
-from ..test_access_matrix import GRANTABLE, app_routes
 from .plant import AREAS, FAMILIES, Planted, plant
 
 # --- the routes ----------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from ..auth.scopes import ACCOUNT_SCOPE
 from ..kit import crypto
 from ..kit.envelope import Envelope, ok
 from ..kit.errors import InsufficientScope, Unauthenticated
-from ..kit.openapi import WRITE, errors
+from ..kit.openapi import errors
 from ..state import app_state
 from . import login as login_flow
 from . import service
@@ -22,12 +22,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/register", status_code=201, response_model=Envelope[RegisteredOut],
-             responses=errors(*WRITE, 403, 409), summary="Create an account and its system")
+             responses=errors(403, 409), summary="Create an account and its system")
 async def register(body: RegisterIn, request: Request) -> Envelope[Any]:
     return ok(await login_flow.register(app_state(request), body, client_of(request)))
 
 
-@router.post("/login", response_model=Envelope[TokenPair], responses=errors(*WRITE),
+@router.post("/login", response_model=Envelope[TokenPair], responses=errors(401),
              summary="Log in: a session token (every scope) and a refresh token")
 async def login(body: LoginIn, request: Request) -> Envelope[Any]:
     state = app_state(request)
@@ -35,7 +35,7 @@ async def login(body: LoginIn, request: Request) -> Envelope[Any]:
     return ok(await login_flow.login(state, policy, body.email, body.password, client_of(request)))
 
 
-@router.post("/refresh", response_model=Envelope[TokenPair], responses=errors(*WRITE),
+@router.post("/refresh", response_model=Envelope[TokenPair], responses=errors(401),
              summary="Trade a refresh token for a new pair (the old one stops working)")
 async def refresh(body: RefreshIn, request: Request) -> Envelope[Any]:
     state = app_state(request)
@@ -48,7 +48,7 @@ async def refresh(body: RefreshIn, request: Request) -> Envelope[Any]:
     return ok(outcome)
 
 
-@router.post("/logout", status_code=204, response_class=Response, responses=errors(*WRITE, 403),
+@router.post("/logout", status_code=204, response_class=Response, responses=errors(401, 403),
              summary="End the session of the bearer token, or of the refresh token in the body")
 async def logout(request: Request, body: LogoutIn | None = None) -> Response:
     state = app_state(request)

@@ -11,10 +11,11 @@ from .. import audit
 from ..audit.security_log import Client
 from ..auth.principal import Principal
 from ..kit.errors import Forbidden, RateLimited, Unauthenticated
+from ..kit.validators import normalize_email
 from ..state import AppState
 from . import service
 from .invites import invite_for
-from .schemas import AccountDelete, AccountOut, AccountPatch, RegisteredOut, RegisterIn, TokenPair, normalize_email
+from .schemas import AccountDelete, AccountOut, AccountPatch, RegisteredOut, RegisterIn, TokenPair
 
 
 def session_policy(state: AppState) -> service.SessionPolicy:

@@ -1,28 +1,17 @@
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from ..kit.timeutil import Timestamp, TimestampIn
-from ..kit.validators import ABSENT, Model, OutModel, Text
+from ..kit.validators import ABSENT, Email, Model, OutModel, Text
 from ..systems.schemas import SystemOut
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024
 
 
-def normalize_email(value: str) -> str:
-    """Emails compare case-insensitively: `Ana@Example.org` and `ana@example.org` are one account."""
-    email = value.strip().lower()
-    if not _EMAIL.match(email) or len(email) > 320:
-        raise ValueError("must be an email address")
-    return email
-
-
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalize_email)]
 Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX)]
 

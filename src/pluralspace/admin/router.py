@@ -15,7 +15,7 @@ from ..accounts import invites
 from ..accounts.schemas import InviteCreate, InviteCreated, InviteOut
 from ..audit.security_log import Client
 from ..kit.envelope import Envelope, ErrorEnvelope, Page, ok, page
-from ..kit.openapi import WRITE, errors
+from ..kit.openapi import errors
 from ..kit.pagination import PageRequest, page_params
 from ..kit.timeutil import utcnow
 from ..state import app_state
@@ -57,7 +57,7 @@ async def get_overview(client: Admin, request: Request) -> Envelope[Any]:
     return ok(await state.database.write(service.overview, state.settings.registration, STARTED_AT, ADMIN, client))
 
 
-@router.get("/accounts", response_model=Page[AdminAccountOut], responses=admin_errors(422),
+@router.get("/accounts", response_model=Page[AdminAccountOut], responses=admin_errors(),
             summary="Accounts, newest first; ?q= matches an email (part), an account id, a system id or uuid")
 async def list_accounts(client: Admin, request: Request, paging: Annotated[PageRequest, Depends(page_params)],
                         q: Annotated[str | None, Query(min_length=1, max_length=320)] = None) -> Page[Any]:
@@ -65,14 +65,14 @@ async def list_accounts(client: Admin, request: Request, paging: Annotated[PageR
     return page(items, paging.limit, cursor)
 
 
-@router.get("/accounts/{account_id}", response_model=Envelope[AdminAccountDetail], responses=admin_errors(404, 422),
+@router.get("/accounts/{account_id}", response_model=Envelope[AdminAccountDetail], responses=admin_errors(),
             summary="An account, its last login and how much it holds")
 async def get_account(account_id: uuid.UUID, client: Admin, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.get_account, account_id, ADMIN, client))
 
 
 @router.post("/accounts/{account_id}/disable", response_model=Envelope[AdminAccountDetail],
-             responses=admin_errors(*WRITE, 404, 409),
+             responses=admin_errors(409),
              summary="Disable an account: its tokens are refused and its system hidden; nothing is deleted")
 async def disable_account(account_id: uuid.UUID, body: DisableIn, client: Admin, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.disable_account, account_id, body.reason, ADMIN,
@@ -80,19 +80,19 @@ async def disable_account(account_id: uuid.UUID, body: DisableIn, client: Admin,
 
 
 @router.post("/accounts/{account_id}/restore", response_model=Envelope[AdminAccountDetail],
-             responses=admin_errors(404, 409, 422), summary="Restore a disabled account as it was")
+             responses=admin_errors(409), summary="Restore a disabled account as it was")
 async def restore_account(account_id: uuid.UUID, client: Admin, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.restore_account, account_id, ADMIN, client))
 
 
 @router.delete("/accounts/{account_id}", status_code=204, response_class=Response,
-               responses=admin_errors(404, 422), summary="Delete an account, its system and all its data")
+               responses=admin_errors(), summary="Delete an account, its system and all its data")
 async def delete_account(account_id: uuid.UUID, client: Admin, request: Request) -> Response:
     await app_state(request).database.write(service.delete_account, account_id, ADMIN, client)
     return Response(status_code=204)
 
 
-@router.get("/audit-logs", response_model=Page[AuditEventOut], responses=admin_errors(422),
+@router.get("/audit-logs", response_model=Page[AuditEventOut], responses=admin_errors(),
             summary="The instance's audit log, newest first")
 async def list_audit_logs(
     client: Admin, request: Request, paging: Annotated[PageRequest, Depends(page_params)],
@@ -106,13 +106,13 @@ async def list_audit_logs(
     return page(items, paging.limit, cursor)
 
 
-@router.get("/audit-logs/{audit_id}", response_model=Envelope[AuditEventOut], responses=admin_errors(404, 422),
+@router.get("/audit-logs/{audit_id}", response_model=Envelope[AuditEventOut], responses=admin_errors(),
             summary="One audit record")
 async def get_audit_log(audit_id: uuid.UUID, client: Admin, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.get_audit, audit_id, ADMIN, client))
 
 
-@router.get("/invites", response_model=Page[InviteOut], responses=admin_errors(422),
+@router.get("/invites", response_model=Page[InviteOut], responses=admin_errors(),
             summary="Invitation codes, newest first (the codes themselves are shown only at creation)")
 async def list_invites(client: Admin, request: Request,
                        paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
@@ -120,7 +120,7 @@ async def list_invites(client: Admin, request: Request,
     return page(items, paging.limit, cursor)
 
 
-@router.post("/invites", status_code=201, response_model=Envelope[InviteCreated], responses=admin_errors(*WRITE),
+@router.post("/invites", status_code=201, response_model=Envelope[InviteCreated], responses=admin_errors(),
              summary="Make a single-use invitation code (shown once)")
 async def create_invite(client: Admin, request: Request, body: InviteCreate | None = None) -> Envelope[Any]:
     state = app_state(request)
@@ -128,7 +128,7 @@ async def create_invite(client: Admin, request: Request, body: InviteCreate | No
                                          body or InviteCreate(), ADMIN, client))
 
 
-@router.delete("/invites/{invite_id}", status_code=204, response_class=Response, responses=admin_errors(404, 422),
+@router.delete("/invites/{invite_id}", status_code=204, response_class=Response, responses=admin_errors(),
                summary="Revoke an invitation")
 async def revoke_invite(invite_id: uuid.UUID, client: Admin, request: Request) -> Response:
     await app_state(request).database.write(invites.revoke_invite, invite_id, ADMIN, client)

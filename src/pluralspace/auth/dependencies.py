@@ -48,7 +48,8 @@ async def principal_for_token(request: Request, token: str) -> Principal:
     if token_prefix(token) is None:
         raise Unauthenticated("The token is malformed.")
     state = app_state(request)
-    principal = await find_principal(state.database, token_hash(state.settings.secret_key, token))
+    access_hash = token_hash(state.settings.secret_key, token)
+    principal = await find_principal(state.database, access_hash, state.clock.now())
     if principal is None:
         await charge_unknown_token(request.scope, state.settings, state.limiter)
         raise Unauthenticated("The token is expired, revoked or unknown.")

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 
 from ..kit.errors import ValidationFailed
+from ..kit.validators import comma_list
 from .dependencies import Viewer, check_scopes
 from .principal import Principal
 
@@ -41,8 +42,9 @@ def Includes(read_scope: str, expansions: Mapping[str, str]) -> Any:
     names = ", ".join(sorted(expansions))
 
     def checked_include(viewer: Annotated[Principal | None, Viewer(read_scope)],
-                        include: Annotated[str | None, Query(max_length=100, description=f"Comma list of {names}; "
-                                                             "each needs its own area's read scope.")] = None,
+                        include: Annotated[str | None, Query(
+                            max_length=100, description=f"Comma list of {names}; each needs its own area's read "
+                            "scope.", json_schema_extra={"pattern": comma_list(expansions, skips_empty=True)})] = None,
                         ) -> frozenset[str]:
         wanted = frozenset(part.strip() for part in (include or "").split(",") if part.strip())
         unknown = wanted - expansions.keys()

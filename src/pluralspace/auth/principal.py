@@ -14,7 +14,6 @@ from ..identity.credential import SESSION, Credential
 from ..identity.system import System
 from ..kit.db import Database
 from ..kit.errors import AccountDisabled
-from ..kit.timeutil import utcnow
 from . import scopes as scope_set
 
 
@@ -56,15 +55,16 @@ RESOLVE_TOKEN = (
 )
 
 
-async def find_principal(database: Database, access_hash: str) -> Principal | None:
+async def find_principal(database: Database, access_hash: str, now: datetime) -> Principal | None:
     """The token's principal and the caller's system, in one indexed query (see `Database.lookup`).
 
     This is where every token of every surface is resolved, so this is where a disabled account's live tokens are
-    refused (403 ACCOUNT_DISABLED); a token that would be refused anyway stays a plain unknown one."""
+    refused (403 ACCOUNT_DISABLED); a token that would be refused anyway stays a plain unknown one. `now` is the
+    app's clock (`AppState.clock`), so that tests can move past a token's expiry."""
     row = await database.lookup(RESOLVE_TOKEN, {"access_hash": access_hash})
     if row is None or row.revoked_at is not None:
         return None
-    if row.expires_at is not None and row.expires_at <= utcnow():
+    if row.expires_at is not None and row.expires_at <= now:
         return None
     if row.disabled_at is not None:
         raise AccountDisabled()

@@ -1,30 +1,20 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
 from ..kit.timeutil import Timestamp
-from ..kit.validators import Model, OutModel
-from .service import expand_types
-
-
-def _web_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname or any(c.isspace() for c in value):
-        raise ValueError("must be an http:// or https:// URL")
-    if parts.username or parts.password:
-        raise ValueError("must not carry a user name or password")
-    return value
+from ..kit.validators import Model, OutModel, Stated, WebUrl
+from .service import TYPE_NAMES, expand_types
 
 
 def _event_types(value: list[str]) -> list[str]:
     return sorted(expand_types(value))
 
 
-WebUrl = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_web_url)]
-EventTypes = Annotated[list[Annotated[str, Field(max_length=40)]], Field(min_length=1, max_length=64),
+EventTypes = Annotated[list[Annotated[str, Field(max_length=40), Stated(enum=TYPE_NAMES)]],
+                       Field(min_length=1, max_length=64),
                        AfterValidator(_event_types)]
 
 

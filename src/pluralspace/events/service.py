@@ -81,6 +81,10 @@ def record(session: Session, system: System, type_: str, render: Render, *, once
     session.connection().info[RECORDED] = True
 
 
+# What `expand_types` takes: every type, and every area (`member.*`, the types up to a dot and a star).
+TYPE_NAMES = sorted({*EVENT_TYPES, *(t[:i + 1] + "*" for t in EVENT_TYPES for i, c in enumerate(t) if c == ".")})
+
+
 def expand_types(items: Iterable[str]) -> frozenset[str]:
     """Exact types (`member.updated`) or areas (`member.*`) as the exact types they name; ValueError for others."""
     wanted: set[str] = set()

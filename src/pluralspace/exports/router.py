@@ -15,7 +15,6 @@ from ..audit.security_log import client_of
 from ..auth.dependencies import Requires, check_scopes
 from ..auth.principal import Principal
 from ..files import PRIVATE_DIR
-from ..kit.openapi import errors
 from ..kit.timeutil import utcnow
 from ..state import app_state
 from . import service
@@ -31,8 +30,7 @@ FILE_DESCRIPTION = (
 
 @router.get("/export", response_class=StreamingResponse, summary="Export your system as a JSON file",
             responses={200: {"content": {"application/json": {}, "application/zip": {}},
-                             "description": FILE_DESCRIPTION},
-                       **errors(403, 422)})
+                             "description": FILE_DESCRIPTION}})
 async def export_system(principal: Annotated[Principal, Requires("system:read")], request: Request,
                         format: Annotated[Literal["pluralspace", "pluralkit"],
                                           Query(description="The file's format.")] = "pluralspace",

@@ -14,7 +14,7 @@ from ..auth.includes import Includes, held_includes
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.errors import ValidationFailed
-from ..kit.openapi import WRITE, errors
+from ..kit.openapi import errors
 from ..kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, page_params
 from ..state import app_state
 from ..systems.params import SystemId
@@ -64,7 +64,7 @@ def front_filter(
     return service.FrontFilter(member=member, since=since, until=until, active=active)
 
 
-@router.get("/fronts", response_model=Page[FrontOut], responses=errors(403, 404, 422),
+@router.get("/fronts", response_model=Page[FrontOut],
             summary="Front history, newest first (needs front_history public for other viewers)")
 async def list_fronts(sid: SystemId, viewer: Reader, request: Request, paging: Paging,
                       filters: Annotated[service.FrontFilter, Depends(front_filter)],
@@ -74,34 +74,34 @@ async def list_fronts(sid: SystemId, viewer: Reader, request: Request, paging: P
     return page(fronts, paging.limit, cursor)
 
 
-@router.post("/fronts", status_code=201, response_model=Envelope[FrontOut], responses=errors(*WRITE, 403, 404, 409),
+@router.post("/fronts", status_code=201, response_model=Envelope[FrontOut], responses=errors(409),
              summary="Start (or log) a front; 409 front_overlap when it meets another front of the member")
 async def create_front(sid: SystemId, body: FrontCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_front, sid, principal, body))
 
 
-@router.get("/fronts/{front_id}", response_model=Envelope[FrontOut], responses=errors(403, 404, 422),
+@router.get("/fronts/{front_id}", response_model=Envelope[FrontOut],
             summary="A front")
 async def get_front(sid: SystemId, front_id: uuid.UUID, viewer: Reader, request: Request,
                     include: Include) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_front, sid, viewer, front_id, include))
 
 
-@router.patch("/fronts/{front_id}", response_model=Envelope[FrontOut], responses=errors(*WRITE, 403, 404, 409),
+@router.patch("/fronts/{front_id}", response_model=Envelope[FrontOut], responses=errors(409),
               summary="Change started_at, ended_at (null reopens) or comment; the overlap rule applies")
 async def update_front(sid: SystemId, front_id: uuid.UUID, body: FrontPatch, principal: Writer,
                        request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_front, sid, principal, front_id, body))
 
 
-@router.delete("/fronts/{front_id}", status_code=204, response_class=Response, responses=errors(403, 404, 422),
+@router.delete("/fronts/{front_id}", status_code=204, response_class=Response,
                summary="Delete a front")
 async def delete_front(sid: SystemId, front_id: uuid.UUID, principal: Writer, request: Request) -> Response:
     await app_state(request).database.write(service.delete_front, sid, principal, front_id)
     return Response(status_code=204)
 
 
-@router.post("/fronts/{front_id}/end", response_model=Envelope[FrontOut], responses=errors(*WRITE, 403, 404, 409),
+@router.post("/fronts/{front_id}/end", response_model=Envelope[FrontOut], responses=errors(409),
              summary="End an open front (default now); 409 front_ended when it has ended already")
 async def end_front(sid: SystemId, front_id: uuid.UUID, principal: Writer, request: Request,
                     body: FrontEnd | None = None) -> Envelope[Any]:
@@ -109,7 +109,7 @@ async def end_front(sid: SystemId, front_id: uuid.UUID, principal: Writer, reque
                                                       body or FrontEnd()))
 
 
-@router.get("/fronters", response_model=Envelope[list[FrontOut]], responses=errors(403, 404),
+@router.get("/fronters", response_model=Envelope[list[FrontOut]],
             summary="Who fronts now: the open fronts with their members (needs front public for other viewers)",
             description="Each front's `member` is filled for viewers without a token and for tokens holding "
                         "`members:read`; for other tokens it is null (`member_id` stays).")
@@ -118,14 +118,14 @@ async def get_fronters(sid: SystemId, viewer: Reader, request: Request) -> Envel
                                                      held_includes(viewer, service.INCLUDES)))
 
 
-@router.put("/fronters", response_model=Envelope[list[FrontOut]], responses=errors(*WRITE, 403, 404, 409),
+@router.put("/fronters", response_model=Envelope[list[FrontOut]], responses=errors(409),
             summary="Replace who fronts, in one transaction: ends the fronts of members left out and starts "
                     "fronts for new ones at `at`; members already fronting are untouched")
 async def replace_fronters(sid: SystemId, body: FrontersReplace, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.replace_fronters, sid, principal, body))
 
 
-@router.get("/switches", response_model=Page[SwitchOut], responses=errors(403, 404, 422),
+@router.get("/switches", response_model=Page[SwitchOut],
             summary="Switches derived from the front history, newest first",
             description="A switch is a time at which the set of fronters changed, with everyone fronting right "
                         "after it (`member_ids: []` = nobody). Page with `?before=` set to the timestamp of the "
@@ -146,20 +146,20 @@ async def list_switches(
 
 
 @router.post("/switches", status_code=201, response_model=Envelope[SwitchOut],
-             responses=errors(*WRITE, 403, 404, 409),
+             responses=errors(409),
              summary="Add a switch, back-dated into the history if need be: member_ids front from timestamp "
                      "until the next switch; 409 switch_exists or no_change")
 async def create_switch(sid: SystemId, body: SwitchCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_switch, sid, principal, body))
 
 
-@router.get("/switches/{timestamp}", response_model=Envelope[SwitchOut], responses=errors(403, 404, 422),
+@router.get("/switches/{timestamp}", response_model=Envelope[SwitchOut],
             summary="The switch at a timestamp (its id), as this viewer's switch list shows it")
 async def get_switch(sid: SystemId, at: SwitchTime, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_switch, sid, viewer, at))
 
 
-@router.patch("/switches/{timestamp}", response_model=Envelope[SwitchOut], responses=errors(*WRITE, 403, 404, 409),
+@router.patch("/switches/{timestamp}", response_model=Envelope[SwitchOut], responses=errors(409),
               summary="Replace who fronts from the switch until the next one (member_ids) and/or move it "
                       "(timestamp, between the changes around it); answers the switch under its new timestamp")
 async def update_switch(sid: SystemId, at: SwitchTime, body: SwitchPatch, principal: Writer,
@@ -167,7 +167,7 @@ async def update_switch(sid: SystemId, at: SwitchTime, body: SwitchPatch, princi
     return ok(await app_state(request).database.write(service.update_switch, sid, principal, at, body))
 
 
-@router.delete("/switches/{timestamp}", status_code=204, response_class=Response, responses=errors(403, 404, 422),
+@router.delete("/switches/{timestamp}", status_code=204, response_class=Response,
                summary="Remove a switch: who fronted before it fronts on until the next switch")
 async def delete_switch(sid: SystemId, at: SwitchTime, principal: Writer, request: Request) -> Response:
     await app_state(request).database.write(service.delete_switch, sid, principal, at)

@@ -12,7 +12,7 @@ from ..audit.security_log import client_of
 from ..auth.dependencies import Requires
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
-from ..kit.openapi import WRITE, errors
+from ..kit.openapi import errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from . import service
@@ -37,7 +37,7 @@ UPLOAD_DESCRIPTION = (
     "what changed. One import per system at a time (409 `import_running`).")
 
 
-@router.post("", status_code=202, response_model=Envelope[ImportJobOut], responses=errors(*WRITE, 403, 409),
+@router.post("", status_code=202, response_model=Envelope[ImportJobOut], responses=errors(409),
              summary="Import a file into your system (a background job)", description=UPLOAD_DESCRIPTION,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"type": "object"}},
@@ -64,7 +64,7 @@ async def create_import(principal: Writer, request: Request,
     return JSONResponse(ok(job).model_dump(mode="json"), status_code=202)
 
 
-@router.get("", response_model=Page[ImportJobOut], responses=errors(403, 422),
+@router.get("", response_model=Page[ImportJobOut],
             summary="Your imports, newest first")
 async def list_imports(principal: Annotated[Principal, Requires("system:write")], request: Request,
                        paging: Paging) -> Page[Any]:
@@ -73,7 +73,7 @@ async def list_imports(principal: Annotated[Principal, Requires("system:write")]
     return page([service.job_out(job, state.jobs.progress.get(job.id)) for job in found], paging.limit, cursor)
 
 
-@router.get("/{job_id}", response_model=Envelope[ImportJobOut], responses=errors(403, 404, 422),
+@router.get("/{job_id}", response_model=Envelope[ImportJobOut],
             summary="An import: status, progress, counts, warnings, error")
 async def get_import(principal: Annotated[Principal, Requires("system:write")], request: Request,
                      job_id: Annotated[uuid.UUID, Path(description="The import's id.")]) -> Envelope[Any]:

@@ -12,12 +12,11 @@ from ..auth.dependencies import Requires, Viewer
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.errors import ValidationFailed
-from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from ..systems.params import SystemId
 from . import search, service
-from .schemas import EntryCreate, EntryOut, EntryPatch, normalize_tag
+from .schemas import TAG_PATTERN, EntryCreate, EntryOut, EntryPatch, normalize_tag
 
 router = APIRouter(prefix="/api/v1/systems/{sid}/journal", tags=["journal"])
 Reader = Annotated[Principal | None, Viewer("journal:read")]
@@ -44,8 +43,8 @@ Other viewers need the system's `journal` privacy public (403 otherwise) and see
 def list_filter(
     author: Annotated[str | None, Query(min_length=1, max_length=64,
                                         description="Short id or uuid: only entries this member wrote.")] = None,
-    tag: Annotated[str | None, Query(min_length=1, max_length=200, description="Only entries with this tag.")]
-    = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=200, description="Only entries with this tag.",
+                                     json_schema_extra={"pattern": TAG_PATTERN})] = None,
     since: Annotated[AwareDatetime | None, Query(description="Created at or after (RFC 3339 with offset).")]
     = None,
     until: Annotated[AwareDatetime | None, Query(description="Created before (RFC 3339 with offset).")] = None,
@@ -64,7 +63,7 @@ def list_filter(
                               q=search.parse(q) if q is not None else None)
 
 
-@router.get("", response_model=Page[EntryOut], responses=errors(403, 404, 422),
+@router.get("", response_model=Page[EntryOut],
             summary="Journal entries, newest first, or ranked by ?q= (full-text search)",
             description=LIST_DESCRIPTION)
 async def list_entries(sid: SystemId, viewer: Reader, request: Request, paging: Paging,
@@ -73,26 +72,26 @@ async def list_entries(sid: SystemId, viewer: Reader, request: Request, paging: 
     return page(entries, paging.limit, cursor)
 
 
-@router.post("", status_code=201, response_model=Envelope[EntryOut], responses=errors(*WRITE, 403, 404),
+@router.post("", status_code=201, response_model=Envelope[EntryOut],
              summary="Write a journal entry (private unless privacy is public)")
 async def create_entry(sid: SystemId, body: EntryCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_entry, sid, principal, body))
 
 
-@router.get("/{entry_id}", response_model=Envelope[EntryOut], responses=errors(403, 404, 422),
+@router.get("/{entry_id}", response_model=Envelope[EntryOut],
             summary="A journal entry")
 async def get_entry(sid: SystemId, entry_id: uuid.UUID, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_entry, sid, viewer, entry_id))
 
 
-@router.patch("/{entry_id}", response_model=Envelope[EntryOut], responses=errors(*WRITE, 403, 404),
+@router.patch("/{entry_id}", response_model=Envelope[EntryOut],
               summary="Change an entry: only the keys sent; null clears title, authors and tags")
 async def update_entry(sid: SystemId, entry_id: uuid.UUID, body: EntryPatch, principal: Writer,
                        request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_entry, sid, principal, entry_id, body))
 
 
-@router.delete("/{entry_id}", status_code=204, response_class=Response, responses=errors(403, 404, 422),
+@router.delete("/{entry_id}", status_code=204, response_class=Response,
                summary="Delete an entry (its authors, tags and search index entry go with it)")
 async def delete_entry(sid: SystemId, entry_id: uuid.UUID, principal: Writer, request: Request) -> Response:
     await app_state(request).database.write(service.delete_entry, sid, principal, entry_id)

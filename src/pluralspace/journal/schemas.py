@@ -7,12 +7,18 @@ from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from ..kit.privacy import PRIVATE, Visibility
 from ..kit.timeutil import Timestamp, TimestampIn, utcnow
-from ..kit.validators import ABSENT, Model, OutModel, Text
+from ..kit.validators import ABSENT, CONTROL, WHITESPACE, Model, OutModel, Rule, Text
 from .models import AUTHORS_MAX, BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
 
 PublicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+# What `normalize_tag` takes: 1 to TAG_MAX characters, none of them control characters, once trimmed.
+_TAG_CHAR = f"[^{CONTROL}]"
+_TAG_END = f"[^{CONTROL}{WHITESPACE}]"
+TAG_PATTERN = f"^[{WHITESPACE}]*{_TAG_END}(?:{_TAG_CHAR}{{0,{TAG_MAX - 2}}}{_TAG_END})?[{WHITESPACE}]*$"
 
 
 def normalize_tag(value: str) -> str:
@@ -39,7 +45,7 @@ def _plausible(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-Tag = Annotated[str, StringConstraints(max_length=200), AfterValidator(normalize_tag)]
+Tag = Annotated[str, StringConstraints(max_length=200), Rule(normalize_tag, {"pattern": TAG_PATTERN})]
 Tags = Annotated[list[Tag], Field(max_length=TAGS_MAX), AfterValidator(_unique)]
 AuthorIds = Annotated[list[PublicId], Field(max_length=AUTHORS_MAX)]
 Body = Annotated[str, Text(BODY_MAX, min_length=1)]

@@ -48,9 +48,15 @@ class PageRequest:
     cursor: str | None
 
 
+# What `encode_cursor` writes: the sort key and its signature, each base64url without padding, joined by a dot.
+# The document states the form; that the signature is the server's can only be checked by the server.
+CURSOR_PATTERN = rf"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{{{-(-SIGNATURE_BYTES * 4 // 3)}}}$"
+
+
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1..200.")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=512, description="Cursor from the previous page.")] = None,
+    cursor: Annotated[str | None, Query(max_length=512, description="Cursor from the previous page.",
+                                        json_schema_extra={"pattern": CURSOR_PATTERN})] = None,
 ) -> PageRequest:
     if cursor is not None:
         _signed_payload(cursor)  # a forged cursor is refused here, before the route looks anything up

@@ -12,6 +12,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Clock:
+    """The time the running app reads where a test must move it instead of waiting: whether a token has expired.
+
+    The app holds one (`AppState.clock`), given to `create_app`; nothing reachable over HTTP replaces or moves it.
+    Only the test suite builds a server with another (tests/conftest.py's `MovableClock`)."""
+
+    def now(self) -> datetime:
+        return utcnow()
+
+
 def format_timestamp(value: datetime) -> str:
     text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
     return text + "Z"

@@ -16,7 +16,7 @@ from ..auth.principal import Principal
 from ..config import Settings
 from ..kit.envelope import Envelope, ok
 from ..kit.errors import NotFound, PayloadTooLarge, ValidationFailed
-from ..kit.openapi import WRITE, errors
+from ..kit.openapi import errors
 from ..kit.storage import is_key
 from ..members.schemas import MemberOut
 from ..state import AppState, app_state
@@ -108,8 +108,7 @@ def _system_routes(slot: str) -> None:
     async def remove(principal: SystemWriter, request: Request) -> Response:
         return await _delete(request, principal, Place(slot))
 
-    _add(SYSTEM_PATH.format(slot=slot), f"system_{slot}", put, remove, Envelope[SystemOut], f"your system's {slot}",
-         403)
+    _add(SYSTEM_PATH.format(slot=slot), f"system_{slot}", put, remove, Envelope[SystemOut], f"your system's {slot}")
 
 
 def _member_routes(slot: str) -> None:
@@ -119,18 +118,17 @@ def _member_routes(slot: str) -> None:
     async def remove(mid: MemberId, principal: MemberWriter, request: Request) -> Response:
         return await _delete(request, principal, Place(slot, mid))
 
-    _add(MEMBER_PATH.format(slot=slot), f"member_{slot}", put, remove, Envelope[MemberOut], f"a member's {slot}",
-         403, 404)
+    _add(MEMBER_PATH.format(slot=slot), f"member_{slot}", put, remove, Envelope[MemberOut], f"a member's {slot}")
 
 
 def _add(path: str, name: str, put: Callable[..., Awaitable[Envelope[Any]]], remove: Callable[..., Awaitable[Response]],
-         response_model: Any, what: str, *statuses: int) -> None:
+         response_model: Any, what: str) -> None:
     slot = name.rsplit("_", 1)[-1]
     router.add_api_route(path, put, methods=["PUT"], name=f"put_{name}", response_model=response_model,
-                         responses=errors(*WRITE, *statuses, 507), summary=f"Upload {what} (an image)",
+                         responses=errors(507), summary=f"Upload {what} (an image)",
                          description=UPLOAD_DESCRIPTION.format(slot=slot), openapi_extra=BODY)
     router.add_api_route(path, remove, methods=["DELETE"], name=f"delete_{name}", status_code=204,
-                         response_class=Response, responses=errors(*statuses),
+                         response_class=Response,
                          summary=f"Remove {what}",
                          description=f"Clears `{slot}_url` (a stored image or a linked URL); a stored image is "
                                      "removed.")
@@ -145,7 +143,8 @@ CACHE_CONTROL = "private, max-age=31536000, immutable"
 
 @router.get(f"{service.ROUTE_PREFIX}{{key}}", response_class=Response, responses={
     200: {"content": {content_type: {} for content_type in ACCEPTED}, "description": "The image"},
-    304: {"description": "Not modified (If-None-Match)"}, **errors(404)},
+    304: {"description": "Not modified (If-None-Match)"},
+    **errors(401, 403)},  # it reads a token itself, when one is sent
     summary="A stored image; public where the field it belongs to is visible to the viewer")
 async def get_media(key: Annotated[str, Path(max_length=64, description="The key from an `*_url` field.")],
                     request: Request) -> Response:

@@ -10,7 +10,6 @@ from ..auth.dependencies import Requires, Viewer
 from ..auth.includes import Includes
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
-from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from ..systems.params import SystemId
@@ -33,7 +32,7 @@ def list_filter(
     return service.ListFilter(archived=archived, q=q, custom_front=custom_front)
 
 
-@router.get("", response_model=Page[MemberOut], responses=errors(403, 404, 422),
+@router.get("", response_model=Page[MemberOut],
             summary="Members, oldest first; other viewers see public members only")
 async def list_members(sid: SystemId, viewer: Reader, request: Request,
                        paging: Annotated[PageRequest, Depends(page_params)],
@@ -44,26 +43,26 @@ async def list_members(sid: SystemId, viewer: Reader, request: Request,
     return page(members, paging.limit, cursor)
 
 
-@router.post("", status_code=201, response_model=Envelope[MemberOut], responses=errors(*WRITE, 403, 404),
+@router.post("", status_code=201, response_model=Envelope[MemberOut],
              summary="Add a member")
 async def create_member(sid: SystemId, body: MemberCreate, principal: Writer, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.create_member, sid, principal, body))
 
 
-@router.get("/{mid}", response_model=Envelope[MemberOut], responses=errors(403, 404, 422), summary="A member")
+@router.get("/{mid}", response_model=Envelope[MemberOut], summary="A member")
 async def get_member(sid: SystemId, mid: MemberId, viewer: Reader, request: Request,
                      include: Include) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_member, sid, viewer, mid, include))
 
 
-@router.patch("/{mid}", response_model=Envelope[MemberOut], responses=errors(*WRITE, 403, 404),
+@router.patch("/{mid}", response_model=Envelope[MemberOut],
               summary="Change a member: only the keys sent; null clears; fields set by id")
 async def update_member(sid: SystemId, mid: MemberId, body: MemberPatch, principal: Writer,
                         request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_member, sid, principal, mid, body))
 
 
-@router.delete("/{mid}", status_code=204, response_class=Response, responses=errors(403, 404),
+@router.delete("/{mid}", status_code=204, response_class=Response,
                summary="Delete a member with its field values, group memberships and relationships")
 async def delete_member(sid: SystemId, mid: MemberId, principal: Writer, request: Request) -> Response:
     state = app_state(request)

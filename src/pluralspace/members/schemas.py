@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StringConstraints, model_validator
 
 from ..kit.privacy import PrivacyPatch, PrivacySettings
 from ..kit.timeutil import Timestamp
-from ..kit.validators import ABSENT, Color, HttpsUrl, Model, OutModel, Text
+from ..kit.validators import ABSENT, Color, HttpsUrl, Model, OutModel, Rule, Text
 from ..relationships.schemas import RelationshipOut
 from .models import MEMBER_PRIVACY
 
@@ -23,7 +23,7 @@ def _birthday(value: str) -> str:
     return value
 
 
-Birthday = Annotated[str, AfterValidator(_birthday)]
+Birthday = Annotated[str, Rule(_birthday, {"format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})]
 Role = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Roles = Annotated[list[Role], Field(max_length=50)]
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from ..audit.security_log import client_of
 from ..auth.dependencies import SessionOnly
 from ..kit.envelope import Envelope, Page, ok, page
-from ..kit.openapi import WRITE, errors
+from ..kit.openapi import errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from . import service
@@ -24,7 +24,7 @@ authorizations_router = APIRouter(prefix="/api/v1/me/authorizations", tags=["app
 ClientId = Annotated[str, Path(max_length=64, description="The app's client_id.")]
 
 
-@apps_router.get("", response_model=Page[AppOut], responses=errors(403, 422),
+@apps_router.get("", response_model=Page[AppOut],
                  summary="Your developer apps (OAuth clients), newest first")
 async def list_apps(principal: SessionOnly, request: Request,
                     paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
@@ -32,7 +32,7 @@ async def list_apps(principal: SessionOnly, request: Request,
     return page(apps, paging.limit, cursor)
 
 
-@apps_router.post("", status_code=201, response_model=Envelope[AppWithSecret], responses=errors(*WRITE, 403),
+@apps_router.post("", status_code=201, response_model=Envelope[AppWithSecret],
                   summary="Register an app (a confidential app's client_secret is shown once)")
 async def create_app(body: AppCreate, principal: SessionOnly, request: Request) -> Envelope[Any]:
     state = app_state(request)
@@ -40,19 +40,19 @@ async def create_app(body: AppCreate, principal: SessionOnly, request: Request) 
                                          client_of(request)))
 
 
-@apps_router.get("/{client_id}", response_model=Envelope[AppOut], responses=errors(403, 404, 422),
+@apps_router.get("/{client_id}", response_model=Envelope[AppOut],
                  summary="One of your apps")
 async def get_app(client_id: ClientId, principal: SessionOnly, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.get_app, principal.account_id, client_id))
 
 
-@apps_router.patch("/{client_id}", response_model=Envelope[AppOut], responses=errors(*WRITE, 403, 404),
+@apps_router.patch("/{client_id}", response_model=Envelope[AppOut],
                    summary="Change an app's name, description, homepage or redirect URIs")
 async def update_app(client_id: ClientId, body: AppPatch, principal: SessionOnly, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.write(service.update_app, principal.account_id, client_id, body))
 
 
-@apps_router.delete("/{client_id}", status_code=204, response_class=Response, responses=errors(403, 404, 422),
+@apps_router.delete("/{client_id}", status_code=204, response_class=Response,
                     summary="Delete an app; every token it holds, for any account, stops working")
 async def delete_app(client_id: ClientId, principal: SessionOnly, request: Request) -> Response:
     await app_state(request).database.write(service.delete_app, principal.account_id, client_id, client_of(request))
@@ -60,7 +60,7 @@ async def delete_app(client_id: ClientId, principal: SessionOnly, request: Reque
 
 
 @apps_router.post("/{client_id}/secret", response_model=Envelope[AppWithSecret],
-                  responses=errors(403, 404, 409, 422),
+                  responses=errors(409),
                   summary="Replace a confidential app's secret (the new one is shown once; the old stops working)")
 async def rotate_secret(client_id: ClientId, principal: SessionOnly, request: Request) -> Envelope[Any]:
     state = app_state(request)
@@ -68,7 +68,7 @@ async def rotate_secret(client_id: ClientId, principal: SessionOnly, request: Re
                                          client_id, client_of(request)))
 
 
-@authorizations_router.get("", response_model=Page[AuthorizationOut], responses=errors(403, 422),
+@authorizations_router.get("", response_model=Page[AuthorizationOut],
                            summary="Apps you have authorized: their scopes, when granted, when last used")
 async def list_authorizations(principal: SessionOnly, request: Request,
                               paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
@@ -78,7 +78,6 @@ async def list_authorizations(principal: SessionOnly, request: Request,
 
 
 @authorizations_router.delete("/{client_id}", status_code=204, response_class=Response,
-                              responses=errors(403, 404, 422),
                               summary="Revoke an app: all its tokens for your account, and the remembered consent")
 async def revoke_authorization(client_id: ClientId, principal: SessionOnly, request: Request) -> Response:
     await app_state(request).database.write(service.revoke_authorization, principal.account_id, client_id,

@@ -30,13 +30,13 @@ class Version(BaseModel):
     compat: list[str]
 
 
-@router.get("/api/v1/health", response_model=Envelope[Health], responses=errors(api=False),
+@router.get("/api/v1/health", response_model=Envelope[Health],
             summary="The process is up")
 async def health() -> Envelope[Any]:
     return ok(Health(status="ok"))
 
 
-@router.get("/api/v1/ready", response_model=Envelope[Health], responses=errors(503, api=False),
+@router.get("/api/v1/ready", response_model=Envelope[Health], responses=errors(503),
             summary="The database answers and can store data (503 otherwise, within 2 s)")
 async def ready(request: Request) -> Envelope[Any]:
     problem = await app_state(request).database.readiness()
@@ -45,7 +45,7 @@ async def ready(request: Request) -> Envelope[Any]:
     return ok(Health(status="ready"))
 
 
-@router.get("/api/v1/version", response_model=Envelope[Version], responses=errors(api=False),
+@router.get("/api/v1/version", response_model=Envelope[Version],
             summary="Server and API versions")
 async def version() -> Envelope[Any]:
     return ok(Version(version=__version__, api_version=API_VERSION, compat=["pk/v1", "pk/v2"]))

@@ -67,7 +67,10 @@ def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 async def resolve(url: str, allow_private: bool) -> Target:
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise Refused(f"is not a URL httpx can send to ({exc})") from None
     host = parsed.host
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:

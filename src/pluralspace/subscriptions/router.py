@@ -22,8 +22,9 @@ from ..events.schemas import DeliveryOut, WebhookCreate, WebhookCreated, Webhook
 from ..kit.crypto import token_hash
 from ..kit.envelope import Envelope, Page, ok, page
 from ..kit.errors import AccountDisabled, ApiError, InsufficientScope, ValidationFailed
-from ..kit.openapi import WRITE, errors
+from ..kit.openapi import errors
 from ..kit.pagination import PageRequest, page_params
+from ..kit.validators import comma_list
 from ..state import app_state
 from ..systems.access import read_access
 from ..systems.params import SystemId
@@ -61,11 +62,13 @@ def _sse(event_id: int, event_type: str, data: str) -> ServerSentEvent:
     return ServerSentEvent(data=data, id=str(event_id), event=event_type)
 
 
-@router.get("/api/v1/systems/{sid}/events", response_class=EventSourceResponse, responses=errors(401, 403, 404, 422),
+@router.get("/api/v1/systems/{sid}/events", response_class=EventSourceResponse,
             summary="Live events (Server-Sent Events); other viewers get only what privacy shows them")
 async def stream_events(
     sid: SystemId, viewer: Annotated[Principal | None, Viewer()], request: Request,
-    types: Annotated[str | None, Query(max_length=1000, description="Comma-separated types or `area.*`.")] = None,
+    types: Annotated[str | None, Query(max_length=1000, description="Comma-separated types or `area.*`.",
+                                       json_schema_extra={"pattern": comma_list(service.TYPE_NAMES,
+                                                                                skips_empty=False)})] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", description="Resume after this event.")]
     = None,
 ) -> EventSourceResponse:
@@ -83,7 +86,8 @@ async def stream_events(
     async def credential_holds() -> bool:
         """A stream outlives no token: one revoked, expired or of a disabled account ends it."""
         try:
-            return credential is None or await find_principal(state.database, credential) is not None
+            return (credential is None
+                    or await find_principal(state.database, credential, state.clock.now()) is not None)
         except AccountDisabled:
             return False
         except ApiError:
@@ -140,27 +144,27 @@ async def _checked_url(request: Request, url: str) -> None:
         raise ValidationFailed.field("url", str(refused)) from None
 
 
-@hooks.get("", response_model=Page[WebhookOut], responses=errors(401, 403, 422), summary="Your webhooks")
+@hooks.get("", response_model=Page[WebhookOut], summary="Your webhooks")
 async def list_webhooks(principal: Manager, request: Request,
                         paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
     items, cursor = await app_state(request).database.read(webhooks.list_webhooks, principal, paging)
     return page(items, paging.limit, cursor)
 
 
-@hooks.post("", status_code=201, response_model=Envelope[WebhookCreated], responses=errors(*WRITE, 403, 409),
+@hooks.post("", status_code=201, response_model=Envelope[WebhookCreated], responses=errors(409),
             summary="Add a webhook (its signing secret is shown once)")
 async def create_webhook(body: WebhookCreate, principal: Manager, request: Request) -> Envelope[Any]:
     await _checked_url(request, body.url)
     return ok(await app_state(request).database.write(webhooks.create_webhook, principal, body))
 
 
-@hooks.get("/{webhook_id}", response_model=Envelope[WebhookOut], responses=errors(401, 403, 404, 422),
+@hooks.get("/{webhook_id}", response_model=Envelope[WebhookOut],
            summary="A webhook")
 async def get_webhook(webhook_id: uuid.UUID, principal: Manager, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(webhooks.get_webhook, principal, webhook_id))
 
 
-@hooks.patch("/{webhook_id}", response_model=Envelope[WebhookOut], responses=errors(*WRITE, 403, 404),
+@hooks.patch("/{webhook_id}", response_model=Envelope[WebhookOut],
              summary="Change a webhook; active=true re-enables one the server disabled")
 async def update_webhook(webhook_id: uuid.UUID, body: WebhookPatch, principal: Manager,
                          request: Request) -> Envelope[Any]:
@@ -172,14 +176,14 @@ async def update_webhook(webhook_id: uuid.UUID, body: WebhookPatch, principal: M
     return ok(result)
 
 
-@hooks.delete("/{webhook_id}", status_code=204, response_class=Response, responses=errors(401, 403, 404, 422),
+@hooks.delete("/{webhook_id}", status_code=204, response_class=Response,
               summary="Delete a webhook and its delivery log")
 async def delete_webhook(webhook_id: uuid.UUID, principal: Manager, request: Request) -> Response:
     await app_state(request).database.write(webhooks.delete_webhook, principal, webhook_id)
     return Response(status_code=204)
 
 
-@hooks.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], responses=errors(401, 403, 404, 422),
+@hooks.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut],
            summary="A webhook's deliveries, newest first, with status and latency")
 async def list_deliveries(webhook_id: uuid.UUID, principal: Manager, request: Request,
                           paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
@@ -188,7 +192,7 @@ async def list_deliveries(webhook_id: uuid.UUID, principal: Manager, request: Re
 
 
 @hooks.post("/{webhook_id}/deliveries/{delivery_id}/redeliver", status_code=202,
-            response_model=Envelope[DeliveryOut], responses=errors(401, 403, 404, 422),
+            response_model=Envelope[DeliveryOut],
             summary="Send a delivery's event again (a new delivery, queued)")
 async def redeliver(webhook_id: uuid.UUID, delivery_id: uuid.UUID, principal: Manager,
                     request: Request) -> Envelope[Any]:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from ..auth.dependencies import Requires, Viewer
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, ok
-from ..kit.openapi import WRITE, errors
 from ..state import app_state
 from . import service
 from .params import SystemId
@@ -18,7 +17,7 @@ from .schemas import SystemOut, SystemPatch
 router = APIRouter(prefix="/api/v1/systems", tags=["systems"])
 
 
-@router.get("/{sid}", response_model=Envelope[SystemOut], responses=errors(403, 404),
+@router.get("/{sid}", response_model=Envelope[SystemOut],
             summary="A system; other viewers see only what its privacy settings allow")
 async def get_system(sid: SystemId, viewer: Annotated[Principal | None, Viewer("system:read")],
                      request: Request) -> Envelope[Any]:
@@ -26,7 +25,7 @@ async def get_system(sid: SystemId, viewer: Annotated[Principal | None, Viewer("
     return ok(own if own is not None else await app_state(request).database.read(service.get_system, sid, viewer))
 
 
-@router.patch("/@me", response_model=Envelope[SystemOut], responses=errors(*WRITE, 403),
+@router.patch("/@me", response_model=Envelope[SystemOut],
               summary="Change your system's profile, time zone and privacy")
 async def update_system(body: SystemPatch, principal: Annotated[Principal, Requires("system:write")],
                         request: Request) -> Envelope[Any]:

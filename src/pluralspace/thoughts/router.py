@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from ..auth.dependencies import Requires, Viewer
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
-from ..kit.openapi import WRITE, errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from ..systems.params import SystemId
@@ -24,13 +23,13 @@ Writer = Annotated[Principal, Requires("thoughts:write")]
 ThoughtId = Annotated[uuid.UUID, Path(description="The thought's id (a UUID).")]
 
 
-@router.get("/thought", response_model=Envelope[ThoughtOut | None], responses=errors(403, 404),
+@router.get("/thought", response_model=Envelope[ThoughtOut | None],
             summary="Today's thought: the latest one of the system's current local day, or data: null")
 async def get_thought(sid: SystemId, viewer: Reader, request: Request) -> Envelope[Any]:
     return ok(await app_state(request).database.read(service.today_thought, sid, viewer))
 
 
-@router.put("/thought", response_model=Envelope[ThoughtOut], responses=errors(*WRITE, 403, 404),
+@router.put("/thought", response_model=Envelope[ThoughtOut],
             summary="Set today's thought (200 with it)",
             description="Adds a thought dated with the system's local date, from its timezone. An earlier "
                         "thought of the same day stays in the history; `GET /thought` shows the latest.")
@@ -38,7 +37,7 @@ async def set_thought(sid: SystemId, body: ThoughtSet, principal: Writer, reques
     return ok(await app_state(request).database.write(service.set_thought, sid, principal, body))
 
 
-@router.get("/thoughts", response_model=Page[ThoughtOut], responses=errors(403, 404, 422),
+@router.get("/thoughts", response_model=Page[ThoughtOut],
             summary="Thoughts, newest first")
 async def list_thoughts(
     sid: SystemId, viewer: Reader, request: Request, paging: Annotated[PageRequest, Depends(page_params)],
@@ -50,8 +49,7 @@ async def list_thoughts(
     return page(thoughts, paging.limit, cursor)
 
 
-@router.delete("/thoughts/{thought_id}", status_code=204, response_class=Response,
-               responses=errors(403, 404, 422), summary="Delete a thought")
+@router.delete("/thoughts/{thought_id}", status_code=204, response_class=Response, summary="Delete a thought")
 async def delete_thought(sid: SystemId, thought_id: ThoughtId, principal: Writer, request: Request) -> Response:
     await app_state(request).database.write(service.delete_thought, sid, principal, thought_id)
     return Response(status_code=204)

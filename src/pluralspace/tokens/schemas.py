@@ -7,7 +7,7 @@ from pydantic import AfterValidator, Field
 
 from ..auth.scopes import GRANTABLE_SCOPES
 from ..kit.timeutil import Timestamp, TimestampIn, utcnow
-from ..kit.validators import Model, OutModel, Text
+from ..kit.validators import Model, OutModel, Stated, Text
 
 
 def _known_scopes(scopes: list[str]) -> list[str]:
@@ -25,7 +25,8 @@ def _future(value: datetime) -> datetime:
 
 class TokenCreate(Model):
     name: Annotated[str, Text(100, min_length=1)]
-    scopes: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=64),
+    scopes: Annotated[list[Annotated[str, Field(max_length=64), Stated(enum=sorted(GRANTABLE_SCOPES))]],
+                      Field(min_length=1, max_length=64),
                       AfterValidator(_known_scopes)] = Field(description="Scopes this token holds.")
     expires_at: Annotated[TimestampIn, AfterValidator(_future)] | None = Field(
         None, description="When the token stops working; null = never.")

@@ -120,7 +120,8 @@ async def signed_in(request: Request) -> tuple[Principal, str] | None:
         return None
     state = app_state(request)
     try:
-        principal = await find_principal(state.database, token_hash(state.settings.secret_key, token))
+        access_hash = token_hash(state.settings.secret_key, token)
+        principal = await find_principal(state.database, access_hash, state.clock.now())
     except AccountDisabled:
         return None  # signed out: the login page then says why
     if principal is None or principal.kind != SESSION:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Path, Request
 from ..auth.dependencies import Viewer
 from ..auth.principal import Principal
 from ..kit.envelope import Envelope, Page, ok, page
-from ..kit.openapi import errors
 from ..kit.pagination import PageRequest, page_params
 from ..state import app_state
 from ..systems.params import SystemId
@@ -22,7 +21,7 @@ Month = Annotated[int, Path(ge=1, le=12)]
 WrappedViewer = Annotated[Principal | None, Viewer("wrapped:read")]
 
 
-@router.get("", response_model=Page[PeriodOut], responses=errors(403, 404, 422),
+@router.get("", response_model=Page[PeriodOut],
             summary="The months and years there are recaps of, newest first (each year right after its January)")
 async def list_wrapped(sid: SystemId, viewer: WrappedViewer, request: Request,
                        paging: Annotated[PageRequest, Depends(page_params)]) -> Page[Any]:
@@ -30,13 +29,13 @@ async def list_wrapped(sid: SystemId, viewer: WrappedViewer, request: Request,
     return page(periods, paging.limit, cursor)
 
 
-@router.get("/{year}", response_model=Envelope[WrappedOut], responses=errors(403, 404, 422),
+@router.get("/{year}", response_model=Envelope[WrappedOut],
             summary="A year's recap, in the system's time zone")
 async def year_wrapped(sid: SystemId, year: Year, viewer: WrappedViewer, request: Request) -> Envelope[Any]:
     return ok(await service.recap(app_state(request).database, sid, viewer, service.Period(year, None)))
 
 
-@router.get("/{year}/{month}", response_model=Envelope[WrappedOut], responses=errors(403, 404, 422),
+@router.get("/{year}/{month}", response_model=Envelope[WrappedOut],
             summary="A month's recap, in the system's time zone")
 async def month_wrapped(sid: SystemId, year: Year, month: Month, viewer: WrappedViewer,
                         request: Request) -> Envelope[Any]:
