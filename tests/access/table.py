@@ -7,6 +7,7 @@ from pluralspace.pk.v1 import router as pk_v1_router
 from pluralspace.pk.v2 import router as pk_v2_router
 
 from ..helpers import served_routes
+from ..web.page_routes import PAGE_ROUTES  # the system's pages: one list, checked by tests/web/test_page_access.py
 from .rows_account import ACCOUNT_APP_ROWS, ACCOUNT_ROWS
 from .rows_events import EVENT_ROWS
 from .rows_media import MEDIA_ROWS
@@ -25,10 +26,12 @@ NOT_IN_MATRIX = {
                      ("GET", "/oauth/authorize"), ("POST", "/oauth/authorize")]},
     **{route: "an HTML page with a cookie session, not the bearer API: tests/oauth/, tests/web/"
        for route in [("GET", "/login"), ("POST", "/login"), ("GET", "/register"), ("POST", "/register"),
-                     ("POST", "/logout"), ("GET", "/"), ("GET", "/settings"), ("POST", "/settings/tokens"),
+                     ("POST", "/logout"), ("GET", "/settings"), ("POST", "/settings/tokens"),
                      ("POST", "/settings/tokens/{token_id}/revoke"), ("POST", "/settings/apps/{client_id}/revoke"),
                      ("POST", "/settings/password"), ("GET", "/reset-password/{token}"),
                      ("POST", "/reset-password/{token}")]},
+    **{row.route: "a page of the signed-in system (a cookie session): tests/web/test_page_access.py"
+       for row in PAGE_ROUTES},
     **{(method, route.path): "the admin token, not a scope (not system data): tests/admin/test_routes.py asks every "
                              "admin route for no token, a session, a PAT, wrong tokens and the right one"
        for route in admin_router.routes for method in route.methods},

@@ -1,5 +1,5 @@
 """Every route of the system's pages (`pluralspace.web`), with what goes into it for the access test
-(tests/web/test_page_access.py). tests/test_access_matrix.py lists them as exempt from its bearer-token rows and
+(tests/web/test_page_access.py). tests/access/table.py lists them as exempt from its bearer-token rows and
 points here; a page route missing from this table fails test_page_access.py."""
 
 from __future__ import annotations

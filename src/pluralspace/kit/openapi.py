@@ -81,7 +81,14 @@ def implied_errors(route: APIRoute) -> set[int]:
         statuses.add(422)
     if any(d.body_params for d in dependants) or "requestBody" in (route.openapi_extra or {}):
         statuses |= {400, 413, 415, 422}
+    if _changes_a_system(route):
+        statuses.add(409)  # import_running: a system takes no other writes while its import runs
     return statuses
+
+
+def _changes_a_system(route: APIRoute) -> bool:
+    path = route.path_format
+    return bool((route.methods or set()) - {"GET", "HEAD"}) and ("{sid}" in path or path.startswith("/pk/"))
 
 
 def _error_schema(document: dict[str, Any]) -> dict[str, Any]:
