@@ -42,6 +42,9 @@ log = logging.getLogger("pluralspace.events")
 SWEEP_SECONDS = 30.0
 RETENTION_SECONDS = 3600.0
 USER_AGENT = "pluralspace-webhooks"
+# Deliveries of one system's round in flight at once: enough that a slow receiver does not hold up the others,
+# few enough that the connection pool (which looks at every connection on every request) stays small.
+WEBHOOKS_AT_ONCE = 4
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -153,11 +156,13 @@ class RetryPolicy:
     window_seconds: float
 
 
-async def in_order(sender: Sender, attempts: list[Attempt]) -> list[tuple[Attempt, Outcome]]:
+async def in_order(sender: Sender, attempts: list[Attempt],
+                   side_by_side: asyncio.Semaphore) -> list[tuple[Attempt, Outcome]]:
     """One webhook's deliveries of a round, one after the other; a failure holds back those behind it."""
     results = []
     for attempt in attempts:
-        outcome = await sender.send(attempt)
+        async with side_by_side:
+            outcome = await sender.send(attempt)
         results.append((attempt, outcome))
         if not outcome.succeeded:
             break
@@ -175,6 +180,7 @@ def delivery_handler(database: Database, sender: Sender, policy: RetryPolicy,
 
     async def handle(job: Job, _worker: Worker) -> None:
         assert job.system_uuid is not None, "a delivery job names its system"
+        side_by_side = asyncio.Semaphore(WEBHOOKS_AT_ONCE)
         done: list[tuple[Attempt, Outcome]] = []
         while True:
             # One transaction notes the last round's outcomes and finds the next (or ends the job).
@@ -182,7 +188,8 @@ def delivery_handler(database: Database, sender: Sender, policy: RetryPolicy,
                                         policy.first_seconds, policy.window_seconds, bodies)
             if step is None:
                 return
-            done = [result for results in await asyncio.gather(*(in_order(sender, attempts) for attempts in step))
+            done = [result for results in await asyncio.gather(*(in_order(sender, attempts, side_by_side)
+                                                                 for attempts in step))
                     for result in results]
 
     return handle

@@ -317,47 +317,48 @@ Round = list[list[Attempt]]
 def _due(session: Session, system_uuid: uuid.UUID, now: datetime,
          bodies: Mapping[str, Body]) -> Round | datetime | None:
     """The round to send now; or when the next delivery is due; or None when nothing is pending. A delivery the
-    webhook's creator may no longer read, or that its format has nothing to send for, ends as failed."""
-    hooks = {w.id: w for w in _locked(session, {system_uuid})}
+    webhook's creator may no longer read, or that its format has nothing to send for, ends as failed (and the
+    ones behind it are looked at)."""
+    hooks = _locked(session, {system_uuid})
     if not hooks:
         return None
-    pending = session.execute(select(Delivery, Event).join(Event, Event.id == Delivery.event_id)
-                              .where(Delivery.webhook_id.in_(hooks), Delivery.status == "pending")
-                              .order_by(Delivery.webhook_id, Delivery.event_id, Delivery.created_at)
-                              .limit(PER_ROUND * len(hooks))).tuples().all()
     system_hid = session.execute(select(System.hid).where(System.uuid == system_uuid)).scalar_one()
     allowed: dict[tuple[uuid.UUID, str], bool] = {}
-    found: dict[uuid.UUID, list[Attempt]] = {}
-    held: set[uuid.UUID] = set()  # webhooks whose oldest pending delivery waits for its next try
-    soonest: datetime | None = None
-    for delivery, event in pending:
-        webhook = hooks[delivery.webhook_id]
-        if webhook.id in held or len(found.get(webhook.id, ())) >= PER_ROUND:
-            continue
-        due = delivery.next_attempt_at
-        if due is not None and due > now:
-            held.add(webhook.id)
-            soonest = due if soonest is None else min(soonest, due)
-            continue
-        key = (webhook.id, event.type)
-        if key not in allowed:
-            allowed[key] = permitted(session, webhook, event.type, now)
-        body = bodies[webhook.format](session, webhook, event, system_hid) if allowed[key] else None
-        if body is not None:
-            found.setdefault(webhook.id, []).append(Attempt(
-                delivery_id=delivery.id, webhook_id=webhook.id, message_id=f"evt_{event.id}", url=webhook.url,
-                secret=webhook.secret, format=webhook.format, body=body))
-            continue
-        delivery.status, delivery.next_attempt_at = "failed", None
-        delivery.error = (f"Not sent: this webhook's format has nothing to send for this {event.type} event."
-                          if allowed[key] else f"Not sent: the credential that made this webhook can no longer "
-                                               f"read {event.type} events.")
-    if found:
-        return list(found.values())
-    if len(pending) == PER_ROUND * len(hooks):
-        session.flush()
-        return _due(session, system_uuid, now, bodies)  # a whole page ended unsent: look at the next
-    return soonest
+    while True:
+        found: Round = []
+        soonest: datetime | None = None
+        ended = 0
+        for webhook in hooks:
+            attempts: list[Attempt] = []
+            for delivery, event in session.execute(
+                    select(Delivery, Event).join(Event, Event.id == Delivery.event_id)
+                    .where(Delivery.webhook_id == webhook.id, Delivery.status == "pending")
+                    .order_by(Delivery.event_id, Delivery.created_at).limit(PER_ROUND)).tuples():
+                due = delivery.next_attempt_at
+                if due is not None and due > now:  # it waits for its next try, and those behind it with it
+                    soonest = due if soonest is None else min(soonest, due)
+                    break
+                key = (webhook.id, event.type)
+                if key not in allowed:
+                    allowed[key] = permitted(session, webhook, event.type, now)
+                body = bodies[webhook.format](session, webhook, event, system_hid) if allowed[key] else None
+                if body is not None:
+                    attempts.append(Attempt(delivery_id=delivery.id, webhook_id=webhook.id,
+                                            message_id=f"evt_{event.id}", url=webhook.url, secret=webhook.secret,
+                                            format=webhook.format, body=body))
+                    continue
+                delivery.status, delivery.next_attempt_at = "failed", None
+                delivery.error = (f"Not sent: the credential that made this webhook can no longer read "
+                                  f"{event.type} events." if not allowed[key] else
+                                  f"Not sent: this webhook's format has nothing to send for this {event.type} event.")
+                ended += 1
+            if attempts:
+                found.append(attempts)
+        if found:
+            return found
+        if not ended:
+            return soonest
+        session.flush()  # a page that only ended unsent: look again behind it
 
 
 def backoff(attempts: int, first: float) -> timedelta:
