@@ -10,7 +10,7 @@ webhooks cost a write.
 
 The streams are raw asyncio connections (a line reader each), so the client costs little next to the server; both
 share the machine. Run:  python -m bench.events [--subscribers 1000] [--rounds 5] [--writes 300]
-[--blocks 6] [--database-url URL --bare-database-url URL]. Without them the databases are SQLite in
+[--blocks 6] [--code REF] [--database-url URL --bare-database-url URL]. Without them the databases are SQLite in
 bench/.data/events/{attached,bare}/.
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from .common import DEFAULT_DATA_DIR, HOST, free_port, real_server
+from .common import DEFAULT_DATA_DIR, HOST, code_env, code_snapshot, free_port, real_server
 
 PASSWORD = "bench password 123"
 SECRET = "bench-events-secret-key-not-for-production-0123456789"
@@ -183,7 +183,10 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=6, help="alternations between the two servers")
     parser.add_argument("--database-url", default="", help="PostgreSQL: the server with the attachments")
     parser.add_argument("--bare-database-url", default="", help="PostgreSQL: the server without them")
+    parser.add_argument("--code", default="worktree", help="the app code both servers run: worktree or a git ref")
     args = parser.parse_args()
+    code, src = code_snapshot(args.code)
+    print(f"code: {code}")
     if bool(args.database_url) != bool(args.bare_database_url):
         raise SystemExit("PostgreSQL needs two scratch databases: --database-url and --bare-database-url")
     engine = "PostgreSQL" if args.database_url else "SQLite"
@@ -196,7 +199,8 @@ def main() -> None:
             port = free_port()
             env = {"PLURALSPACE_SECRET_KEY": SECRET, "PLURALSPACE_WEBHOOK_ALLOW_PRIVATE": "true",
                    "PLURALSPACE_ARGON2_TIME_COST": "1", "PLURALSPACE_ARGON2_MEMORY_KIB": "1024",
-                   "PLURALSPACE_ARGON2_PARALLELISM": "1", **({"PLURALSPACE_DATABASE_URL": url} if url else {})}
+                   "PLURALSPACE_ARGON2_PARALLELISM": "1", **({"PLURALSPACE_DATABASE_URL": url} if url else {}),
+                   **code_env(src)}
             server = stack.enter_context(real_server(data_dir, port, rate_limit=False,
                                                      log_path=data_dir / "server.log", extra_env=env))
             server.wait_ready()

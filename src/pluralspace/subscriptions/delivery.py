@@ -22,6 +22,7 @@ import json
 import logging
 import socket
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 import httpx
 
 from ..events.service import prune as prune_events
+from ..jobs import service as jobs
 from ..jobs.models import Job
 from ..jobs.worker import Handler, Worker
 from ..kit.db import Database
@@ -42,9 +44,6 @@ log = logging.getLogger("pluralspace.events")
 SWEEP_SECONDS = 30.0
 RETENTION_SECONDS = 3600.0
 USER_AGENT = "pluralspace-webhooks"
-# Deliveries of one system's round in flight at once: enough that a slow receiver does not hold up the others,
-# few enough that the connection pool (which looks at every connection on every request) stays small.
-WEBHOOKS_AT_ONCE = 4
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -156,41 +155,29 @@ class RetryPolicy:
     window_seconds: float
 
 
-async def in_order(sender: Sender, attempts: list[Attempt],
-                   side_by_side: asyncio.Semaphore) -> list[tuple[Attempt, Outcome]]:
-    """One webhook's deliveries of a round, one after the other; a failure holds back those behind it."""
-    results = []
-    for attempt in attempts:
-        async with side_by_side:
-            outcome = await sender.send(attempt)
-        results.append((attempt, outcome))
-        if not outcome.succeeded:
-            break
-    return results
-
-
 def delivery_handler(database: Database, sender: Sender, policy: RetryPolicy,
                      bodies: Mapping[str, webhooks.Body]) -> Handler:
-    """The job of kind `webhook`: sends its system's pending deliveries in rounds (webhooks.py) until none is due;
-    `bodies` writes an event for each webhook format (Standard Webhooks here, PluralKit's dispatch in pk/).
+    """The job of kind `webhook`: sends its webhook's pending deliveries in order until none is due; `bodies`
+    writes an event for each webhook format (Standard Webhooks here, PluralKit's dispatch in pk/).
 
     Its bookkeeping goes through the server's own `database`, not the queue's connection: on SQLite the writes then
     queue in-process with the requests' (one writer at a time) instead of meeting them at the file lock, where a
     request would wait in SQLite's busy handler."""
 
-    async def handle(job: Job, _worker: Worker) -> None:
-        assert job.system_uuid is not None, "a delivery job names its system"
-        side_by_side = asyncio.Semaphore(WEBHOOKS_AT_ONCE)
-        done: list[tuple[Attempt, Outcome]] = []
+    async def handle(job: Job, worker: Worker) -> None:
+        webhook_id = uuid.UUID(job.payload["webhook_id"])
+        done: tuple[Attempt, Outcome] | None = None
         while True:
-            # One transaction notes the last round's outcomes and finds the next (or ends the job).
-            step = await database.write(webhooks.next_round, job.id, job.system_uuid, done, utcnow(),
-                                        policy.first_seconds, policy.window_seconds, bodies)
+            # One transaction notes the last attempt's outcome and finds the next: a write per delivery.
+            step = await database.write(webhooks.next_step, webhook_id, done, utcnow(), policy.first_seconds,
+                                        policy.window_seconds, bodies)
             if step is None:
+                await worker.database.write(jobs.finish, job.id, {})
                 return
-            done = [result for results in await asyncio.gather(*(in_order(sender, attempts, side_by_side)
-                                                                 for attempts in step))
-                    for result in results]
+            if not isinstance(step, Attempt):
+                await worker.database.write(webhooks.wait_until, job.id, webhook_id, step)
+                return
+            done = (step, await sender.send(step))
 
     return handle
 

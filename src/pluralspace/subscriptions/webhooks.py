@@ -1,14 +1,10 @@
 """Webhooks: what the owner manages, and the bookkeeping of deliveries (the sending is in delivery.py).
 
-Deliveries are made by the job queue (jobs/), one job per system at a time (its lane, `webhook:<system uuid>`),
-in rounds: one transaction notes the outcomes of the round before and hands out, for every webhook of the system,
-its due pending deliveries oldest event first; the job sends each webhook's in order (the webhooks side by side)
-and stops a webhook's at its first failure, so a receiver gets a system's events in order. A failed delivery waits
-for its next try (exponential backoff) and holds back the deliveries behind it; when nothing is due, the job ends
-and a new one is queued for the time of the next try. So a switch that makes 30 deliveries costs the database a
-handful of transactions, not one per delivery: on SQLite every one of them would queue with the requests' writes.
-A delivery is retried for `retry_window` (a day by default); a webhook whose deliveries failed that long without a
-success is disabled, with the reason shown to its owner.
+Deliveries are made by the job queue (jobs/), one job per webhook at a time (its lane, `webhook:<id>`): the job
+sends the webhook's pending deliveries oldest event first, so a receiver gets a system's events in order; when a
+delivery fails, the job ends and a new one is queued for the time of the next try (exponential backoff), which holds
+back the deliveries behind it. A delivery is retried for `retry_window` (a day by default); a webhook whose
+deliveries failed that long without a success is disabled, with the reason shown to its owner.
 
 Deliveries are created off the request path: `dispatch` turns events not yet dispatched into pending deliveries for
 the active webhooks that asked for their type. A write only ever inserts its event.
@@ -51,11 +47,8 @@ DISPATCH_BATCH = 200
 PING = "webhook.ping"  # a stored event that is no event type: a new webhook's test delivery
 
 
-PER_ROUND = 50  # deliveries a webhook gets in one round at most
-
-
-def lane(system_uuid: uuid.UUID) -> str:
-    return f"{KIND}:{system_uuid}"
+def lane(webhook_id: uuid.UUID) -> str:
+    return f"{KIND}:{webhook_id}"
 
 
 def new_secret() -> str:
@@ -138,7 +131,7 @@ def update_webhook(session: Session, principal: Principal, webhook_id: uuid.UUID
     if changes.get("active"):
         # Turned on again by its owner: the failure streak that disabled it starts over, and what waits is sent.
         webhook.disabled_reason, webhook.failing_since = None, None
-        ensure_job(session, webhook.system_uuid)
+        ensure_job(session, webhook)
     webhook.updated_at = utcnow()
     return webhook_out(webhook)
 
@@ -176,7 +169,7 @@ def set_dispatch_webhook(session: Session, principal: Principal, webhook_format:
     session.add(Delivery(id=uuid.uuid4(), webhook_id=webhook.id, event_id=ping.id, status="pending", attempts=0,
                          created_at=now))
     session.flush()
-    ensure_job(session, webhook.system_uuid)
+    ensure_job(session, webhook)
 
 
 def list_deliveries(session: Session, principal: Principal, webhook_id: uuid.UUID,
@@ -202,29 +195,22 @@ def redeliver(session: Session, principal: Principal, webhook_id: uuid.UUID, del
     session.add(again)
     session.flush()
     if webhook.active:
-        ensure_job(session, webhook.system_uuid)
+        ensure_job(session, webhook)
     return delivery_out(again, found[1])
 
 
 # --- dispatching ---------------------------------------------------------------------------------------------
 
-def ensure_job(session: Session, system_uuid: uuid.UUID, not_before: datetime | None = None) -> None:
-    """A pending delivery job for this system, unless one is pending already (its lane allows one)."""
-    if session.execute(select(Job.id).where(Job.lane == lane(system_uuid), Job.status.in_(PENDING))).first():
+def ensure_job(session: Session, webhook: Webhook, not_before: datetime | None = None) -> None:
+    """A pending delivery job for this webhook, unless one is pending already (its lane allows one)."""
+    if session.execute(select(Job.id).where(Job.lane == lane(webhook.id), Job.status.in_(PENDING))).first():
         return
     try:
         with session.begin_nested():
-            jobs.enqueue(session, KIND, system_uuid, lane(system_uuid), {}, not_before=not_before)
+            jobs.enqueue(session, KIND, webhook.system_uuid, lane(webhook.id), {"webhook_id": str(webhook.id)},
+                         not_before=not_before)
     except IntegrityError:
         pass  # another process queued it meanwhile
-
-
-def _locked(session: Session, system_uuids: set[uuid.UUID]) -> list[Webhook]:
-    """The systems' active webhooks, locked (on PostgreSQL; SQLite has one writer anyway) in one order everywhere.
-    The dispatcher adding deliveries and a delivery job ending because none are left take these locks first, so
-    one waits for the other and sees what it did: no delivery is left without a job."""
-    return list(session.execute(select(Webhook).where(Webhook.system_uuid.in_(system_uuids), Webhook.active.is_(True))
-                                .order_by(Webhook.id).with_for_update()).scalars())
 
 
 def undispatched(session: Session) -> bool:
@@ -239,31 +225,31 @@ def dispatch(session: Session) -> int:
     if not batch:
         return 0
     hooks: dict[uuid.UUID, list[Webhook]] = {}
-    for webhook in _locked(session, {e.system_uuid for e in batch}):
+    for webhook in session.execute(select(Webhook).where(Webhook.system_uuid.in_({e.system_uuid for e in batch}),
+                                                         Webhook.active.is_(True))).scalars():
         hooks.setdefault(webhook.system_uuid, []).append(webhook)
     now = utcnow()
-    touched: set[uuid.UUID] = set()
+    touched: dict[uuid.UUID, Webhook] = {}
     for event in batch:
         for webhook in hooks.get(event.system_uuid, ()):
             if event.type in webhook.event_types:
                 session.add(Delivery(id=uuid.uuid4(), webhook_id=webhook.id, event_id=event.id, status="pending",
                                      attempts=0, created_at=now))
-                touched.add(webhook.system_uuid)
+                touched[webhook.id] = webhook
         event.dispatched = True
     session.flush()
-    for system_uuid in touched:
-        ensure_job(session, system_uuid)
+    for webhook in touched.values():
+        ensure_job(session, webhook)
     return len(batch)
 
 
 def sweep(session: Session) -> None:
-    """A job for every system with pending deliveries of an active webhook and none queued: a safety net for a job
-    that ended as new deliveries arrived, or a worker that died."""
+    """A job for every active webhook with pending deliveries and none queued: a safety net for a job that ended
+    as new deliveries arrived, or a worker that died."""
     waiting = select(Delivery.webhook_id).where(Delivery.status == "pending").distinct()
-    for system_uuid in session.execute(select(Webhook.system_uuid).where(Webhook.id.in_(waiting),
-                                                                         Webhook.active.is_(True)).distinct()
-                                       ).scalars():
-        ensure_job(session, system_uuid)
+    for webhook in session.execute(select(Webhook).where(Webhook.id.in_(waiting), Webhook.active.is_(True))
+                                   ).scalars():
+        ensure_job(session, webhook)
 
 
 # --- delivering ----------------------------------------------------------------------------------------------
@@ -310,55 +296,37 @@ def permitted(session: Session, webhook: Webhook, event_type: str, now: datetime
     return any(EVENT_SCOPES[event_type] in scope_set.expand(scope_set.parse(text)) for text in held)
 
 
-Round = list[list[Attempt]]
-"""Each webhook's due deliveries, oldest event first: what one round of a system's delivery job sends."""
-
-
-def _due(session: Session, system_uuid: uuid.UUID, now: datetime,
-         bodies: Mapping[str, Body]) -> Round | datetime | None:
-    """The round to send now; or when the next delivery is due; or None when nothing is pending. A delivery the
-    webhook's creator may no longer read, or that its format has nothing to send for, ends as failed (and the
-    ones behind it are looked at)."""
-    hooks = _locked(session, {system_uuid})
-    if not hooks:
+def next_attempt(session: Session, webhook_id: uuid.UUID, now: datetime,
+                 bodies: Mapping[str, Body]) -> Attempt | datetime | None:
+    """The webhook's oldest pending delivery, to try now; or when it is due; or None when nothing is pending (or
+    the webhook is gone or off). A delivery its creator may no longer read, or that its format has nothing to send
+    for, ends as failed, and the next one is looked at. `bodies`: how each webhook format writes an event."""
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None or not webhook.active:
         return None
-    system_hid = session.execute(select(System.hid).where(System.uuid == system_uuid)).scalar_one()
-    allowed: dict[tuple[uuid.UUID, str], bool] = {}
     while True:
-        found: Round = []
-        soonest: datetime | None = None
-        ended = 0
-        for webhook in hooks:
-            attempts: list[Attempt] = []
-            for delivery, event in session.execute(
-                    select(Delivery, Event).join(Event, Event.id == Delivery.event_id)
-                    .where(Delivery.webhook_id == webhook.id, Delivery.status == "pending")
-                    .order_by(Delivery.event_id, Delivery.created_at).limit(PER_ROUND)).tuples():
-                due = delivery.next_attempt_at
-                if due is not None and due > now:  # it waits for its next try, and those behind it with it
-                    soonest = due if soonest is None else min(soonest, due)
-                    break
-                key = (webhook.id, event.type)
-                if key not in allowed:
-                    allowed[key] = permitted(session, webhook, event.type, now)
-                body = bodies[webhook.format](session, webhook, event, system_hid) if allowed[key] else None
-                if body is not None:
-                    attempts.append(Attempt(delivery_id=delivery.id, webhook_id=webhook.id,
-                                            message_id=f"evt_{event.id}", url=webhook.url, secret=webhook.secret,
-                                            format=webhook.format, body=body))
-                    continue
-                delivery.status, delivery.next_attempt_at = "failed", None
-                delivery.error = (f"Not sent: the credential that made this webhook can no longer read "
-                                  f"{event.type} events." if not allowed[key] else
-                                  f"Not sent: this webhook's format has nothing to send for this {event.type} event.")
-                ended += 1
-            if attempts:
-                found.append(attempts)
-        if found:
-            return found
-        if not ended:
-            return soonest
-        session.flush()  # a page that only ended unsent: look again behind it
+        found = session.execute(select(Delivery, Event).join(Event, Event.id == Delivery.event_id)
+                                .where(Delivery.webhook_id == webhook.id, Delivery.status == "pending")
+                                .order_by(Delivery.event_id, Delivery.created_at).limit(1)).first()
+        if found is None:
+            return None
+        delivery: Delivery = found[0]
+        event: Event = found[1]
+        due = delivery.next_attempt_at
+        if due is not None and due > now:
+            return due
+        if not permitted(session, webhook, event.type, now):
+            delivery.error = (f"Not sent: the credential that made this webhook can no longer read {event.type} "
+                              "events.")
+        else:
+            system_hid = session.execute(select(System.hid).where(System.uuid == webhook.system_uuid)).scalar_one()
+            body = bodies[webhook.format](session, webhook, event, system_hid)
+            if body is not None:
+                return Attempt(delivery_id=delivery.id, webhook_id=webhook.id, message_id=f"evt_{event.id}",
+                               url=webhook.url, secret=webhook.secret, format=webhook.format, body=body)
+            delivery.error = f"Not sent: this webhook's format has nothing to send for this {event.type} event."
+        delivery.status, delivery.next_attempt_at = "failed", None
+        session.flush()
 
 
 def backoff(attempts: int, first: float) -> timedelta:
@@ -394,19 +362,19 @@ def note_outcome(session: Session, attempt: Attempt, outcome: Outcome, now: date
         webhook.updated_at = now
 
 
-def next_round(session: Session, job_id: uuid.UUID, system_uuid: uuid.UUID, done: list[tuple[Attempt, Outcome]],
-               now: datetime, first_retry: float, window: float, bodies: Mapping[str, Body]) -> Round | None:
-    """Notes the outcomes of the round just sent, then hands out the next (see `_due`). When there is none, the
-    job ends here, in the same transaction, and a new one is queued for when the next delivery is due."""
-    _locked(session, {system_uuid})  # before any webhook row is written, so the locks come in one order
-    for attempt, outcome in done:
-        note_outcome(session, attempt, outcome, now, first_retry, window)
-    session.flush()
-    step = _due(session, system_uuid, now, bodies)
-    if isinstance(step, list):
-        return step
-    jobs.finish(session, job_id, {} if step is None else {"next_attempt_at": format_timestamp(step)})
-    if step is not None:
+def next_step(session: Session, webhook_id: uuid.UUID, done: tuple[Attempt, Outcome] | None, now: datetime,
+              first_retry: float, window: float, bodies: Mapping[str, Body]) -> Attempt | datetime | None:
+    """Notes the outcome of the attempt just made (if any), then finds the next (see `next_attempt`)."""
+    if done is not None:
+        note_outcome(session, *done, now, first_retry, window)
         session.flush()
-        ensure_job(session, system_uuid, not_before=step)
-    return None
+    return next_attempt(session, webhook_id, now, bodies)
+
+
+def wait_until(session: Session, job_id: uuid.UUID, webhook_id: uuid.UUID, due: datetime) -> None:
+    """Ends this job and queues the webhook's next one for `due` (its lane frees as this one ends)."""
+    jobs.finish(session, job_id, {"next_attempt_at": format_timestamp(due)})
+    session.flush()
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is not None:
+        ensure_job(session, webhook, not_before=due)
