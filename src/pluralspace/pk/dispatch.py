@@ -101,15 +101,15 @@ def _switch(session: Session, system_uuid: uuid.UUID, event: Event) -> tuple[str
     """`fronters.changed` as the switch it made: its time is the latest front start or end up to the event (the
     change point `GET /pk/v2/systems/@me/switches` lists, so the ids agree), its members the uuids of who fronted
     then, custom fronts left out."""
-    moments = [_latest(session, system_uuid, Front.started_at, event), _latest(session, system_uuid, Front.ended_at,
-                                                                               event)]
+    moments = [_latest(session, system_uuid, column, event) for column in (Front.started_at, Front.ended_at)]
     at = max((moment for moment in moments if moment is not None), default=event.occurred_at)
     fronting = [front["member_id"] for front in sorted(event.owner_data, key=lambda f: (f["started_at"],
                                                                                         f["member_id"]))]
     keys = {hid: key for hid, key in session.execute(select(Member.hid, Member.uuid).where(
         Member.system_uuid == system_uuid, Member.hid.in_(fronting), Member.is_custom_front.is_(False)))}
-    return switch_id(system_uuid, at), {"id": switch_id(system_uuid, at), "timestamp": timestamp(at),
-                                        "members": [str(keys[hid]) for hid in fronting if hid in keys]}
+    ident = switch_id(system_uuid, at)
+    return ident, {"id": ident, "timestamp": timestamp(at), "members": [str(keys[hid]) for hid in fronting
+                                                                       if hid in keys]}
 
 
 def _latest(session: Session, system_uuid: uuid.UUID, column: Any, event: Event) -> datetime | None:

@@ -41,8 +41,8 @@ async def update_system(ref: Ref, request: Request,
     out, webhook_url = await run(request, service.update_system_v2, ref, principal, values, change, write=True,
                                  not_found=PkCode.SYSTEM_NOT_FOUND, fields=SYSTEM.errors_map())
     shown = system_v2(out, webhook_url)
-    app_state(request).jobs.wake()  # a new URL's PING is queued
     if change is not None and change.token is not None:
+        app_state(request).jobs.wake()  # the new URL's PING is queued
         shown["webhook_token"] = change.token  # the signing token, shown this once (PluralKit DMs it once)
     return shown
 
