@@ -44,6 +44,7 @@ from .oauth.apps_router import apps_router, authorizations_router
 from .oauth.router import router as oauth_router
 from .ops.docs import router as docs_router
 from .ops.router import router as ops_router
+from .pk import dispatch as pk_dispatch
 from .pk.errors import SURFACE as PLURALKIT_SURFACE
 from .pk.errors import install_pluralkit_errors
 from .pk.v1 import router as pk_v1_router
@@ -97,11 +98,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     importer = imports_service.Importer(database, settings.max_import_bytes, media, ImageTarget.of(settings, media))
     # The queue's own connection: its polling never takes a request's pooled connection (nor shows in their counts).
     sender = delivery.Sender(settings.webhook_allow_private, settings.webhook_timeout)
+    # How each webhook format writes an event: Standard Webhooks, and PluralKit's dispatch (translated in pk/).
+    bodies = {webhooks_service.STANDARD: webhooks_service.standard_body, pk_dispatch.FORMAT: pk_dispatch.payload}
     retries = delivery.RetryPolicy(settings.webhook_retry_seconds, settings.webhook_retry_window)
     jobs = Worker(Database(settings.resolved_database_url, pool_size=1, bounds=database.bounds,
                            sqlite_synchronous=settings.sqlite_synchronous),
                   {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer),
-                   webhooks_service.KIND: delivery.delivery_handler(database, sender, retries)},
+                   webhooks_service.KIND: delivery.delivery_handler(database, sender, retries, bodies)},
                   on_abandoned=imports_service.recovery(settings.data_dir, importer),
                   stale_after=timedelta(seconds=settings.job_stale_seconds))
     events = Hub(database, settings.events_poll_seconds, settings.redis_url)

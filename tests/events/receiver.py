@@ -53,7 +53,7 @@ class Receiver:
                 with receiver._lock:
                     number = receiver.attempts
                     receiver.attempts += 1
-                status, delay = receiver.answer(number)
+                status, delay = receiver.respond(number, body)
                 if delay:
                     time.sleep(delay)
                 if status < 300:
@@ -75,6 +75,9 @@ class Receiver:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
+    def respond(self, number: int, _body: bytes) -> tuple[int, float]:
+        return self.answer(number)
+
     def wait_for(self, count: int, seconds: float = 20.0) -> list[Received]:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -87,3 +90,16 @@ class Receiver:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class PluralKitReceiver(Receiver):
+    """A receiver of PluralKit dispatch events as PluralKit asks them to be checked: 401 for a body whose
+    `signing_token` is not `token` (None until its owner is told the token: 401 for everything)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.token: str | None = None
+
+    def respond(self, number: int, body: bytes) -> tuple[int, float]:
+        offered = json.loads(body).get("signing_token")
+        return (200, 0.0) if self.token is not None and hmac.compare_digest(offered, self.token) else (401, 0.0)

@@ -62,6 +62,7 @@ class Published:
 @dataclass(eq=False)
 class Subscription:
     system_uuid: uuid.UUID
+    types: frozenset[str]  # only these are handed to it: a stream is not woken for events it would not send
     queue: asyncio.Queue[Published] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
 
@@ -86,8 +87,8 @@ class Hub:
 
     # --- subscribers ---------------------------------------------------------------------------------------------
 
-    def subscribe(self, system_uuid: uuid.UUID) -> Subscription:
-        subscription = Subscription(system_uuid)
+    def subscribe(self, system_uuid: uuid.UUID, types: frozenset[str]) -> Subscription:
+        subscription = Subscription(system_uuid, types)
         self._subscribers.setdefault(system_uuid, set()).add(subscription)
         return subscription
 
@@ -192,6 +193,8 @@ class Hub:
 
     def _hand_out(self, published: Published) -> None:
         for subscription in self._subscribers.get(published.event.system_uuid, ()):
+            if published.event.type not in subscription.types:
+                continue
             try:
                 subscription.queue.put_nowait(published)
             except asyncio.QueueFull:

@@ -27,6 +27,7 @@ from ..members.schemas import MemberCreate, MemberOut, MemberPatch
 from ..systems import service as systems
 from ..systems.access import read_access, write_access
 from ..systems.schemas import SystemOut, SystemPatch
+from . import dispatch
 from .errors import PkCode, PkError
 from .models import PkAccount, PkMessage
 from .refs import locate_or, member_keys, own_rows, system_sid
@@ -70,6 +71,26 @@ def update_system(session: Session, ref: str, principal: Principal, values: dict
                   shape: Shape = SYSTEM) -> SystemOut:
     write_access(session, system_sid(session, ref), principal)  # only the caller's own system (403 otherwise)
     return systems.update_system(session, principal, validated(SystemPatch, values, shape))
+
+
+def get_system_v2(session: Session, ref: str, viewer: Principal | None) -> tuple[SystemOut, str | None]:
+    """The system, and for its owner the dispatch URL (`webhook_url`) as they read it."""
+    out = get_system(session, ref, viewer)
+    return out, dispatch.shown_url(session, viewer) if out.privacy is not None and viewer is not None else None
+
+
+def update_system_v2(session: Session, ref: str, principal: Principal, values: dict[str, Any],
+                     change: dispatch.Change | None) -> tuple[SystemOut, str | None]:
+    """The profile change (if any) and the dispatch URL's (tested before this unit of work), together."""
+    if values:
+        out = update_system(session, ref, principal, values)
+    else:
+        sid = system_sid(session, ref)
+        write_access(session, sid, principal)
+        out = systems.get_system(session, sid, principal)
+    if change is not None:
+        dispatch.apply(session, principal, change)
+    return out, dispatch.shown_url(session, principal)
 
 
 # Settings: only the time zone is pluralspace's; the rest are PluralKit bot settings reported at the values that

@@ -89,9 +89,9 @@ SYSTEM = Shape(
     table=SYSTEM_PRIVACY,
     privacy={"description_privacy": "description", "member_list_privacy": "member_list",
              "group_list_privacy": "group_list", "front_privacy": "front", "front_history_privacy": "front_history"},
-    fixed={"webhook_url": None},
     fixed_privacy=frozenset({"name_privacy", "avatar_privacy", "banner_privacy", "pronoun_privacy"}),
-    ignored=frozenset({"id", "uuid", "created"}),
+    # `webhook_url` is no profile field: the v2 router hands it to pk/dispatch.py.
+    ignored=frozenset({"id", "uuid", "created", "webhook_url"}),
 )
 MEMBER = Shape(
     keys={"name": "name", "display_name": "display_name", "color": "color", "birthday": "birthday",
@@ -203,7 +203,7 @@ def validated(schema: type[S], values: dict[str, Any], shape: Shape) -> S:
 
 # --- v2 shapes ---------------------------------------------------------------------------------------------------
 
-def system_v2(out: SystemOut) -> dict[str, Any]:
+def system_v2(out: SystemOut, webhook_url: str | None = None) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "id": out.id, "uuid": out.uuid, "name": out.name, "description": out.description, "tag": out.tag,
         "pronouns": out.pronouns, "avatar_url": out.avatar_url, "banner": out.banner_url,
@@ -212,7 +212,7 @@ def system_v2(out: SystemOut) -> dict[str, Any]:
         privacy = out.privacy.model_dump()
         shown["privacy"] = {**{key: privacy[native] for key, native in SYSTEM.privacy.items()},
                             **dict.fromkeys(sorted(SYSTEM.fixed_privacy), PUBLIC)}
-        shown["webhook_url"] = None  # owner view only, as on PluralKit
+        shown["webhook_url"] = webhook_url  # owner view only, as on PluralKit
     return shown
 
 

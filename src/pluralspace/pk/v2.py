@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from ..auth.principal import Principal
-from . import service, switches
+from ..state import app_state
+from . import dispatch, service, switches
 from .auth import PkOwner, PkViewer
 from .errors import PkCode
 from .http import NO_CONTENT, Ref, body_of, no_content, run
@@ -27,15 +28,23 @@ Mode = Annotated[Literal["add", "remove", "overwrite"], Path()]
 @router.get("/systems/{ref}")
 async def get_system(ref: Ref, request: Request,
                      viewer: Annotated[Principal | None, PkViewer("system:read")]) -> dict[str, Any]:
-    return system_v2(await run(request, service.get_system, ref, viewer, not_found=PkCode.SYSTEM_NOT_FOUND))
+    out, webhook_url = await run(request, service.get_system_v2, ref, viewer, not_found=PkCode.SYSTEM_NOT_FOUND)
+    return system_v2(out, webhook_url)
 
 
 @router.patch("/systems/{ref}")
 async def update_system(ref: Ref, request: Request,
                         principal: Annotated[Principal, PkOwner("system:write")]) -> dict[str, Any]:
-    values = native_body(await body_of(request), SYSTEM, patch=True)
-    return system_v2(await run(request, service.update_system, ref, principal, values, write=True,
-                               not_found=PkCode.SYSTEM_NOT_FOUND, fields=SYSTEM.errors_map()))
+    body = await body_of(request)
+    values = native_body(body, SYSTEM, patch=True)
+    change = await dispatch.requested(request, ref, principal, body)
+    out, webhook_url = await run(request, service.update_system_v2, ref, principal, values, change, write=True,
+                                 not_found=PkCode.SYSTEM_NOT_FOUND, fields=SYSTEM.errors_map())
+    shown = system_v2(out, webhook_url)
+    if change is not None and change.token is not None:
+        app_state(request).jobs.wake()  # the new URL's PING is queued
+        shown["webhook_token"] = change.token  # the signing token, shown this once (PluralKit DMs it once)
+    return shown
 
 
 @router.get("/systems/{ref}/settings")

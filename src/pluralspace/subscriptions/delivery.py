@@ -23,7 +23,9 @@ import logging
 import socket
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -98,13 +100,22 @@ class Sender:
         await self._client.aclose()
 
     async def send(self, attempt: Attempt) -> Outcome:
+        return await self.post(attempt.url, attempt.body, attempt.secret if attempt.format == webhooks.STANDARD
+                               else None, attempt.message_id)
+
+    async def post(self, url: str, payload: dict[str, Any], secret: str | None = None,
+                   message_id: str = "") -> Outcome:
+        """POSTs `payload` as JSON to `url` (SSRF-checked), signed the Standard Webhooks way when a `secret` is
+        given (other formats carry their proof in the body, as PluralKit's `signing_token`)."""
         started = time.monotonic()
         status: int | None = None
         error: str | None = None
         try:
-            target = await resolve(attempt.url, self.allow_private)
-            body, headers = self._message(attempt)
-            headers["host"] = _host_header(attempt.url)
+            target = await resolve(url, self.allow_private)
+            body = json.dumps(payload, separators=(",", ":")).encode()
+            headers = {"content-type": "application/json", "user-agent": USER_AGENT, "host": _host_header(url)}
+            if secret is not None:
+                headers.update(signed_headers(secret, message_id, body))
             response = await self._client.post(target.url, content=body, headers=headers,
                                                extensions={"sni_hostname": target.host})
             status = response.status_code
@@ -118,13 +129,21 @@ class Sender:
             error = f"could not deliver: {type(exc).__name__} {exc}".strip()
         return Outcome(status, error, round((time.monotonic() - started) * 1000))
 
-    def _message(self, attempt: Attempt) -> tuple[bytes, dict[str, str]]:
-        headers = {"content-type": "application/json", "user-agent": USER_AGENT}
-        body = json.dumps(attempt.body, separators=(",", ":")).encode()
-        timestamp = int(time.time())
-        headers.update({"webhook-id": attempt.message_id, "webhook-timestamp": str(timestamp),
-                        "webhook-signature": sign(attempt.secret, attempt.message_id, timestamp, body)})
-        return body, headers
+
+async def post_once(allow_private: bool, timeout: float, url: str, payload: dict[str, Any]) -> Outcome:
+    """One unsigned POST outside the queue, with the same SSRF checks: a URL's test when it is set (PluralKit's
+    PING), whose answer decides whether the URL is taken."""
+    sender = Sender(allow_private, timeout)
+    try:
+        return await sender.post(url, payload)
+    finally:
+        await sender.close()
+
+
+def signed_headers(secret: str, message_id: str, body: bytes) -> dict[str, str]:
+    timestamp = int(time.time())
+    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(secret, message_id, timestamp, body)}
 
 
 def _host_header(url: str) -> str:
@@ -139,8 +158,10 @@ class RetryPolicy:
     window_seconds: float
 
 
-def delivery_handler(database: Database, sender: Sender, policy: RetryPolicy) -> Handler:
-    """The job of kind `webhook`: sends its webhook's pending deliveries in order until none is due.
+def delivery_handler(database: Database, sender: Sender, policy: RetryPolicy,
+                     bodies: Mapping[str, webhooks.Body]) -> Handler:
+    """The job of kind `webhook`: sends its webhook's pending deliveries in order until none is due; `bodies`
+    writes an event for each webhook format (Standard Webhooks here, PluralKit's dispatch in pk/).
 
     Its bookkeeping goes through the server's own `database`, not the queue's connection: on SQLite the writes then
     queue in-process with the requests' (one writer at a time) instead of meeting them at the file lock, where a
@@ -152,7 +173,7 @@ def delivery_handler(database: Database, sender: Sender, policy: RetryPolicy) ->
         while True:
             # One transaction notes the last attempt's outcome and finds the next: a write per delivery.
             step = await database.write(webhooks.next_step, webhook_id, done, utcnow(), policy.first_seconds,
-                                        policy.window_seconds)
+                                        policy.window_seconds, bodies)
             if step is None:
                 await worker.database.write(jobs.finish, job.id, {})
                 return

@@ -93,7 +93,7 @@ async def stream_events(
         except ApiError:
             return True  # the database is away for a moment: the token is asked again next time
 
-    subscription = hub.subscribe(system_uuid)  # before the catch-up, so nothing falls between the two
+    subscription = hub.subscribe(system_uuid, audience.types)  # before the catch-up, so nothing falls between the two
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +44,7 @@ MAX_WEBHOOKS = 20
 SECRET_PREFIX = "whsec_"
 MAX_BACKOFF = timedelta(minutes=15)
 DISPATCH_BATCH = 200
+PING = "webhook.ping"  # a stored event that is no event type: a new webhook's test delivery
 
 
 def lane(webhook_id: uuid.UUID) -> str:
@@ -73,6 +75,15 @@ def _require_readable(principal: Principal, types: list[str]) -> None:
     missing = sorted({EVENT_SCOPES[t] for t in types} - principal.scopes)
     if missing:
         raise InsufficientScope(required=missing, granted=list(principal.granted))
+
+
+def standard_body(_session: Session, _webhook: Webhook, event: Event, system_hid: str) -> dict[str, Any] | None:
+    """A Standard Webhooks delivery's body: the event as the owner's stream shows it."""
+    return event_out(event, system_hid, event.owner_data)
+
+
+Body = Callable[[Session, Webhook, Event, str], dict[str, Any] | None]
+"""How a webhook format writes an event as a delivery's body; None when the format has nothing to send for it."""
 
 
 def _own(session: Session, principal: Principal, webhook_id: uuid.UUID) -> Webhook:
@@ -127,6 +138,38 @@ def update_webhook(session: Session, principal: Principal, webhook_id: uuid.UUID
 
 def delete_webhook(session: Session, principal: Principal, webhook_id: uuid.UUID) -> None:
     session.delete(_own(session, principal, webhook_id))  # its deliveries cascade in the database
+
+
+def dispatch_webhook(session: Session, system_uuid: uuid.UUID, webhook_format: str) -> Webhook | None:
+    """The system's webhook of another format than ours (at most one each: PluralKit's dispatch URL)."""
+    return session.execute(select(Webhook).where(Webhook.system_uuid == system_uuid,
+                                                 Webhook.format == webhook_format)).scalar_one_or_none()
+
+
+def set_dispatch_webhook(session: Session, principal: Principal, webhook_format: str, url: str | None,
+                         secret: str | None, event_types: list[str]) -> None:
+    """Replaces the system's webhook of `webhook_format` (with its delivery log) by one to `url`, or by none. A
+    new one gets a PING first: a delivery like the others, so it is retried until the receiver accepts it (it
+    may learn its secret from this very response) and the events after it wait their turn."""
+    old = dispatch_webhook(session, principal.system_uuid, webhook_format)
+    if old is not None:
+        session.delete(old)
+        session.flush()
+    if url is None or secret is None:
+        return
+    now = utcnow()
+    webhook = Webhook(id=uuid.uuid4(), system_uuid=principal.system_uuid, format=webhook_format, url=url,
+                      event_types=event_types, secret=secret, active=True, credential_family_id=principal.family_id,
+                      credential_kind=principal.kind, created_at=now, updated_at=now)
+    # The PING's event: no stream shows it (it is no event type), and no other webhook receives it (dispatched).
+    ping = Event(system_uuid=principal.system_uuid, type=PING, occurred_at=now, owner_data={}, public_data=None,
+                 dispatched=True)
+    session.add_all([webhook, ping])
+    session.flush()
+    session.add(Delivery(id=uuid.uuid4(), webhook_id=webhook.id, event_id=ping.id, status="pending", attempts=0,
+                         created_at=now))
+    session.flush()
+    ensure_job(session, webhook)
 
 
 def list_deliveries(session: Session, principal: Principal, webhook_id: uuid.UUID,
@@ -243,8 +286,8 @@ def permitted(session: Session, webhook: Webhook, event_type: str, now: datetime
                                .where(System.uuid == webhook.system_uuid)).scalar_one_or_none()
     if disabled is not None:
         return False
-    if webhook.credential_kind == SESSION:
-        return True
+    if webhook.credential_kind == SESSION or webhook.format != STANDARD:
+        return True  # another format (PluralKit's dispatch) goes to the owner's URL with what the owner reads
     live = (Credential.revoked_at.is_(None)
             & (Credential.expires_at.is_(None) | (Credential.expires_at > now)
                | (Credential.refresh_expires_at.is_not(None) & (Credential.refresh_expires_at > now))))
@@ -253,10 +296,11 @@ def permitted(session: Session, webhook: Webhook, event_type: str, now: datetime
     return any(EVENT_SCOPES[event_type] in scope_set.expand(scope_set.parse(text)) for text in held)
 
 
-def next_attempt(session: Session, webhook_id: uuid.UUID, now: datetime) -> Attempt | datetime | None:
+def next_attempt(session: Session, webhook_id: uuid.UUID, now: datetime,
+                 bodies: Mapping[str, Body]) -> Attempt | datetime | None:
     """The webhook's oldest pending delivery, to try now; or when it is due; or None when nothing is pending (or
-    the webhook is gone or off). A delivery its creator may no longer read ends as failed, and the next one is
-    looked at."""
+    the webhook is gone or off). A delivery its creator may no longer read, or that its format has nothing to send
+    for, ends as failed, and the next one is looked at. `bodies`: how each webhook format writes an event."""
     webhook = session.get(Webhook, webhook_id)
     if webhook is None or not webhook.active:
         return None
@@ -271,15 +315,18 @@ def next_attempt(session: Session, webhook_id: uuid.UUID, now: datetime) -> Atte
         due = delivery.next_attempt_at
         if due is not None and due > now:
             return due
-        if permitted(session, webhook, event.type, now):
-            break
+        if not permitted(session, webhook, event.type, now):
+            delivery.error = (f"Not sent: the credential that made this webhook can no longer read {event.type} "
+                              "events.")
+        else:
+            system_hid = session.execute(select(System.hid).where(System.uuid == webhook.system_uuid)).scalar_one()
+            body = bodies[webhook.format](session, webhook, event, system_hid)
+            if body is not None:
+                return Attempt(delivery_id=delivery.id, webhook_id=webhook.id, message_id=f"evt_{event.id}",
+                               url=webhook.url, secret=webhook.secret, format=webhook.format, body=body)
+            delivery.error = f"Not sent: this webhook's format has nothing to send for this {event.type} event."
         delivery.status, delivery.next_attempt_at = "failed", None
-        delivery.error = f"Not sent: the credential that made this webhook can no longer read {event.type} events."
         session.flush()
-    system_hid = session.execute(select(System.hid).where(System.uuid == webhook.system_uuid)).scalar_one()
-    body = event_out(event, system_hid, event.owner_data)
-    return Attempt(delivery_id=delivery.id, webhook_id=webhook.id, message_id=f"evt_{event.id}", url=webhook.url,
-                   secret=webhook.secret, format=webhook.format, body=body)
 
 
 def backoff(attempts: int, first: float) -> timedelta:
@@ -316,12 +363,12 @@ def note_outcome(session: Session, attempt: Attempt, outcome: Outcome, now: date
 
 
 def next_step(session: Session, webhook_id: uuid.UUID, done: tuple[Attempt, Outcome] | None, now: datetime,
-              first_retry: float, window: float) -> Attempt | datetime | None:
+              first_retry: float, window: float, bodies: Mapping[str, Body]) -> Attempt | datetime | None:
     """Notes the outcome of the attempt just made (if any), then finds the next (see `next_attempt`)."""
     if done is not None:
         note_outcome(session, *done, now, first_retry, window)
         session.flush()
-    return next_attempt(session, webhook_id, now)
+    return next_attempt(session, webhook_id, now, bodies)
 
 
 def wait_until(session: Session, job_id: uuid.UUID, webhook_id: uuid.UUID, due: datetime) -> None:
