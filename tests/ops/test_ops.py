@@ -62,8 +62,9 @@ def test_openapi_states_what_every_operation_can_answer_and_the_field_rules(api)
     spec = api.get("/api/v1/openapi.json").json()
     member = spec["paths"]["/api/v1/systems/{sid}/members/{mid}"]
     assert set(member["get"]["responses"]) == {"200", "401", "403", "404", "422", "429", "500", "503"}
-    assert set(member["patch"]["responses"]) == {"200", "400", "401", "403", "404", "413", "415", "422", "429", "500",
-                                                 "503"}
+    # 409: a system takes no writes while its import runs (import_running)
+    assert set(member["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "415", "422", "429",
+                                                 "500", "503"}
     assert "409" in spec["paths"]["/api/v1/systems/{sid}/fronts"]["post"]["responses"]  # a route's own rule
     assert set(spec["paths"]["/api/v1/health"]["get"]["responses"]) == {"200", "500"}  # unmetered, no database
     answers = member["get"]["responses"]
