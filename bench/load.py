@@ -77,6 +77,8 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[bytes, 
 
 def check_body(headers: dict[bytes, bytes], body: bytes, expected_system: str | None) -> None:
     payload = json.loads(body)
+    if isinstance(payload, list):
+        return  # PluralKit's answers (/pk) are bare lists, without the envelope
     request_id = payload["request_id"]
     if payload["meta"]["request_id"] != request_id or headers.get(b"x-request-id", b"").decode() != request_id:
         raise ResponseError("request id mismatch")
