@@ -204,7 +204,8 @@ def main() -> None:
             for name in servers:
                 if name in (base, "plain", "plain-tp"):
                     continue
-                ratio = round(by_name[name] / by_name[base], 3)
+                # A server that finished nothing in the window (a slow read under load) has no req/s to compare.
+                ratio = round(by_name[name] / by_name[base], 3) if by_name[base] else float("nan")
                 cost = {row["server"]: row["cpu_us_per_req"] for row in mine}
                 cpu_ratio = round(cost[base] / cost[name], 3)
                 ratios.append({"read": read, "clients": clients, "server": name, "baseline": base, "ratio": ratio,
