@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, PlainSerializer
 
 
 def utcnow() -> datetime:
@@ -27,5 +27,7 @@ def in_utc(value: datetime) -> datetime:
 Timestamp = Annotated[datetime, AfterValidator(in_utc)]
 """A timestamp in responses."""
 
-TimestampIn = Annotated[AwareDatetime, AfterValidator(in_utc)]
-"""A timestamp in requests: must carry an offset, so no local time is ever guessed; kept in UTC."""
+# Kept as sent while validating: the domains' own validators say what a time that UTC cannot hold (year 1 with an
+# offset) is wrong with, which a conversion here would turn into a 500.
+TimestampIn = Annotated[AwareDatetime, PlainSerializer(format_timestamp, return_type=str, when_used="json")]
+"""A timestamp in requests: must carry an offset, so no local time is ever guessed."""
