@@ -77,6 +77,8 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[bytes, 
 
 def check_body(headers: dict[bytes, bytes], body: bytes, expected_system: str | None) -> None:
     payload = json.loads(body)
+    if isinstance(payload, list):
+        return  # PluralKit's answers (/pk) are bare lists, without the envelope
     request_id = payload["request_id"]
     if payload["meta"]["request_id"] != request_id or headers.get(b"x-request-id", b"").decode() != request_id:
         raise ResponseError("request id mismatch")
@@ -150,7 +152,9 @@ async def run(url: str, tokens: list[dict], clients: int, duration: float | None
     times = {"measure_from": 0.0, "end": float("inf")}
     tasks = []
     for i in range(clients):
-        raw = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {tokens[i]['token']}\r\n"
+        # A path may name the client's own objects, e.g. /members/{member_id} (ids that bench/lists.py recorded).
+        raw = (f"GET {path.format(**tokens[i])} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               f"Authorization: Bearer {tokens[i]['token']}\r\n"
                f"User-Agent: pluralspace-bench\r\n\r\n").encode()
         expected = tokens[i].get("system_id") if path.endswith("/@me") else None
         tasks.append(asyncio.create_task(client(host, port, raw, expected, result, start, times, per_client,

@@ -10,6 +10,10 @@ Afterwards one more request per sampled token checks that rate limiting really w
 1200 - requests - 1 <= x-ratelimit-remaining < 1200; the fixed 60 s window may roll over during a run).
 
     python bench/run_256.py [--clients 256] [--requests 50] [--rounds 1]
+    python bench/run_256.py --data-dir bench/.data/lists --read members   # issue 15: the members page
+
+With --read, every client GETs that read of bench/lists.py instead (its own system's page); the run also reports
+the longest any one response took (`max_ms`) and the longest first response of a connection (`connect_max_ms`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from common import (
     load_tokens,
     real_server,
 )
+from lists import READS
 from load import drive, summary_line
 from machine import CpuMeter, describe
 from run_ratio import log_problems
@@ -55,6 +60,7 @@ def main() -> None:
                         help="also set PLURALSPACE_REDIS_URL (shared limiter); not the default configuration")
     parser.add_argument("--code", default="HEAD",
                         help="git ref of the app code to run (exported to bench/.data), or `worktree`")
+    parser.add_argument("--read", choices=sorted(READS), help="a list read of bench/lists.py instead of @me")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     exit_on_sigterm()
@@ -80,7 +86,7 @@ def main() -> None:
             server.wait_ready()
             meter = CpuMeter(server.pid).start()
             report = drive(server.url, tokens, args.clients, requests=args.requests, timeout=args.timeout,
-                           max_time=args.max_time)
+                           max_time=args.max_time, path=READS[args.read] if args.read else "/api/v1/systems/@me")
             report.update(meter.stop())
             sample = [tokens[0], tokens[args.clients // 2], tokens[args.clients - 1]]
             limits = [headers_after(server.url, entry["token"]) for entry in sample]
@@ -106,6 +112,7 @@ def main() -> None:
         label = "redis" if args.redis_url else "default"
         print(summary_line(f"{label} c={args.clients} r{round_no}", report)
               + f"  rate limit on: {report['rate_limit_on']} {report['rate_limit_headers'][0]}"
+              + f"  longest {report['max_ms']} ms, first on a connection {report['connect_max_ms']} ms"
               + f"  [cpu server {report['server_cpu']} other {report['foreign_cpu']}]"
               + (f"  LOG: {report['log_problems']}" if report["log_problems"] else ""), flush=True)
     out = args.out or results_dir / f"{'redis' if args.redis_url else 'default'}{args.clients}-{stamp}.json"

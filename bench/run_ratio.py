@@ -11,17 +11,20 @@ Servers (each its own process, one uvicorn worker, 127.0.0.1, on the same bench 
                 when asked for with --servers, for the limiter's cost
 
 For each round, each concurrency, each server (order rotated every round): start, wait for /api/v1/health, load
-GET /api/v1/systems/@me with C clients (own token and connection each) for --warmup + --duration seconds, stop.
-The table gives the median over rounds; ratios are median real / median plain. Results go to
+GET /api/v1/systems/@me (or, with --reads, each list read of bench/lists.py in turn) with C clients (own token and
+connection each) for --warmup + --duration seconds, stop. The table gives the median over rounds; ratios are
+median real / median plain, per read. Results go to
 bench/results/ratio-<time>.json, server logs to bench/results/*.log (scanned for tracebacks and
 "database is locked").
 
     python bench/run_ratio.py --rounds 3 --concurrency 32 64
+    python bench/run_ratio.py --data-dir bench/.data/lists --servers real,plain --reads all --concurrency 32
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -41,6 +44,7 @@ from common import (
     real_server,
     uvicorn_server,
 )
+from lists import READS
 from load import drive, summary_line
 from machine import CpuMeter, describe, wait_quiet
 
@@ -101,11 +105,21 @@ def main() -> None:
     parser.add_argument("--path", default=ME_PATH,
                         help="what every client GETs; the baselines serve only the default (e.g. "
                              "/api/v1/systems/<another system's id> prices a read that needs a unit of work)")
+    parser.add_argument("--reads", help=f"comma-separated names of bench/lists.py READS, or all ({', '.join(READS)});"
+                                         " plain serves them too (needs a data dir filled by bench/lists.py)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     baselines = {"plain", "plain-tp", "naive"} & set(args.servers.split(","))
     if args.path != ME_PATH and baselines:
         parser.error(f"{', '.join(sorted(baselines))} serve only {ME_PATH}")
+    if args.reads:
+        names = list(READS) if args.reads == "all" else args.reads.split(",")
+        unknown = [name for name in names if name not in READS]
+        if unknown or baselines - {"plain"}:
+            parser.error(f"unknown reads {unknown}" if unknown else "only plain serves the list reads")
+        targets = [(name, READS[name]) for name in names]
+    else:
+        targets = [("me", args.path)]
     exit_on_sigterm()
     code, src = code_snapshot(args.code)
     env = code_env(src)
@@ -133,66 +147,70 @@ def main() -> None:
         order = servers[round_no % len(servers):] + servers[:round_no % len(servers)]
         for clients in args.concurrency:
             for name in order:
-                quiet = wait_quiet(args.max_foreign, args.max_wait)
                 log_path = results_dir / f"{stamp}-{name}-c{clients}-r{round_no}.log"
                 server = start(name, data_dir, free_port(), server_cpus, log_path, env, real_env)
                 try:
                     server.wait_ready()
-                    meter = CpuMeter(server.pid).start()
-                    report = drive(server.url, tokens, clients, duration=args.duration, warmup=args.warmup,
-                                   max_time=args.duration + args.warmup + 30, path=args.path)
-                    report.update(meter.stop())
-                    # Server CPU per request (warm-up included on both sides): robust to other load on the machine.
-                    report["server_cpu_us_per_req"] = round(report["server_cpu_s"] / max(1, report["sent"]) * 1e6, 1)
+                    for read, path in targets:
+                        quiet = wait_quiet(args.max_foreign, args.max_wait)
+                        meter = CpuMeter(server.pid).start()
+                        report = drive(server.url, tokens, clients, duration=args.duration, warmup=args.warmup,
+                                       max_time=args.duration + args.warmup + 30, path=path)
+                        report.update(meter.stop())
+                        # Server CPU per request (warm-up included on both sides): robust to other load.
+                        report["server_cpu_us_per_req"] = round(report["server_cpu_s"] / max(1, report["sent"]) * 1e6,
+                                                                1)
+                        report.update({"server": name, "read": read, "round": round_no,
+                                       "foreign_before": round(quiet, 2)})
+                        runs.append(report)
+                        print(f"r{round_no} {read:<16} " + summary_line(name, report)
+                              + f"  [cpu server {report['server_cpu']} ({report['server_cpu_us_per_req']:.0f} us/req)"
+                                f" driver {report['driver_cpu']} other {report['foreign_cpu']}]", flush=True)
                 finally:
                     server.stop()
-                report.update({"server": name, "round": round_no, "foreign_before": round(quiet, 2)})
                 found = log_problems(log_path)
                 if found:
                     problems[log_path.name] = found
                 else:
                     log_path.unlink(missing_ok=True)
-                runs.append(report)
-                print(f"r{round_no} " + summary_line(name, report)
-                      + f"  [cpu server {report['server_cpu']} ({report['server_cpu_us_per_req']:.0f} us/req)"
-                        f" driver {report['driver_cpu']} other {report['foreign_cpu']}]", flush=True)
 
     table = []
-    for clients in args.concurrency:
-        for name in servers:
-            mine = [r for r in runs if r["server"] == name and r["clients"] == clients]
-            table.append({"server": name, "clients": clients, "rps": median([r["rps"] for r in mine]),
-                          "rps_runs": [r["rps"] for r in mine],
-                          "p50_ms": median([r["p50_ms"] for r in mine]), "p95_ms": median([r["p95_ms"] for r in mine]),
-                          "p99_ms": median([r["p99_ms"] for r in mine]), "errors": sum(r["errors"] for r in mine),
-                          "server_cpu": median([r["server_cpu"] for r in mine]),
-                          "cpu_us_per_req": median([r["server_cpu_us_per_req"] for r in mine]),
-                          "foreign_cpu_max": max(r["foreign_cpu"] for r in mine)})
+    for (read, _), clients, name in itertools.product(targets, args.concurrency, servers):
+        mine = [r for r in runs if r["server"] == name and r["clients"] == clients and r["read"] == read]
+        table.append({"read": read, "server": name, "clients": clients, "rps": median([r["rps"] for r in mine]),
+                      "rps_runs": [r["rps"] for r in mine],
+                      "p50_ms": median([r["p50_ms"] for r in mine]), "p95_ms": median([r["p95_ms"] for r in mine]),
+                      "p99_ms": median([r["p99_ms"] for r in mine]), "errors": sum(r["errors"] for r in mine),
+                      "server_cpu": median([r["server_cpu"] for r in mine]),
+                      "cpu_us_per_req": median([r["server_cpu_us_per_req"] for r in mine]),
+                      "foreign_cpu_max": max(r["foreign_cpu"] for r in mine)})
 
-    print("\n| server | clients | req/s (median) | req/s per round | p50 ms | p95 ms | p99 ms | errors | server CPU"
-          " (cores) | server CPU us/req | other procs (cores, max) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| read | server | clients | req/s (median) | req/s per round | p50 ms | p95 ms | p99 ms | errors"
+          " | server CPU (cores) | server CPU us/req | other procs (cores, max) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in table:
-        runs = ', '.join(f'{x:.0f}' for x in row['rps_runs'])
-        print(f"| {row['server']} | {row['clients']} | {row['rps']:.0f} | {runs}"
+        per_round = ', '.join(f'{x:.0f}' for x in row['rps_runs'])
+        print(f"| {row['read']} | {row['server']} | {row['clients']} | {row['rps']:.0f} | {per_round}"
               f" | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | {row['errors']} | {row['server_cpu']}"
               f" | {row['cpu_us_per_req']:.0f} | {row['foreign_cpu_max']} |")
     ratios = []
     print()
-    for clients in args.concurrency:
-        by_name = {row["server"]: row["rps"] for row in table if row["clients"] == clients}
+    for (read, _), clients in itertools.product(targets, args.concurrency):
+        mine = [row for row in table if row["clients"] == clients and row["read"] == read]
+        by_name = {row["server"]: row["rps"] for row in mine}
         for base in ("plain", "plain-tp"):
             if base not in by_name:
                 continue
             for name in servers:
                 if name in (base, "plain", "plain-tp"):
                     continue
-                ratio = round(by_name[name] / by_name[base], 3)
-                cost = {row["server"]: row["cpu_us_per_req"] for row in table if row["clients"] == clients}
+                # A server that finished nothing in the window (a slow read under load) has no req/s to compare.
+                ratio = round(by_name[name] / by_name[base], 3) if by_name[base] else float("nan")
+                cost = {row["server"]: row["cpu_us_per_req"] for row in mine}
                 cpu_ratio = round(cost[base] / cost[name], 3)
-                ratios.append({"clients": clients, "server": name, "baseline": base, "ratio": ratio,
+                ratios.append({"read": read, "clients": clients, "server": name, "baseline": base, "ratio": ratio,
                                "cpu_cost_ratio": cpu_ratio})
-                print(f"c={clients}: {name} / {base} = {ratio:.3f} req/s"
+                print(f"{read} c={clients}: {name} / {base} = {ratio:.3f} req/s"
                       f"  (CPU per request: {base} / {name} = {cpu_ratio:.3f})")
     if problems:
         print("\nserver log lines that look wrong:")

@@ -38,10 +38,11 @@ def held_includes(viewer: Principal | None, expansions: Mapping[str, str]) -> fr
 
 def Includes(read_scope: str, expansions: Mapping[str, str]) -> Any:
     """The checked `?include=` of an endpoint whose viewer is `Viewer(read_scope)` (resolved once per request:
-    FastAPI caches a dependency asked for twice with the same scopes)."""
+    FastAPI caches a dependency asked for twice with the same scopes). `async def` although it does no I/O: a plain
+    `def` dependency would be run on the thread pool."""
     names = ", ".join(sorted(expansions))
 
-    def checked_include(viewer: Annotated[Principal | None, Viewer(read_scope)],
+    async def checked_include(viewer: Annotated[Principal | None, Viewer(read_scope)],
                         include: Annotated[str | None, Query(
                             max_length=100, description=f"Comma list of {names}; each needs its own area's read "
                             "scope.", json_schema_extra={"pattern": comma_list(expansions, skips_empty=True)})] = None,

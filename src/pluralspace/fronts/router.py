@@ -40,7 +40,7 @@ def _in_utc(name: str, value: datetime) -> datetime:
         raise ValidationFailed.field(name, "is out of range") from None
 
 
-def switch_time(timestamp: Annotated[AwareDatetime, Path(
+async def switch_time(timestamp: Annotated[AwareDatetime, Path(
         description="The switch's timestamp (its id), RFC 3339 with an offset, e.g. 2026-01-01T10:00:00.25Z.")]
 ) -> datetime:
     return _in_utc("timestamp", timestamp)
@@ -49,7 +49,7 @@ def switch_time(timestamp: Annotated[AwareDatetime, Path(
 SwitchTime = Annotated[datetime, Depends(switch_time)]
 
 
-def front_filter(
+async def front_filter(
     member: Annotated[str | None, Query(min_length=1, max_length=64,
                                         description="Short id or uuid: only this member's fronts.")] = None,
     since: Annotated[AwareDatetime | None, Query(description="With until: fronts overlapping [since, until).")]

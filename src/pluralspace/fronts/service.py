@@ -24,15 +24,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Bundle, Session, aliased
 
 from ..auth.principal import Principal
 from ..events import service as events
 from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
+from ..kit.rows import columns, plain
 from ..kit.timeutil import format_timestamp, utcnow
 from ..members.models import Member
-from ..members.service import member_out
+from ..members.service import MemberRow, member_columns, member_out
 from ..systems.access import (
     Access,
     find_by_uuid,
@@ -234,7 +235,17 @@ def _seen(access: Access, query: Select[Any]) -> Select[Any]:
     return access.only_visible(query, Member)
 
 
-def front_out(front: Front, member: Member, access: Access, *, with_member: bool) -> FrontOut:
+FrontRow = Front | Any
+"""A front as read: the entity (writes), or the `front` part of a plain `_rows()` row (reads; kit/rows.py)."""
+
+
+def _rows() -> Select[Any]:
+    """Fronts joined with their members as rows: `row.front`, `row.member` (what `front_out` takes)."""
+    return (select(Bundle("front", *columns(Front)), Bundle("member", *member_columns()))
+            .join(Member, Member.uuid == Front.member_uuid))
+
+
+def front_out(front: FrontRow, member: MemberRow, access: Access, *, with_member: bool) -> FrontOut:
     return FrontOut(id=str(front.id), member_id=member.hid,
                     member=member_out(member, access) if with_member else None,
                     started_at=front.started_at, ended_at=front.ended_at, comment=front.comment,
@@ -257,7 +268,7 @@ def list_fronts(session: Session, sid: str, viewer: Principal | None, paging: Pa
                 include: frozenset[str]) -> tuple[list[FrontOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area("front_history")
-    query = _seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid))
+    query = _seen(access, _rows())
     member_uuid = None
     if filters.member is not None:
         # The member is this system's, so its index alone bounds the scan (no system condition to mislead).
@@ -274,8 +285,9 @@ def list_fronts(session: Session, sid: str, viewer: Principal | None, paging: Pa
     if filters.active is not None:
         query = query.where(Front.ended_at.is_(None) if filters.active else Front.ended_at.is_not(None))
     rows, cursor = keyset_page(query, [Front.started_at, Front.id], paging, descending=True, session=session,
-                               row_key=lambda row: (row[0].started_at, row[0].id))
-    return [front_out(front, member, access, with_member="member" in include) for front, member in rows], cursor
+                               row_key=lambda row: (row.front.started_at, row.front.id))
+    return [front_out(front, member, access, with_member="member" in include)
+            for front, member in plain(rows)], cursor
 
 
 def earliest_start_going_on_at(session: Session, system_uuid: uuid.UUID, member_uuid: uuid.UUID | None,
@@ -298,20 +310,20 @@ def get_front(session: Session, sid: str, viewer: Principal | None, front_id: uu
               include: frozenset[str]) -> FrontOut:
     access = read_access(session, sid, viewer)
     access.require_area("front_history")
-    found = session.execute(_seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
-                                  .where(Front.id == front_id, Front.system_uuid == access.system_uuid))).first()
+    found = session.execute(_seen(access, _rows().where(Front.id == front_id,
+                                                        Front.system_uuid == access.system_uuid))).first()
     if found is None:
         raise NotFound("No such front.")  # word for word what an id that was never issued gets
-    front, member = found
+    front, member = plain([found])[0]
     return front_out(front, member, access, with_member="member" in include)
 
 
 def _open_fronts(session: Session, access: Access, with_member: bool = True) -> list[FrontOut]:
     # Sorted here, not in SQL: an ORDER BY started_at tempts the planner into walking the start index over the
     # whole history instead of picking the few open fronts out of the (system_uuid, ended_at) index.
-    rows = session.execute(_seen(access, select(Front, Member).join(Member, Member.uuid == Front.member_uuid)
-                                 .where(Front.system_uuid == access.system_uuid, Front.ended_at.is_(None)))).all()
-    rows = sorted(rows, key=lambda row: (row[0].started_at, str(row[0].id)))
+    rows = session.execute(_seen(access, _rows().where(Front.system_uuid == access.system_uuid,
+                                                       Front.ended_at.is_(None)))).all()
+    rows = sorted(plain(rows), key=lambda row: (row.front.started_at, str(row.front.id)))
     return [front_out(front, member, access, with_member=with_member) for front, member in rows]
 
 

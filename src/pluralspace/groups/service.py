@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -14,11 +15,12 @@ from ..events import service as events
 from ..kit.errors import Forbidden, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
+from ..kit.rows import columns, plain
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from ..members.models import Member
 from ..members.schemas import MemberOut
-from ..members.service import member_out
+from ..members.service import member_columns, member_out
 from ..systems.access import (
     Access,
     find_by_public_id,
@@ -35,6 +37,9 @@ from .schemas import GroupCreate, GroupOut, GroupPatch
 
 T = TypeVar("T")
 
+GroupRow = Group | Any
+"""A group as read: the entity, or a plain row of `columns(Group)` (lists; kit/rows.py)."""
+
 MAX_DEPTH = 100
 """Ancestors a group may have; bounds the walk that looks for cycles."""
 
@@ -47,7 +52,7 @@ class Related:
     parent_ids: dict[uuid.UUID, str] = field(default_factory=dict)
 
 
-def load_related(session: Session, access: Access, groups: list[Group]) -> Related:
+def load_related(session: Session, access: Access, groups: Sequence[GroupRow]) -> Related:
     related = Related()
     if not groups:
         return related
@@ -68,7 +73,7 @@ def load_related(session: Session, access: Access, groups: list[Group]) -> Relat
     return related
 
 
-def group_out(group: Group, access: Access, related: Related) -> GroupOut:
+def group_out(group: GroupRow, access: Access, related: Related) -> GroupOut:
     def visible(key: str, value: T) -> T | None:
         return value if access.sees(group.privacy, key) else None
 
@@ -99,11 +104,11 @@ def list_groups(session: Session, sid: str, viewer: Principal | None,
                 paging: PageRequest) -> tuple[list[GroupOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area("group_list")
-    query = select(Group).where(Group.system_uuid == access.system_uuid)
+    query = select(*columns(Group)).where(Group.system_uuid == access.system_uuid)
     query = access.only_visible(query, Group)
     rows, cursor = keyset_page(query, [Group.created_at, Group.uuid], paging, descending=False,
-                               session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
-    groups = [row[0] for row in rows]
+                               session=session, row_key=lambda r: (r.created_at, r.uuid))
+    groups = plain(rows)
     related = load_related(session, access, groups)
     return [group_out(g, access, related) for g in groups], cursor
 
@@ -192,12 +197,12 @@ def list_group_members(session: Session, sid: str, viewer: Principal | None, gid
     group = _visible_group(session, access, gid)
     if not access.sees(group.privacy, "list"):
         raise Forbidden("This group keeps its member list private.")
-    query = (select(Member).join(GroupMember, GroupMember.member_uuid == Member.uuid)
+    query = (select(*member_columns()).join(GroupMember, GroupMember.member_uuid == Member.uuid)
              .where(GroupMember.group_uuid == group.uuid))
     query = access.only_visible(query, Member)
     rows, cursor = keyset_page(query, [Member.created_at, Member.uuid], paging, descending=False,
-                               session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
-    return [member_out(row[0], access) for row in rows], cursor
+                               session=session, row_key=lambda r: (r.created_at, r.uuid))
+    return [member_out(row, access) for row in plain(rows)], cursor
 
 
 def change_group_members(session: Session, sid: str, principal: Principal, gid: str, idents: list[str],

@@ -7,7 +7,7 @@ it is `systems.access`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -43,6 +43,16 @@ class Listed(InSystem, Protocol):
 T = TypeVar("T", bound=tuple[Any, ...])
 
 
+class _EveryKey(Container[str]):
+    """What the owner sees of any object's settings: every key."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+EVERY_KEY = _EveryKey()
+
+
 @dataclass(frozen=True)
 class Access:
     system: System
@@ -66,6 +76,11 @@ class Access:
 
     def sees(self, privacy: Mapping[str, Any], key: str) -> bool:
         return self.shows(privacy.get(key))
+
+    def seen(self, privacy: Mapping[str, Any]) -> Container[str]:
+        """The keys of `privacy` this viewer sees (`sees` for every key at once, for an object shown whole):
+        `key in access.seen(privacy)` is `access.sees(privacy, key)`."""
+        return EVERY_KEY if self.owner else {key for key, setting in privacy.items() if is_public(setting)}
 
     def only_visible(self, query: Select[T], model: type[Listed]) -> Select[T]:
         """`query` narrowed to the rows of `model` (members, groups) this viewer may see: `sees(privacy,

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -69,6 +70,10 @@ class JournalEntry(Base):
     privacy: Mapped[str] = mapped_column(String(8), default=PRIVATE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+EntryRow = JournalEntry | Any
+"""An entry as read: the entity, or a plain row of `columns(JournalEntry)` (lists; kit/rows.py)."""
 
 
 class JournalAuthor(Base):

@@ -40,7 +40,7 @@ Other viewers need the system's `journal` privacy public (403 otherwise) and see
 """
 
 
-def list_filter(
+async def list_filter(
     author: Annotated[str | None, Query(min_length=1, max_length=64,
                                         description="Short id or uuid: only entries this member wrote.")] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=200, description="Only entries with this tag.",

@@ -59,7 +59,7 @@ from sqlalchemy.orm import Session
 
 from ..kit.errors import ValidationFailed
 from ..kit.pagination import decode_cursor, encode_cursor
-from .models import JournalEntry
+from .models import EntryRow, JournalEntry
 
 MAX_WORDS = 32
 MAX_RESULTS = 1000
@@ -300,7 +300,7 @@ def _matched_spans(text_: str, query: SearchQuery) -> list[tuple[int, int]]:
     return spans
 
 
-def snippet(entry: JournalEntry, query: SearchQuery) -> str:
+def snippet(entry: EntryRow, query: SearchQuery) -> str:
     """A passage of the entry around its first match, HTML-escaped, matches in `<mark>`."""
     text_ = entry.body
     spans = _matched_spans(text_, query)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from ..kit.errors import NotFound
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
 from ..kit.privacy import public
+from ..kit.rows import columns, plain
 from ..kit.timeutil import utcnow
 from ..members.models import Member
 from ..systems.access import (
@@ -32,7 +34,7 @@ from ..systems.access import (
     write_access,
 )
 from . import search
-from .models import JournalAuthor, JournalEntry, JournalTag
+from .models import EntryRow, JournalAuthor, JournalEntry, JournalTag
 from .schemas import EntryCreate, EntryOut, EntryPatch
 
 
@@ -61,13 +63,13 @@ def _authors(session: Session, access: Access, entry_ids: list[uuid.UUID]) -> di
     return result
 
 
-def entry_out(entry: JournalEntry, author_ids: list[str], snippet: str | None = None) -> EntryOut:
+def entry_out(entry: EntryRow, author_ids: list[str], snippet: str | None = None) -> EntryOut:
     return EntryOut(id=str(entry.id), title=entry.title, body=entry.body, author_ids=author_ids,
                     tags=list(entry.tags or []), pinned=entry.pinned, privacy=entry.privacy,
                     created_at=entry.created_at, updated_at=entry.updated_at, snippet=snippet)
 
 
-def _page_out(session: Session, access: Access, entries: list[JournalEntry],
+def _page_out(session: Session, access: Access, entries: Sequence[EntryRow],
               query: search.SearchQuery | None = None) -> list[EntryOut]:
     authors = _authors(session, access, [e.id for e in entries])
     return [entry_out(e, authors.get(e.id, []), search.snippet(e, query) if query else None) for e in entries]
@@ -99,10 +101,10 @@ def list_entries(session: Session, sid: str, viewer: Principal | None, paging: P
     conditions = _conditions(session, access, filters)
     if filters.q is not None:
         return _search(session, access, paging, filters.q, conditions)
-    rows, cursor = keyset_page(select(JournalEntry).where(*conditions), [JournalEntry.created_at, JournalEntry.id],
-                               paging, descending=True, session=session,
-                               row_key=lambda r: (r[0].created_at, r[0].id))
-    return _page_out(session, access, [row[0] for row in rows]), cursor
+    rows, cursor = keyset_page(select(*columns(JournalEntry)).where(*conditions),
+                               [JournalEntry.created_at, JournalEntry.id], paging, descending=True, session=session,
+                               row_key=lambda r: (r.created_at, r.id))
+    return _page_out(session, access, plain(rows)), cursor
 
 
 def _search(session: Session, access: Access, paging: PageRequest, query: search.SearchQuery,

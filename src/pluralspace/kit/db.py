@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import json
 import logging
 import os
 import time
@@ -40,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine, Row, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -134,6 +136,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def load_json(text: str | bytes) -> Any:
+    """A JSON column's value. orjson reads the privacy settings, roles and proxy tags of every row of a list several
+    times faster than json.loads; what it refuses but json.dumps may have written (an integer beyond 64 bits, NaN)
+    is read by json.loads."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -171,6 +183,7 @@ def _configure_sqlite(engine: Engine, busy_seconds: float, synchronous: str = "f
 def create_sqlite_engine(url: str, pool_size: int, bounds: Bounds, synchronous: str) -> Engine:
     engine = create_engine(
         url,
+        json_deserializer=load_json,
         connect_args={"check_same_thread": False, "timeout": bounds.statement},
         pool_size=pool_size,
         max_overflow=0,
@@ -183,7 +196,7 @@ def create_sqlite_engine(url: str, pool_size: int, bounds: Bounds, synchronous: 
 def create_postgres_engine(url: str, pool_size: int, bounds: Bounds) -> AsyncEngine:
     engine = create_async_engine(
         async_postgres_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
-        pool_recycle=1800, pool_timeout=bounds.checkout,
+        pool_recycle=1800, pool_timeout=bounds.checkout, json_deserializer=load_json,
         connect_args={"timeout": bounds.connect,
                       "server_settings": {"statement_timeout": str(int(bounds.statement * 1000))}},
     )

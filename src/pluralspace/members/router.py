@@ -23,7 +23,7 @@ MemberId = Annotated[str, Path(max_length=64, description="Short id or uuid.")]
 Include = Annotated[frozenset[str], Includes("members:read", service.INCLUDES)]
 
 
-def list_filter(
+async def list_filter(
     archived: Annotated[bool | None, Query(description="Only archived (true) or only active (false).")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of the name or display name.")]
     = None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from ..fields import values as field_values
 from ..groups.models import Group, GroupMember
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
+from ..kit.rows import Column, columns, plain
 from ..kit.timeutil import utcnow
 from ..kit.validators import color_out
 from ..relationships import service as relationships
@@ -34,7 +35,15 @@ PicturesOf = Callable[[Session, uuid.UUID], list[str]]
 INCLUDES = {"fields": "fields:read", "groups": "groups:read", "relationships": "relationships:read"}
 """`?include=` on member reads: each expansion and the read scope it needs."""
 
-T = TypeVar("T")
+MemberRow = Member | Any
+"""A member as read: the entity (writes, one-object reads), or a plain row of `member_columns()` (lists)."""
+
+
+def member_columns() -> list[Column]:
+    """What a list reads of each member (kit/rows.py): what `member_out` shows, `archived` as it reads it."""
+    return [*columns(Member, "uuid", "hid", "name", "display_name", "pronouns", "description", "color", "avatar_url",
+                     "banner_url", "birthday", "roles", "proxy_tags", "keep_proxy", "is_custom_front", "privacy",
+                     "created_at", "updated_at"), Member.archived.label("archived")]
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ class Extras:
     relationships: dict[uuid.UUID, list[RelationshipOut]] | None = None
 
 
-def load_extras(session: Session, access: Access, members: list[Member], include: frozenset[str]) -> Extras:
+def load_extras(session: Session, access: Access, members: Sequence[MemberRow], include: frozenset[str]) -> Extras:
     ids = [m.uuid for m in members]
     extras = Extras()
     if "fields" in include:
@@ -99,19 +108,18 @@ def visible_name(access: Access, name: str, privacy: Mapping[str, str]) -> str |
     return name if access.sees(privacy, "name") else None
 
 
-def member_out(member: Member, access: Access, extras: Extras | None = None) -> MemberOut:
+def member_out(member: MemberRow, access: Access, extras: Extras | None = None) -> MemberOut:
     extras = extras or Extras()
-
-    def visible(key: str, value: T) -> T | None:
-        return value if access.sees(member.privacy, key) else None
-
-    metadata = access.sees(member.privacy, "metadata")
+    seen = access.seen(member.privacy)
+    metadata = "metadata" in seen
     return MemberOut(
         id=member.hid, uuid=str(member.uuid), system_id=access.system.hid,
         name=visible_name(access, member.name, member.privacy), display_name=member.display_name,
-        pronouns=visible("pronouns", member.pronouns), description=visible("description", member.description),
-        color=color_out(member.color), avatar_url=visible("avatar", member.avatar_url),
-        banner_url=visible("avatar", member.banner_url), birthday=visible("birthday", member.birthday),
+        pronouns=member.pronouns if "pronouns" in seen else None,
+        description=member.description if "description" in seen else None,
+        color=color_out(member.color), avatar_url=member.avatar_url if "avatar" in seen else None,
+        banner_url=member.banner_url if "avatar" in seen else None,
+        birthday=member.birthday if "birthday" in seen else None,
         roles=member.roles, proxy_tags=member.proxy_tags if metadata else None,
         keep_proxy=member.keep_proxy if metadata else None, is_custom_front=member.is_custom_front,
         archived=member.archived,
@@ -140,7 +148,7 @@ def list_members(session: Session, sid: str, viewer: Principal | None, paging: P
                  include: frozenset[str]) -> tuple[list[MemberOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area("member_list")
-    query = select(Member).where(Member.system_uuid == access.system_uuid)
+    query = select(*member_columns()).where(Member.system_uuid == access.system_uuid)
     if filters.archived is not None:
         query = query.where(Member.archived if filters.archived else ~Member.archived)
     if filters.custom_front is not None:
@@ -151,8 +159,8 @@ def list_members(session: Session, sid: str, viewer: Principal | None, paging: P
                                 Member.display_name.ilike(pattern, escape="\\")))
     query = access.only_visible(query, Member)
     rows, cursor = keyset_page(query, [Member.created_at, Member.uuid], paging, descending=False,
-                               session=session, row_key=lambda r: (r[0].created_at, r[0].uuid))
-    members = [row[0] for row in rows]
+                               session=session, row_key=lambda r: (r.created_at, r.uuid))
+    members = plain(rows)
     extras = load_extras(session, access, members, include)
     return [member_out(m, access, extras) for m in members], cursor
 

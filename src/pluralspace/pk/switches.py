@@ -90,15 +90,23 @@ def parse_time(value: Any, key: str = "timestamp") -> datetime | None:
 # --- reading -----------------------------------------------------------------------------------------------------
 
 def _shown(session: Session, access: Access, switch: SwitchOut, *, full: bool) -> dict[str, Any]:
-    """A derived switch in PluralKit's shape: member short ids (lists) or full members, custom fronts left out."""
+    return _shown_all(session, access, [switch], full=full)[0]
+
+
+def _shown_all(session: Session, access: Access, switches: list[SwitchOut], *, full: bool) -> list[dict[str, Any]]:
+    """Derived switches in PluralKit's shape: member short ids (lists) or full members, custom fronts left out.
+    The system's members are looked up once for all of them."""
     keys = member_keys(session, access.system_uuid)
-    hids = [hid for hid in switch.member_ids if hid in keys and not keys[hid][1]]
-    members: list[Any] = hids
-    if full and hids:
-        rows = {m.hid: m for m in session.execute(select(Member).where(Member.hid.in_(hids))).scalars()}
-        members = [member_v2(member_out(rows[hid], access)) for hid in hids]
-    return {"id": switch_id(access.system_uuid, switch.timestamp), "timestamp": timestamp(switch.timestamp),
-            "members": members}
+    shown = []
+    for switch in switches:
+        hids = [hid for hid in switch.member_ids if hid in keys and not keys[hid][1]]
+        members: list[Any] = hids
+        if full and hids:
+            rows = {m.hid: m for m in session.execute(select(Member).where(Member.hid.in_(hids))).scalars()}
+            members = [member_v2(member_out(rows[hid], access)) for hid in hids]
+        shown.append({"id": switch_id(access.system_uuid, switch.timestamp), "timestamp": timestamp(switch.timestamp),
+                      "members": members})
+    return shown
 
 
 def list_switches(session: Session, sid: str, viewer: Principal | None, before: datetime | None,
@@ -106,7 +114,7 @@ def list_switches(session: Session, sid: str, viewer: Principal | None, before: 
     sid = system_sid(session, sid)
     switches, _ = fronts.list_switches(session, sid, viewer, before, limit)
     access = read_access(session, sid, viewer)
-    return [_shown(session, access, switch, full=False) for switch in switches]
+    return _shown_all(session, access, switches, full=False)
 
 
 def _switch(session: Session, access: Access, ident: str) -> SwitchOut:

@@ -25,7 +25,7 @@ PollId = Annotated[uuid.UUID, Path(description="The poll's id (a UUID).")]
 MemberId = Annotated[str, Path(max_length=64, description="Short id or uuid of the member.")]
 
 
-def poll_filter(
+async def poll_filter(
     closed: Annotated[bool | None, Query(description="Only closed (true) or only open (false) polls.")] = None,
 ) -> service.PollFilter:
     return service.PollFilter(closed=closed)

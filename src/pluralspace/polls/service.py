@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -27,6 +28,7 @@ from ..events import service as events
 from ..kit.errors import Conflict, NotFound, ValidationFailed
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.patch import apply_patch
+from ..kit.rows import columns, plain
 from ..kit.timeutil import format_timestamp, utcnow
 from ..kit.validators import color_out
 from ..members.models import Member
@@ -44,13 +46,16 @@ from .schemas import PollCreate, PollOptionIn, PollOptionOut, PollOut, PollPatch
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
+PollRow = Poll | Any
+"""A poll as read: the entity, or a plain row of `columns(Poll)` (lists; kit/rows.py)."""
+
 AREA = "polls"
 ABSTAIN, VETO, CHOICE = "abstain", "veto", "choice"
 
 
 # --- rules -----------------------------------------------------------------------------------------------------
 
-def is_closed(poll: Poll, now: datetime | None = None) -> bool:
+def is_closed(poll: PollRow, now: datetime | None = None) -> bool:
     return poll.closed or (poll.closes_at is not None and poll.closes_at <= (now or utcnow()))
 
 
@@ -131,7 +136,7 @@ def _visible_votes(access: Access, query: Select[T]) -> Select[T]:
     return access.only_visible(query, Member)
 
 
-def _results(session: Session, access: Access, polls: list[Poll]) -> dict[uuid.UUID, tuple[dict[str, int], int]]:
+def _results(session: Session, access: Access, polls: Sequence[PollRow]) -> dict[uuid.UUID, tuple[dict[str, int], int]]:
     """{poll id: (results, vote_count)} for all the polls in one query, counting the votes the viewer may see."""
     tallies: dict[uuid.UUID, Counter[str]] = {poll.id: Counter() for poll in polls}
     counts: Counter[uuid.UUID] = Counter()
@@ -153,7 +158,7 @@ def _results(session: Session, access: Access, polls: list[Poll]) -> dict[uuid.U
     return out
 
 
-def _creators(session: Session, access: Access, polls: list[Poll]) -> dict[uuid.UUID, str]:
+def _creators(session: Session, access: Access, polls: Sequence[PollRow]) -> dict[uuid.UUID, str]:
     """{member uuid: short id} of the members who made the polls, as far as the viewer may see them."""
     wanted = {poll.created_by for poll in polls if poll.created_by is not None}
     if not wanted:
@@ -162,7 +167,7 @@ def _creators(session: Session, access: Access, polls: list[Poll]) -> dict[uuid.
     return {member_uuid: hid for member_uuid, hid, privacy in rows if access.sees(privacy, "visibility")}
 
 
-def polls_out(session: Session, access: Access, polls: list[Poll]) -> list[PollOut]:
+def polls_out(session: Session, access: Access, polls: Sequence[PollRow]) -> list[PollOut]:
     """A page of polls with results and creators: two queries whatever the page's size."""
     results = _results(session, access, polls)
     creators = _creators(session, access, polls)
@@ -197,13 +202,13 @@ def list_polls(session: Session, sid: str, viewer: Principal | None, paging: Pag
                filters: PollFilter) -> tuple[list[PollOut], str | None]:
     access = read_access(session, sid, viewer)
     access.require_area(AREA)
-    query = select(Poll).where(Poll.system_uuid == access.system_uuid)
+    query = select(*columns(Poll)).where(Poll.system_uuid == access.system_uuid)
     if filters.closed is not None:
         ended = or_(Poll.closed.is_(True), and_(Poll.closes_at.is_not(None), Poll.closes_at <= utcnow()))
         query = query.where(ended if filters.closed else ~ended)
     rows, cursor = keyset_page(query, [Poll.created_at, Poll.id], paging, descending=True, session=session,
-                               row_key=lambda row: (row[0].created_at, row[0].id))
-    return polls_out(session, access, [row[0] for row in rows]), cursor
+                               row_key=lambda row: (row.created_at, row.id))
+    return polls_out(session, access, plain(rows)), cursor
 
 
 def _poll(session: Session, access: Access, poll_id: uuid.UUID) -> Poll:
