@@ -33,44 +33,40 @@ as given (it is migrated to head; use a scratch database).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import itertools
 import random
 import statistics
 import string
 import time
 import urllib.parse
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
-
-import pluralspace.app  # noqa: F401 - loads every model, so that foreign-key columns know their types
 from pluralspace.journal.models import JournalAuthor, JournalEntry, JournalTag
-from pluralspace.kit.db import async_postgres_url, null_pool_engine
-from pluralspace.members.models import Member
+from pluralspace.kit.db import null_pool_engine
 
-from .common import DEFAULT_DATA_DIR, code_env, code_snapshot, free_port, real_server
+from .common import (
+    DEFAULT_DATA_DIR,
+    PASSWORD,
+    batches,
+    bench_account,
+    bench_database,
+    bulk_insert,
+    call,
+    code_env,
+    code_snapshot,
+    free_port,
+    is_sqlite,
+    percentile,
+    real_server,
+)
 
-PASSWORD = "bench password 123"
 SECRET = "bench-journal-secret-key-not-for-production-0123456789"
 MEMBERS = 8
 VOCABULARY = 20_000
 BATCH = 5_000
 TAGS = ["dreams", "work", "therapy", "family", "health", "music", "garden", "school", "travel", "notes"]
-
-
-def call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"null")
 
 
 def vocabulary(rng: random.Random) -> list[str]:
@@ -88,7 +84,7 @@ class Corpus:
         self.rng = random.Random(seed)
         self.words = vocabulary(self.rng)
         weights = [1 / rank for rank in range(1, VOCABULARY + 1)]
-        self.cumulative = list(__import__("itertools").accumulate(weights))
+        self.cumulative = list(itertools.accumulate(weights))
 
     def text(self, count: int) -> str:
         return " ".join(self.rng.choices(self.words, cum_weights=self.cumulative, k=count))
@@ -103,8 +99,9 @@ class Corpus:
         return "\n\n".join(paragraphs)
 
 
-def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus, first_seq: int = 1):
-    """(entry row, author rows, tag rows), oldest first, one every ~15 minutes up to an hour ago."""
+def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus, first_seq: int | None):
+    """(entry row, author rows, tag rows), oldest first, one every ~15 minutes up to an hour ago. `seq` (SQLite's
+    FTS5 key) counts from `first_seq`; PostgreSQL leaves it null (None)."""
     rng = corpus.rng
     start = datetime.now(UTC) - timedelta(hours=1) - timedelta(minutes=15 * count)
     for index in range(count):
@@ -112,7 +109,7 @@ def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
         created = start + timedelta(minutes=15 * index, seconds=rng.randint(0, 600))
         tags = rng.sample(TAGS, rng.choice((0, 1, 1, 2, 3)))
         authors = rng.sample(members, rng.choice((0, 1, 1, 1, 2)))
-        yield ({"id": entry_id, "seq": first_seq + index, "system_uuid": system_uuid,
+        yield ({"id": entry_id, "seq": None if first_seq is None else first_seq + index, "system_uuid": system_uuid,
                 "title": corpus.text(rng.randint(2, 6)).capitalize() if rng.random() < 0.8 else None,
                 "body": corpus.body(), "tags": tags, "pinned": rng.random() < 0.01,
                 "privacy": "public" if rng.random() < 0.3 else "private", "created_at": created,
@@ -121,58 +118,18 @@ def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
                [{"entry_id": entry_id, "tag": t} for t in tags])
 
 
-def batches(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus, first_seq: int = 1):
-    rows: tuple[list, list, list] = ([], [], [])
-    for entry, authors, tags in entries(count, system_uuid, members, corpus, first_seq):
-        rows[0].append(entry)
-        rows[1].extend(authors)
-        rows[2].extend(tags)
-        if len(rows[0]) == BATCH:
-            yield rows
-            rows = ([], [], [])
-    if rows[0]:
-        yield rows
+def insert(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID, first_seq: int) -> None:
+    """`count` entries of the system, in batches of BATCH, straight into the tables."""
+    sqlite = is_sqlite(database_url)
 
+    def rows(members: list[uuid.UUID]):
+        for batch in batches(entries(count, system_uuid, members, corpus, first_seq if sqlite else None), BATCH):
+            yield [(JournalEntry.__table__, [entry for entry, _, _ in batch]),
+                   (JournalAuthor.__table__, [a for _, authors, _ in batch for a in authors]),
+                   (JournalTag.__table__, [t for _, _, tags in batch for t in tags])]
 
-def insert_sqlite(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID, first_seq: int = 1) -> None:
-    engine = null_pool_engine(database_url)
-    with engine.begin() as connection:
-        members = list(connection.execute(select(Member.uuid).where(Member.system_uuid == system_uuid)).scalars())
-        for entry_rows, author_rows, tag_rows in batches(count, system_uuid, members, corpus, first_seq):
-            connection.execute(JournalEntry.__table__.insert(), entry_rows)
-            if author_rows:
-                connection.execute(JournalAuthor.__table__.insert(), author_rows)
-            if tag_rows:
-                connection.execute(JournalTag.__table__.insert(), tag_rows)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")
-        connection.exec_driver_sql("INSERT INTO journal_fts(journal_fts) VALUES ('optimize')")
-    engine.dispose()
-
-
-async def insert_postgres(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(async_postgres_url(database_url))
-    try:
-        async with engine.begin() as connection:
-            members = list((await connection.execute(
-                select(Member.uuid).where(Member.system_uuid == system_uuid))).scalars())
-            for entry_rows, author_rows, tag_rows in batches(count, system_uuid, members, corpus):
-                for row in entry_rows:
-                    row["seq"] = None  # the FTS5 key is SQLite's; PostgreSQL leaves it null
-                await connection.execute(JournalEntry.__table__.insert(), entry_rows)
-                if author_rows:
-                    await connection.execute(JournalAuthor.__table__.insert(), author_rows)
-                if tag_rows:
-                    await connection.execute(JournalTag.__table__.insert(), tag_rows)
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.exec_driver_sql("VACUUM ANALYZE journal_entries")
-            await connection.exec_driver_sql("ANALYZE journal_authors")
-            await connection.exec_driver_sql("ANALYZE journal_tags")
-    finally:
-        await engine.dispose()
+    bulk_insert(database_url, system_uuid, rows, analyze=("journal_entries", "journal_authors", "journal_tags"),
+                sqlite_after=("INSERT INTO journal_fts(journal_fts) VALUES ('optimize')",))
 
 
 def queries(corpus: Corpus, count: int, sample_text: list[str]) -> list[tuple[str, str]]:
@@ -200,24 +157,6 @@ def queries(corpus: Corpus, count: int, sample_text: list[str]) -> list[tuple[st
     return result
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def account_with_members(base: str) -> tuple[str, uuid.UUID]:
-    """A new account with MEMBERS members: (a journal:read token, its system's uuid)."""
-    email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
-    call(base, "POST", "/api/v1/auth/register", body={"email": email, "password": PASSWORD})
-    session = call(base, "POST", "/api/v1/auth/login",
-                   body={"email": email, "password": PASSWORD})["data"]["access_token"]
-    for index in range(MEMBERS):
-        call(base, "POST", "/api/v1/systems/@me/members", session, {"name": f"member {index}"})
-    pat = call(base, "POST", "/api/v1/me/tokens", session,
-               {"name": "bench", "scopes": ["journal:read"]})["data"]["token"]
-    return pat, uuid.UUID(call(base, "GET", "/api/v1/systems/@me", session)["data"]["uuid"])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=50_000)
@@ -233,36 +172,25 @@ def main() -> None:
     print(f"app code: {code}")
 
     data_dir = args.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    sqlite = args.database_url is None or make_url(args.database_url).get_backend_name() == "sqlite"
-    if args.database_url is None and not args.reuse:
-        for name in ("pluralspace.db", "pluralspace.db-wal", "pluralspace.db-shm"):
-            (data_dir / name).unlink(missing_ok=True)
-    database_url = args.database_url or f"sqlite:///{data_dir / 'pluralspace.db'}"
+    database_url = bench_database(data_dir, args.database_url, reuse=args.reuse)
     env = {"PLURALSPACE_DATABASE_URL": database_url, "PLURALSPACE_SECRET_KEY": SECRET, **code_env(src)}
-    print(f"{args.entries:,} journal entries, {'SQLite' if sqlite else 'PostgreSQL'}")
+    print(f"{args.entries:,} journal entries, {'SQLite' if is_sqlite(database_url) else 'PostgreSQL'}")
     # The first server start migrates the database, with the code it runs (--code).
 
     corpus = Corpus()
     if args.reuse:
         measure(data_dir, env, corpus, args.queries, reused_token(data_dir, env))
         return
-    port = free_port()
-    with real_server(data_dir, port, rate_limit=False, extra_env=env) as server:
+    with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
         server.wait_ready()
-        pat, system_uuid = account_with_members(server.url)
-        neighbour_uuid = account_with_members(server.url)[1] if args.neighbour_entries else None
+        _, pat, system_uuid = bench_account(server.url, members=MEMBERS, scopes=["journal:read"])
+        if args.neighbour_entries:
+            neighbour_uuid = bench_account(server.url, members=MEMBERS, scopes=["journal:read"])[2]
     started = time.monotonic()
-    if neighbour_uuid is not None:  # the same language
-        if sqlite:
-            insert_sqlite(database_url, args.neighbour_entries, corpus, neighbour_uuid)
-        else:
-            asyncio.run(insert_postgres(database_url, args.neighbour_entries, corpus, neighbour_uuid))
+    if args.neighbour_entries:  # the same language
+        insert(database_url, args.neighbour_entries, corpus, neighbour_uuid, first_seq=1)
         print(f"  inserted {args.neighbour_entries:,} entries in another system")
-    if sqlite:
-        insert_sqlite(database_url, args.entries, corpus, system_uuid, first_seq=args.neighbour_entries + 1)
-    else:
-        asyncio.run(insert_postgres(database_url, args.entries, corpus, system_uuid))
+    insert(database_url, args.entries, corpus, system_uuid, first_seq=args.neighbour_entries + 1)
     print(f"  inserted {args.entries:,} entries in {time.monotonic() - started:.1f}s")
     measure(data_dir, env, corpus, args.queries, pat)
 

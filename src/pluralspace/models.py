@@ -11,7 +11,7 @@ from .identity.credential import Credential
 from .identity.system import System
 from .imports.models import ImportSource
 from .jobs.models import Job
-from .journal.models import JournalAuthor, JournalEntry, JournalTag
+from .journal.models import JournalAuthor, JournalEntry, JournalTag, JournalTerm
 from .kit.db import Base
 from .media.models import Media
 from .members.models import Member
@@ -23,7 +23,7 @@ from .thoughts.models import Thought
 from .wrapped.models import WrappedSnapshot
 
 __all__ = ["Account", "AuditEvent", "Base", "Credential", "Delivery", "Event", "Field", "FieldValue", "Front", "Group",
-           "GroupMember", "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "Media",
-           "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage", "Poll",
-           "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "Webhook",
+           "GroupMember", "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "JournalTerm",
+           "Media", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage",
+           "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "Webhook",
            "WrappedSnapshot"]
