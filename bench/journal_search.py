@@ -2,8 +2,9 @@
 
 A fresh database (migrated by the server it starts) gets one account (through the API, with a few members and a
 personal access token holding journal:read); then 50,000 entries for its system go straight into `journal_entries`,
-`journal_authors` and `journal_tags` with SQLAlchemy Core bulk inserts (on SQLite the migration's triggers index
-each row in FTS5 as it goes in; on PostgreSQL the GIN expression index is maintained by the database).
+`journal_authors`, `journal_tags` and `journal_terms` (the ranking's counts, as the service writes them) with
+SQLAlchemy Core bulk inserts (on SQLite the migration's triggers index each row in FTS5 as it goes in; on PostgreSQL
+the trigger fills the vector the GIN index holds).
 
 The text is synthetic but shaped like language: bodies of 40..400 words (about 1.2 KB on average) drawn from a
 20,000-word vocabulary with Zipf-distributed frequencies, so the most common words occur in nearly every entry and
@@ -25,7 +26,9 @@ measured system's searches then show what other journals on the server cost them
 
 Run:  python -m bench.journal_search [--entries 50000] [--queries 100] [--database-url URL]
       [--neighbour-entries N] [--code <git ref>] [--reuse]
---reuse measures the database a previous run left (its first account), without inserting anything.
+--reuse measures the database a previous run left (its first account), without inserting anything. --code names
+the server's code; the inserts are this checkout's, so a revision before `journal_terms` (migration 0017) is measured
+with --reuse on a database filled by its own checkout.
 Without --database-url the database is SQLite in bench/.data/journal/. With a PostgreSQL URL that database is used
 as given (it is migrated to head; use a scratch database).
 """
@@ -43,7 +46,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pluralspace.journal.models import JournalAuthor, JournalEntry, JournalTag
+from pluralspace.journal.models import JournalAuthor, JournalEntry, JournalTag, JournalTerm
+from pluralspace.journal.search import terms_of
 from pluralspace.kit.db import null_pool_engine
 
 from .common import (
@@ -100,8 +104,9 @@ class Corpus:
 
 
 def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus, first_seq: int | None):
-    """(entry row, author rows, tag rows), oldest first, one every ~15 minutes up to an hour ago. `seq` (SQLite's
-    FTS5 key) counts from `first_seq`; PostgreSQL leaves it null (None)."""
+    """(entry row, author rows, tag rows, term rows), oldest first, one every ~15 minutes up to an hour ago. `seq`
+    (SQLite's FTS5 key) counts from `first_seq`; PostgreSQL leaves it null (None). The term rows are what the
+    journal service writes with an entry (`search.terms_of`)."""
     rng = corpus.rng
     start = datetime.now(UTC) - timedelta(hours=1) - timedelta(minutes=15 * count)
     for index in range(count):
@@ -109,13 +114,16 @@ def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
         created = start + timedelta(minutes=15 * index, seconds=rng.randint(0, 600))
         tags = rng.sample(TAGS, rng.choice((0, 1, 1, 2, 3)))
         authors = rng.sample(members, rng.choice((0, 1, 1, 1, 2)))
+        title = corpus.text(rng.randint(2, 6)).capitalize() if rng.random() < 0.8 else None
+        body = corpus.body()
         yield ({"id": entry_id, "seq": None if first_seq is None else first_seq + index, "system_uuid": system_uuid,
-                "title": corpus.text(rng.randint(2, 6)).capitalize() if rng.random() < 0.8 else None,
-                "body": corpus.body(), "tags": tags, "pinned": rng.random() < 0.01,
+                "title": title, "body": body, "tags": tags, "pinned": rng.random() < 0.01,
                 "privacy": "public" if rng.random() < 0.3 else "private", "created_at": created,
                 "updated_at": created},
                [{"entry_id": entry_id, "member_uuid": m, "position": i} for i, m in enumerate(authors)],
-               [{"entry_id": entry_id, "tag": t} for t in tags])
+               [{"entry_id": entry_id, "tag": t} for t in tags],
+               [{"entry_id": entry_id, "term": term, "weight": weight}
+                for term, weight in terms_of(title, body).items()])
 
 
 def insert(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID, first_seq: int) -> None:
@@ -124,11 +132,13 @@ def insert(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID
 
     def rows(members: list[uuid.UUID]):
         for batch in batches(entries(count, system_uuid, members, corpus, first_seq if sqlite else None), BATCH):
-            yield [(JournalEntry.__table__, [entry for entry, _, _ in batch]),
-                   (JournalAuthor.__table__, [a for _, authors, _ in batch for a in authors]),
-                   (JournalTag.__table__, [t for _, _, tags in batch for t in tags])]
+            yield [(JournalEntry.__table__, [entry for entry, _, _, _ in batch]),
+                   (JournalAuthor.__table__, [a for _, authors, _, _ in batch for a in authors]),
+                   (JournalTag.__table__, [t for _, _, tags, _ in batch for t in tags]),
+                   (JournalTerm.__table__, [t for _, _, _, terms in batch for t in terms])]
 
-    bulk_insert(database_url, system_uuid, rows, analyze=("journal_entries", "journal_authors", "journal_tags"),
+    bulk_insert(database_url, system_uuid, rows,
+                analyze=("journal_entries", "journal_authors", "journal_tags", "journal_terms"),
                 sqlite_after=("INSERT INTO journal_fts(journal_fts) VALUES ('optimize')",))
 
 
