@@ -17,6 +17,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -24,6 +25,7 @@ DEFAULT_DATA_DIR = BENCH_DIR / ".data"
 DEFAULT_TOKENS = DEFAULT_DATA_DIR / "tokens.json"
 HOST = "127.0.0.1"  # every bench server listens on, and every load goes to, loopback only
 PASSWORD = "bench password 123"
+T = TypeVar("T")
 
 
 def batches(rows, size: int):
@@ -267,3 +269,31 @@ def bulk_insert(database_url: str, system_uuid: uuid.UUID, rows: Callable[[list[
             await engine.dispose()
 
     asyncio.run(postgres())
+
+
+def in_process(database_url: str, work: Callable[..., T]) -> T:
+    """`work` run here on a session of the database (a sync one on SQLite; on PostgreSQL asyncpg through run_sync,
+    as the server runs it)."""
+    from sqlalchemy.orm import Session
+
+    from pluralspace.kit.db import async_postgres_url, null_pool_engine
+
+    if is_sqlite(database_url):
+        engine = null_pool_engine(database_url)
+        try:
+            with Session(engine) as session:
+                return work(session)
+        finally:
+            engine.dispose()
+
+    async def postgres() -> T:
+        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+        engine = create_async_engine(async_postgres_url(database_url))
+        try:
+            async with AsyncSession(engine) as session:
+                return await session.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(postgres())

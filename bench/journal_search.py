@@ -25,7 +25,8 @@ With --neighbour-entries N, a second account's system gets N entries of the same
 measured system's searches then show what other journals on the server cost them.
 
 Run:  python -m bench.journal_search [--entries 50000] [--queries 100] [--database-url URL]
-      [--neighbour-entries N] [--code <git ref>] [--reuse]
+      [--neighbour-entries N] [--code <git ref>] [--reuse | --cpu]
+--cpu times the same queries in process instead (CPU time, this checkout's code) on a database a run left.
 --reuse measures the database a previous run left (its first account), without inserting anything. --code names
 the server's code; the inserts are this checkout's, so a revision before `journal_terms` (migration 0017) is measured
 with --reuse on a database filled by its own checkout.
@@ -46,6 +47,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pluralspace.identity.account import Account
+from pluralspace.identity.system import System
+from pluralspace.journal import search
 from pluralspace.journal.models import JournalAuthor, JournalEntry, JournalTag, JournalTerm
 from pluralspace.journal.search import terms_of
 from pluralspace.kit.db import null_pool_engine
@@ -61,6 +68,7 @@ from .common import (
     code_env,
     code_snapshot,
     free_port,
+    in_process,
     is_sqlite,
     percentile,
     real_server,
@@ -177,7 +185,15 @@ def main() -> None:
     parser.add_argument("--code", default="worktree", help="git ref of the app code the servers run, or `worktree`")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the database a previous run left (same --database-url or --data-dir)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="only time each query's search in this process (CPU time), on a database a previous run "
+                             "left; the app code is this checkout's")
     args = parser.parse_args()
+    if args.cpu:
+        database_url = bench_database(args.data_dir.resolve(), args.database_url, reuse=True)
+        print(f"app code: {code_snapshot('worktree')[0]}, in process")
+        cpu_of_searches(database_url, Corpus(), args.queries)
+        return
     code, src = code_snapshot(args.code)
     print(f"app code: {code}")
 
@@ -203,6 +219,35 @@ def main() -> None:
     insert(database_url, args.entries, corpus, system_uuid, first_seq=args.neighbour_entries + 1)
     print(f"  inserted {args.entries:,} entries in {time.monotonic() - started:.1f}s")
     measure(data_dir, env, corpus, args.queries, pat)
+
+
+def cpu_of_searches(database_url: str, corpus: Corpus, count: int) -> None:
+    """Each query of the plan searched in this process as the service does (rank, load the page, cut its snippets)
+    for the first account's system: CPU time of this process (`time.process_time()`), which on a loaded machine
+    says more than wall time; on SQLite the database's work is in it, on PostgreSQL the server's share is not."""
+    def work(session: Session) -> dict[str, list[float]]:
+        system_uuid = session.execute(select(System.uuid).join(Account, Account.id == System.account_id)
+                                      .order_by(Account.created_at).limit(1)).scalar_one()
+        newest = session.execute(select(JournalEntry.body).where(JournalEntry.system_uuid == system_uuid)
+                                 .order_by(JournalEntry.created_at.desc()).limit(50)).scalars().all()
+        plan = queries(corpus, count, list(newest))
+        samples: dict[str, list[float]] = {}
+        for round_ in range(2):  # the first round warms the caches
+            for kind, q in plan:
+                query = search.parse(q)
+                started = time.process_time()
+                for entry in search.ranked(session, system_uuid, query, [JournalEntry.system_uuid == system_uuid],
+                                           51, 0)[:50]:
+                    search.snippet(entry, query)
+                if round_:
+                    samples.setdefault(kind, []).append((time.process_time() - started) * 1000)
+        return samples
+
+    samples = in_process(database_url, work)
+    print(f"  {'kind':<10} {'n':>4} {'CPU p50':>8} {'CPU p95':>8} {'CPU p99':>8} (ms)")
+    for kind, values in samples.items():
+        print(f"  {kind:<10} {len(values):>4} {percentile(values, 0.5):8.1f} {percentile(values, 0.95):8.1f} "
+              f"{percentile(values, 0.99):8.1f}")
 
 
 def reused_token(data_dir: Path, env: dict) -> str:

@@ -19,21 +19,17 @@ as given (it is migrated to head; use a scratch database).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from pluralspace.fronts.models import Front
-from pluralspace.kit.db import async_postgres_url, null_pool_engine
 from pluralspace.members.models import Member
 from pluralspace.wrapped.compute import Counted, fronting, fronts_of
 from pluralspace.wrapped.service import Period
@@ -46,6 +42,7 @@ from .common import (
     bulk_insert,
     call,
     free_port,
+    in_process,
     is_sqlite,
     percentile,
     real_server,
@@ -55,7 +52,6 @@ SECRET = "bench-wrapped-secret-key-not-for-production-0123456789"
 MEMBERS = 12
 BATCH = 5_000
 ZONE = "America/New_York"
-T = TypeVar("T")
 
 
 def year_of_fronts(count: int, members: list[uuid.UUID], system_uuid: uuid.UUID, year: int):
@@ -92,47 +88,11 @@ def insert(database_url: str, count: int, system_uuid: uuid.UUID, year: int) -> 
 
 
 def mark_stale(database_url: str) -> None:
-    statement, params = text("UPDATE wrapped_snapshots SET stale = :yes"), {"yes": True}
-    if is_sqlite(database_url):
-        engine = null_pool_engine(database_url)
-        with engine.begin() as connection:
-            connection.execute(statement, params)
-        engine.dispose()
-        return
+    def work(session: Session) -> None:
+        session.execute(text("UPDATE wrapped_snapshots SET stale = :yes"), {"yes": True})
+        session.commit()
 
-    async def postgres() -> None:
-        from sqlalchemy.ext.asyncio import create_async_engine
-
-        engine = create_async_engine(async_postgres_url(database_url))
-        async with engine.begin() as connection:
-            await connection.execute(statement, params)
-        await engine.dispose()
-
-    asyncio.run(postgres())
-
-
-def in_process(database_url: str, work: Callable[[Session], T]) -> T:
-    """`work` run here on a session of the database (a sync one on SQLite; on PostgreSQL asyncpg through run_sync,
-    as the server runs it)."""
-    if is_sqlite(database_url):
-        engine = null_pool_engine(database_url)
-        try:
-            with Session(engine) as session:
-                return work(session)
-        finally:
-            engine.dispose()
-
-    async def postgres() -> T:
-        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
-        engine = create_async_engine(async_postgres_url(database_url))
-        try:
-            async with AsyncSession(engine) as session:
-                return await session.run_sync(work)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(postgres())
+    in_process(database_url, work)
 
 
 def cpu_of_computes(database_url: str, system_uuid: uuid.UUID, year: int, times: int) -> list[tuple[float, float]]:

@@ -39,10 +39,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import itertools
 import re
 import unicodedata
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -315,36 +317,39 @@ def system_lexeme(system_uuid: uuid.UUID) -> str:
 
 # --- snippets ----------------------------------------------------------------------------------------------------
 
-def _matched_spans(text_: str, query: SearchQuery) -> list[tuple[int, int]]:
-    """(start, end) of every word or phrase of the query in the text, in order, not overlapping."""
-    tokens = [(m.start(), m.end(), stem(m.group().lower())) for m in _WORD.finditer(text_)]
+def _matched_spans(text_: str, query: SearchQuery) -> Iterator[tuple[int, int]]:
+    """(start, end) of every word or phrase of the query in the text, in order, not overlapping; lazily, so that a
+    snippet reads (and stems) the text only up to the end of its passage, however long the entry."""
     patterns = [([stem(w) for w in term.words], term.prefix) for term in query.wanted]
-    spans: list[tuple[int, int]] = []
-    index = 0
-    while index < len(tokens):
+    longest = max(len(stems) for stems, _ in patterns)
+    tokens = ((m.start(), m.end(), stem(m.group().lower())) for m in _WORD.finditer(text_))
+    window = deque(itertools.islice(tokens, longest))
+    while window:
         for stems, prefix in patterns:
             size = len(stems)
-            window = tokens[index:index + size]
-            if len(window) == size and all(
-                    token[2] == wanted or (prefix and i == size - 1 and token[2].startswith(wanted))
-                    for i, (token, wanted) in enumerate(zip(window, stems, strict=False))):
-                spans.append((window[0][0], window[-1][1]))
-                index += size
+            if len(window) >= size and all(
+                    window[i][2] == wanted or (prefix and i == size - 1 and window[i][2].startswith(wanted))
+                    for i, wanted in enumerate(stems)):
+                yield window[0][0], window[size - 1][1]
+                for _ in range(size):
+                    window.popleft()
                 break
         else:
-            index += 1
-    return spans
+            window.popleft()
+        window.extend(itertools.islice(tokens, longest - len(window)))
 
 
 def snippet(entry: JournalEntry, query: SearchQuery) -> str:
     """A passage of the entry around its first match, HTML-escaped, matches in `<mark>`."""
     text_ = entry.body
     spans = _matched_spans(text_, query)
-    if not spans and entry.title:
+    first = next(spans, None)
+    if first is None and entry.title:
         title_spans = _matched_spans(entry.title, query)
-        if title_spans:
+        first = next(title_spans, None)
+        if first is not None:
             text_, spans = entry.title, title_spans
-    begin = max(0, spans[0][0] - SNIPPET_BEFORE) if spans else 0
+    begin = max(0, first[0] - SNIPPET_BEFORE) if first else 0
     if begin:
         begin = next((m.start() for m in _WORD.finditer(text_, begin)), begin)
     end = min(len(text_), begin + SNIPPET_LENGTH)
@@ -352,9 +357,9 @@ def snippet(entry: JournalEntry, query: SearchQuery) -> str:
         words_before = [m.end() for m in _WORD.finditer(text_, begin, end)]
         end = words_before[-1] if words_before else end
     pieces, at = [], begin
-    for start, stop in spans:
-        if start < begin or stop > end:
-            continue
+    for start, stop in itertools.chain([first] if first else [], spans):
+        if stop > end:  # every later match starts after this one ends
+            break
         pieces += [html.escape(text_[at:start]), "<mark>", html.escape(text_[start:stop]), "</mark>"]
         at = stop
     pieces.append(html.escape(text_[at:end]))
