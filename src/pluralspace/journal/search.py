@@ -322,18 +322,25 @@ def _matched_spans(text_: str, query: SearchQuery) -> Iterator[tuple[int, int]]:
     snippet reads (and stems) the text only up to the end of its passage, however long the entry."""
     patterns = [([stem(w) for w in term.words], term.prefix) for term in query.wanted]
     longest = max(len(stems) for stems, _ in patterns)
-    tokens = ((m.start(), m.end(), stem(m.group().lower())) for m in _WORD.finditer(text_))
+    # Most words begin no match: those are told apart by one set look-up (or one startswith) before the patterns.
+    firsts = {stems[0] for stems, prefix in patterns if not prefix or len(stems) > 1}
+    beginnings = tuple(stems[0] for stems, prefix in patterns if prefix and len(stems) == 1)
+    tokens = ((*m.span(), stem(m.group().lower())) for m in _WORD.finditer(text_))
     window = deque(itertools.islice(tokens, longest))
     while window:
-        for stems, prefix in patterns:
-            size = len(stems)
-            if len(window) >= size and all(
-                    window[i][2] == wanted or (prefix and i == size - 1 and window[i][2].startswith(wanted))
-                    for i, wanted in enumerate(stems)):
-                yield window[0][0], window[size - 1][1]
-                for _ in range(size):
-                    window.popleft()
-                break
+        head = window[0][2]
+        if head in firsts or (beginnings and head.startswith(beginnings)):
+            for stems, prefix in patterns:
+                size = len(stems)
+                if len(window) >= size and all(
+                        window[i][2] == wanted or (prefix and i == size - 1 and window[i][2].startswith(wanted))
+                        for i, wanted in enumerate(stems)):
+                    yield window[0][0], window[size - 1][1]
+                    for _ in range(size):
+                        window.popleft()
+                    break
+            else:
+                window.popleft()
         else:
             window.popleft()
         window.extend(itertools.islice(tokens, longest - len(window)))
