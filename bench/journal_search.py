@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import random
 import statistics
 import string
@@ -53,8 +54,7 @@ from sqlalchemy.orm import Session
 from pluralspace.identity.account import Account
 from pluralspace.identity.system import System
 from pluralspace.journal import search
-from pluralspace.journal.models import JournalAuthor, JournalEntry, JournalTag, JournalTerm
-from pluralspace.journal.search import terms_of
+from pluralspace.journal.models import JournalAuthor, JournalEntry, JournalTag
 from pluralspace.kit.db import null_pool_engine
 
 from .common import (
@@ -115,6 +115,8 @@ def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
     """(entry row, author rows, tag rows, term rows), oldest first, one every ~15 minutes up to an hour ago. `seq`
     (SQLite's FTS5 key) counts from `first_seq`; PostgreSQL leaves it null (None). The term rows are what the
     journal service writes with an entry (`search.terms_of`)."""
+    from pluralspace.journal.search import terms_of  # here: --cpu runs on older revisions' code too
+
     rng = corpus.rng
     start = datetime.now(UTC) - timedelta(hours=1) - timedelta(minutes=15 * count)
     for index in range(count):
@@ -136,6 +138,8 @@ def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
 
 def insert(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID, first_seq: int) -> None:
     """`count` entries of the system, in batches of BATCH, straight into the tables."""
+    from pluralspace.journal.models import JournalTerm
+
     sqlite = is_sqlite(database_url)
 
     def rows(members: list[uuid.UUID]):
@@ -187,11 +191,11 @@ def main() -> None:
                         help="measure the database a previous run left (same --database-url or --data-dir)")
     parser.add_argument("--cpu", action="store_true",
                         help="only time each query's search in this process (CPU time), on a database a previous run "
-                             "left; the app code is this checkout's")
+                             "left; the app code is what PYTHONPATH names, else this checkout's")
     args = parser.parse_args()
     if args.cpu:
         database_url = bench_database(args.data_dir.resolve(), args.database_url, reuse=True)
-        print(f"app code: {code_snapshot('worktree')[0]}, in process")
+        print(f"app code: {os.environ.get('PYTHONPATH') or code_snapshot('worktree')[0]}, in process")
         cpu_of_searches(database_url, Corpus(), args.queries)
         return
     code, src = code_snapshot(args.code)
