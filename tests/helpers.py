@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 
 PASSWORD = "correct horse battery staple"
 
@@ -104,6 +105,11 @@ class _Served:
 
     def __init__(self, route) -> None:
         self.route, self.path, self.methods = route, route.path, getattr(route, "methods", None)
+
+
+# A test about something only PostgreSQL has (several processes on one queue, its connection faults): it runs on the
+# PostgreSQL backend alone instead of being generated for SQLite and skipped there.
+postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 
 class QueryCounter:

@@ -9,14 +9,12 @@ import uuid
 import zipfile
 from datetime import timedelta
 
-import pytest
-
 from pluralspace.imports import service as import_service
 from pluralspace.imports.apply import _Engine
 from pluralspace.jobs import service as job_service
 from pluralspace.kit.timeutil import utcnow
 
-from ..helpers import at_once, data, error, unit_of_work
+from ..helpers import at_once, data, error, postgres_only, unit_of_work
 from .common import IMPORTS, created, everything, fixture, imported, run_import, send, wait, warned
 
 MEMBERS = "/api/v1/systems/@me/members"
@@ -236,10 +234,9 @@ def test_jobs_are_listed_newest_first_and_only_to_their_owner(api):
     error(send(api, reader, {"tuppers": []}), 403, "INSUFFICIENT_SCOPE")
 
 
+@postgres_only  # several worker processes share a queue only on PostgreSQL (SQLite runs one process)
 def test_on_postgresql_each_queued_job_goes_to_exactly_one_worker(server, api):
     """Two workers claiming at the same moment (two open transactions): SKIP LOCKED hands each job to one of them."""
-    if not server.state.database.url.startswith("postgresql"):
-        pytest.skip("several worker processes share a queue only on PostgreSQL (SQLite runs one process)")
     import asyncio
 
     from sqlalchemy.ext.asyncio import create_async_engine

@@ -21,12 +21,11 @@ from sqlalchemy.engine import make_url
 
 from ..conftest import POSTGRES_ENV, REDIS_ENV, _postgres_admin, service_url
 from ..faultproxy import FaultProxy
-from ..helpers import data, error
+from ..helpers import data, error, postgres_only
 
 BOUND = 1.0  # each of the connect, pool and statement bounds of the servers below
 SLACK = 3.0  # a loaded test machine answers late; a hang would be minutes, not seconds
 FAST = dict(db_connect_timeout=BOUND, db_pool_timeout=BOUND, db_statement_timeout=BOUND, db_pool_size=2)
-postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 
 def timed(call):
