@@ -7,7 +7,10 @@ POSTs it to /api/v1/systems/@me/imports and polls the job until it has finished;
 same server, reads its fronters and its member list and switches fronters (PUT /fronters) in a loop, and the
 latency of each of those requests is recorded. The server's peak RSS is its VmHWM from /proc when the job is done.
 
-Run:  python -m bench.imports [--members 2000] [--fronts 300000] [--database-url URL]
+Before the import the same neighbour requests run alone for `--baseline-seconds` (15): on a machine busy with
+other work, that is what the import's figures compare with.
+
+Run:  python -m bench.imports [--members 2000] [--fronts 300000] [--database-url URL] [--baseline-seconds 15]
 Without --database-url the database is SQLite in bench/.data/imports/. With a PostgreSQL URL that database is used
 as given (it is migrated to head; use a scratch database).
 """
@@ -75,10 +78,11 @@ def register(client: httpx.Client, name: str) -> str:
     return login.raise_for_status().json()["data"]["access_token"]
 
 
-def neighbour_load(url: str, token: str, stop: threading.Event, latencies: list[float],
+def neighbour_load(url: str, token: str, stop: threading.Event, phase: list[dict[str, list[float]]],
                    unavailable: list[str]) -> None:
-    """Requests of another system until `stop`; each one's latency goes to `latencies`, and each 503 (the database
-    did not answer within the server's statement bound) also to `unavailable`: a finding."""
+    """Requests of another system until `stop`; each one's latency goes to the current phase's latencies
+    (`phase[0]`, under "read" or "write"), and each 503 (the database did not answer within the server's statement
+    bound) also to `unavailable`: a finding."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
         member_ids = [client.post("/api/v1/systems/@me/members", json={"name": f"N{i}"}).json()["data"]["id"]
@@ -89,13 +93,14 @@ def neighbour_load(url: str, token: str, stop: threading.Event, latencies: list[
                                        ("GET", "/api/v1/systems/@me/members", None),
                                        ("PUT", "/api/v1/systems/@me/fronters",
                                         {"member_ids": [member_ids[turn % 3]]})):
+                kind = phase[0]["read" if method == "GET" else "write"]
                 started = time.perf_counter()
                 try:
                     response = client.request(method, path, json=body)
                 except httpx.TimeoutException:  # counted at the timeout: waiting that long is the finding
-                    latencies.append(time.perf_counter() - started)
+                    kind.append(time.perf_counter() - started)
                     continue
-                latencies.append(time.perf_counter() - started)
+                kind.append(time.perf_counter() - started)
                 if response.status_code == 503:
                     unavailable.append(f"{method} {path}")
                     continue
@@ -130,6 +135,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--fronts", type=int, default=300_000)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--baseline-seconds", type=float, default=15.0)
     args = parser.parse_args()
     data_dir, env = scratch_server("imports", args.database_url)
     source = data_dir / f"sp-{args.members}-{args.fronts}.json"
@@ -141,12 +147,15 @@ def main() -> None:
         with httpx.Client(base_url=server.url, timeout=600) as client:
             importer, neighbour = register(client, "importer"), register(client, "neighbour")
             baseline_rss = peak_rss_mib(server.pid)
-            latencies: list[float] = []
+            before: dict[str, list[float]] = {"read": [], "write": []}
+            latencies: dict[str, list[float]] = {"read": [], "write": []}
+            phase = [before]
             unavailable: list[str] = []
             stop = threading.Event()
-            load = threading.Thread(target=neighbour_load, args=(server.url, neighbour, stop, latencies, unavailable))
+            load = threading.Thread(target=neighbour_load, args=(server.url, neighbour, stop, phase, unavailable))
             load.start()
-            time.sleep(1)
+            time.sleep(args.baseline_seconds)  # the same requests without an import: what the machine gives now
+            phase[0] = latencies
             started = time.monotonic()
             with open(source, "rb") as body:
                 sent = client.post("/api/v1/systems/@me/imports", content=body,
@@ -162,17 +171,25 @@ def main() -> None:
             stop.set()
             load.join()
             peak = peak_rss_mib(server.pid)
-    latencies.sort()
-    p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
     print(json.dumps({
         "engine": "postgresql" if args.database_url else "sqlite", "status": job["status"],
         "counts": {k: v["created"] for k, v in job["counts"].items()}, "error": job["error"],
         "upload_seconds": round(uploaded, 2), "total_seconds": round(elapsed, 2),
         "server_peak_rss_mib": round(peak, 1), "server_rss_before_mib": round(baseline_rss, 1),
-        "neighbour_requests": len(latencies), "neighbour_503s": len(unavailable),
-        "neighbour_p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
-        "neighbour_p99_ms": round(p99 * 1000, 1), "neighbour_max_ms": round(latencies[-1] * 1000, 1),
+        "neighbour_503s": len(unavailable),
+        **{f"neighbour_{kind}s": summary(times) for kind, times in latencies.items()},
+        **{f"neighbour_{kind}s_without_import": summary(times) for kind, times in before.items()},
     }, indent=2))
+
+
+def summary(latencies: list[float]) -> dict[str, float | int | None]:
+    """Count, p50, p99 and max in milliseconds."""
+    ordered = sorted(latencies)
+    if not ordered:
+        return {"requests": 0, "p50_ms": None, "p99_ms": None, "max_ms": None}
+    p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
+    return {"requests": len(ordered), "p50_ms": round(statistics.median(ordered) * 1000, 1),
+            "p99_ms": round(p99 * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1)}
 
 
 if __name__ == "__main__":

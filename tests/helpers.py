@@ -108,8 +108,10 @@ class _Served:
 
 
 # A test about something only PostgreSQL has (several processes on one queue, its connection faults): it runs on the
-# PostgreSQL backend alone instead of being generated for SQLite and skipped there.
+# PostgreSQL backend alone instead of being generated for SQLite and skipped there. Likewise for SQLite alone (its
+# one writer at a time).
 postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 class QueryCounter:

@@ -30,6 +30,7 @@ from pluralspace.pk.v2 import router as pk_v2_router
 
 from .conftest import RunningServer, base_settings
 from .helpers import PASSWORD, Account, Api, data, error, served_routes
+from .web.page_routes import PAGE_ROUTES  # the system's pages: one list, checked by tests/web/test_page_access.py
 
 # The contract's scopes (docs/API.md §2); `account` is held by login sessions only and is never grantable.
 GRANTABLE = sorted([
@@ -1381,10 +1382,12 @@ NOT_IN_MATRIX = {
                      ("GET", "/oauth/authorize"), ("POST", "/oauth/authorize")]},
     **{route: "an HTML page with a cookie session, not the bearer API: tests/oauth/, tests/web/"
        for route in [("GET", "/login"), ("POST", "/login"), ("GET", "/register"), ("POST", "/register"),
-                     ("POST", "/logout"), ("GET", "/"), ("GET", "/settings"), ("POST", "/settings/tokens"),
+                     ("POST", "/logout"), ("GET", "/settings"), ("POST", "/settings/tokens"),
                      ("POST", "/settings/tokens/{token_id}/revoke"), ("POST", "/settings/apps/{client_id}/revoke"),
                      ("POST", "/settings/password"), ("GET", "/reset-password/{token}"),
                      ("POST", "/reset-password/{token}")]},
+    **{row.route: "a page of the signed-in system (a cookie session): tests/web/test_page_access.py"
+       for row in PAGE_ROUTES},
     **{(method, route.path): "the admin token, not a scope (not system data): tests/admin/test_routes.py asks every "
                              "admin route for no token, a session, a PAT, wrong tokens and the right one"
        for route in admin_router.routes for method in route.methods},

@@ -58,6 +58,7 @@ from .subscriptions.router import router as events_router
 from .systems.router import router as systems_router
 from .thoughts.router import router as thoughts_router
 from .tokens.router import router as tokens_router
+from .web.routes import ROUTERS as PAGE_ROUTERS
 from .web.session import install as install_pages
 from .wrapped.router import router as wrapped_router
 
@@ -66,7 +67,7 @@ ROUTERS = (
     systems_router, members_router, fields_router, groups_router, relationship_types_router, relationships_router,
     fronts_router, journal_router, polls_router, thoughts_router, wrapped_router, exports_router, imports_router,
     media_routes.router, oauth_router, pk_v2_router, pk_v1_router, sign_in_pages_router, settings_page_router,
-    admin_router, reset_page_router, events_router, webhooks_router,
+    admin_router, reset_page_router, events_router, webhooks_router, *PAGE_ROUTERS,
 )
 
 DESCRIPTION = """
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            sqlite_synchronous=settings.sqlite_synchronous),
                   {imports_service.KIND: imports_service.import_handler(settings.data_dir, importer),
                    webhooks_service.KIND: delivery.delivery_handler(database, sender, retries)},
-                  on_abandoned=imports_service.forget_upload(settings.data_dir),
+                  on_abandoned=imports_service.recovery(settings.data_dir, importer),
                   stale_after=timedelta(seconds=settings.job_stale_seconds))
     events = Hub(database, settings.events_poll_seconds, settings.redis_url)
     dispatcher = delivery.Dispatcher(database, jobs, settings.events_poll_seconds, settings.events_retention_days)
@@ -115,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         state.usage.start()
         audit_retention.start()
-        state.jobs.start()
+        await state.jobs.start()
         media_sweep.start()
         await events.start()
         dispatcher.start()

@@ -48,6 +48,12 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
+def served_url(host: str, port: int) -> str:
+    """The URL a browser on this machine opens for a server listening on host:port (any address: the loopback)."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -61,7 +67,11 @@ def serve(
     from .kit.logs import logging_config
     from .kit.metrics import MULTIPROCESS_DIR_ENV
 
+    # Unless it is set, the base URL (cookies' Secure flag, links, OAuth's issuer) is where this serves; set in the
+    # environment, so every worker process reads the same.
+    os.environ.setdefault("PLURALSPACE_BASE_URL", served_url(host, port))
     settings = _checked_and_migrated()
+    typer.echo(f"pluralspace: open {settings.base_url}/ in a browser")
     log_config = logging_config(settings.log_level, settings.log_format)
     logging.config.dictConfig(log_config)
     settings.with_secret()  # created once here, before workers start, so every worker reads the same key

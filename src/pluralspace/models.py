@@ -9,7 +9,7 @@ from .groups.models import Group, GroupMember
 from .identity.account import Account
 from .identity.credential import Credential
 from .identity.system import System
-from .imports.models import ImportSource
+from .imports.models import ImportSource, ImportUndo
 from .jobs.models import Job
 from .journal.models import JournalAuthor, JournalEntry, JournalTag, JournalTerm
 from .kit.db import Base
@@ -22,8 +22,8 @@ from .relationships.models import Relationship, RelationshipType
 from .thoughts.models import Thought
 from .wrapped.models import WrappedSnapshot
 
-__all__ = ["Account", "AuditEvent", "Base", "Credential", "Delivery", "Event", "Field", "FieldValue", "Front", "Group",
-           "GroupMember", "ImportSource", "Invite", "Job", "JournalAuthor", "JournalEntry", "JournalTag", "JournalTerm",
-           "Media", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount", "PkMessage",
-           "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote", "Webhook",
-           "WrappedSnapshot"]
+__all__ = ["Account", "AuditEvent", "Base", "Credential", "Delivery", "Event", "Field", "FieldValue", "Front",
+           "Group", "GroupMember", "ImportSource", "ImportUndo", "Invite", "Job", "JournalAuthor", "JournalEntry",
+           "JournalTag", "JournalTerm", "Media", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset",
+           "PkAccount", "PkMessage", "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought",
+           "Vote", "Webhook", "WrappedSnapshot"]

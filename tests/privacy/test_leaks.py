@@ -80,6 +80,20 @@ ROUTES: dict[str, Fill] = {
     "/login": urls("/login"),
     "/register": urls("/register"),
     "/": urls("/"),
+    # The system's pages (tests/web/page_routes.py): a cookie session's own system only; the viewers here hold
+    # bearer tokens or nothing, which those pages answer with the way to sign in.
+    "/static/{name}": urls("/static/app.css"),
+    "/members": urls("/members", "/members?show=all&q={member_q}"),
+    "/members/new": urls("/members/new"),
+    **{f"/members/{{mid}}{tail}": each(f"/members/{{it}}{tail}", ids("v", kind="member"))
+       for tail in ("", "/edit", "/delete")},
+    "/journal": urls("/journal", "/journal?q={private_word}", "/journal?tag={private_tag}"),
+    "/journal/new": urls("/journal/new"),
+    **{f"/journal/{{entry_id}}{tail}": each(f"/journal/{{it}}{tail}", ids("entry", kind="journal"))
+       for tail in ("", "/edit", "/delete")},
+    "/history": urls("/history", "/history?member={v}"),
+    **{f"/history/fronts/{{front_id}}/{tail}": each(f"/history/fronts/{{it}}/{tail}", ids("front", kind="front"))
+       for tail in ("edit", "delete")},
     "/settings": urls("/settings"),
     "/reset-password/{token}": urls("/reset-password/" + "a" * 43),  # a link nobody was sent
     **{f"{prefix}/{name}": urls(f"{prefix}/{name}") for prefix in ("/api/v1/system", "/system")

@@ -2,12 +2,11 @@
 
 The app's redirect URI (https://app.example/callback) is served by nobody: the browser's request to it is
 intercepted and answered locally, and the test reads the code from the URL the browser landed on.
-Without /usr/bin/chromium (or the playwright package) the tests are skipped, except in CI, where they fail.
+The browser is conftest.py's.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -19,30 +18,6 @@ import pytest
 
 from ..helpers import PASSWORD, data
 from ..oauth.common import REDIRECT, exchange, pkce, register_app
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must run the browser tests")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator:
-    if not os.path.exists(CHROMIUM):
-        _missing(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright package is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

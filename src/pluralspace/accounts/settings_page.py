@@ -1,4 +1,4 @@
-"""Signed-in web pages: the dashboard at `/`, and settings, where the account's personal access tokens and
+"""The account's settings page, where the account's personal access tokens and
 authorized apps are reviewed, created and revoked. Each page calls the same services as the API."""
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from ..audit import security_log
 from ..audit.security_log import client_of
 from ..auth.principal import Principal
 from ..auth.scopes import SCOPE_DESCRIPTIONS
-from ..fronts import service as fronts_service
 from ..kit.errors import ApiError, NotFound
 from ..kit.pagination import MAX_LIMIT, PageRequest
 from ..kit.timeutil import utcnow
 from ..oauth import service as oauth_service
 from ..state import app_state
-from ..systems.service import own_system_view
 from ..tokens import service as tokens_service
 from ..tokens.schemas import TokenCreate
 from ..web.session import (
@@ -46,14 +44,6 @@ router = APIRouter(include_in_schema=False)
 EXPIRY_CHOICES = {"": None, "30": 30, "90": 90, "365": 365}
 LISTED = PageRequest(limit=MAX_LIMIT, cursor=None)
 RECENT_EVENTS = PageRequest(limit=20, cursor=None)
-
-
-@router.get("/")
-async def dashboard(request: Request) -> Response:
-    principal, token = await signed_in_page(request)
-    fronters = await app_state(request).database.read(fronts_service.current_fronters, "@me", principal)
-    return render("dashboard.html", system=own_system_view("@me", principal), fronters=fronters,
-                  csrf_token=session_csrf(app_state(request).settings.secret_key, token))
 
 
 @router.get("/settings")
@@ -133,8 +123,8 @@ async def _settings(request: Request, principal: Principal, token: str, status: 
     tokens, _ = await database.read(tokens_service.list_tokens, principal.account_id, LISTED)
     apps, _ = await database.read(oauth_service.list_authorizations, principal.account_id, LISTED)
     events, _ = await database.read(security_log.list_events, principal.account_id, RECENT_EVENTS)
-    return render("settings.html", status, tokens=tokens, apps=apps, events=events, error=error, created=created,
-                  notice=notice,
+    return render("settings.html", status, here="/settings", tokens=tokens, apps=apps, events=events, error=error,
+                  created=created, notice=notice,
                   scopes=SCOPE_DESCRIPTIONS, expiry_choices=[key for key in EXPIRY_CHOICES if key],
                   csrf_token=session_csrf(app_state(request).settings.secret_key, token))
 

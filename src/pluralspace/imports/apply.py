@@ -1,7 +1,10 @@
-"""The import engine: writes one `Plan` into a system, in the caller's single unit of work.
+"""The import engine: writes one `Plan` into a system, in steps (`kit.db.Steps`).
 
-Everything happens in the transaction the caller opened (`Database.write`), so a file that fails halfway leaves the
-system exactly as it was; a dry run is the same work followed by a rollback (`DryRun`).
+On PostgreSQL, and for every dry run, the steps are one transaction: a failure halfway rolls it all back, and a dry
+run is the same work followed by a rollback (`DryRun`). On SQLite, whose writers take turns on the whole database,
+a real import commits a step every few tens of milliseconds so other systems' writes go in between; every row a
+step writes is noted in the undo log (`undo.Recorder`), and a failure takes the committed steps back
+(`undo.take_back`), so a file that fails halfway still leaves the system exactly as it was.
 
 Objects are matched to an earlier import of the same source through `import_sources`: a mapped object is updated
 where the file differs and counted `unchanged` otherwise; an unmapped one is created and mapped. Values are fitted
@@ -23,7 +26,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..fields import values as field_values
 from ..fields.models import Field, FieldValue
@@ -33,7 +36,7 @@ from ..groups.models import GROUP_PRIVACY, Group, GroupMember
 from ..identity.system import SYSTEM_PRIVACY, System
 from ..journal import search
 from ..journal.models import BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX, JournalAuthor, JournalEntry, JournalTag
-from ..kit.db import table_of
+from ..kit.db import Steps, table_of
 from ..kit.errors import ValidationFailed
 from ..kit.ids import normalize_short_id
 from ..kit.privacy import PRIVATE
@@ -50,8 +53,11 @@ from ..systems.service import unique_short_id
 from ..thoughts.models import Thought
 from .models import ImportSource
 from .plan import FrontItem, ImageItem, Item, Plan, PollItem, Warnings
+from .undo import Recorder
 
-BATCH = 5000
+# Rows per bulk INSERT (fronts, sources): a few milliseconds on SQLite, so a step ends soon after its time is up
+# (a step only ends between two pieces of work) even on a machine so busy that each piece takes ten times as long.
+ROWS_PER_INSERT = 250
 T = TypeVar("T")
 Target = TypeVar("Target")  # the mapped class an upsert writes
 # Rows deleted by statement are never loaded as objects here, so the session need not look for them.
@@ -108,8 +114,9 @@ class _Counts:
 class _Sources:
     """The `import_sources` rows of this system and format, loaded once; new rows are written in bulk."""
 
-    def __init__(self, session: Session, system_uuid: uuid.UUID, source_format: str) -> None:
-        self.session, self.system_uuid, self.format = session, system_uuid, source_format
+    def __init__(self, steps: Steps, system_uuid: uuid.UUID, source_format: str) -> None:
+        self.steps, self.system_uuid, self.format = steps, system_uuid, source_format
+        session = self.session = steps.session
         rows = session.execute(select(ImportSource.kind, ImportSource.source_id, ImportSource.target_id).where(
             ImportSource.system_uuid == system_uuid, ImportSource.source_format == source_format))
         self.known: dict[tuple[str, str], str] = {(kind, sid): target for kind, sid, target in rows}
@@ -131,26 +138,29 @@ class _Sources:
     def flush(self) -> None:
         rows = [{"system_uuid": self.system_uuid, "kind": kind, "source_format": self.format, "source_id": sid,
                  "target_id": target} for (kind, sid), target in self.new.items()]
-        for start in range(0, len(rows), BATCH):  # Core executemany: the ORM's bulk path costs several times more
-            self.session.execute(insert(table_of(ImportSource)), rows[start:start + BATCH])
+        # Core executemany: the ORM's bulk path costs several times more.
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            self.session.execute(insert(table_of(ImportSource)), rows[start:start + ROWS_PER_INSERT])
+            self.steps.pause()
         for (kind, sid), target in self.moved.items():
             self.session.execute(update(ImportSource).where(
                 ImportSource.system_uuid == self.system_uuid, ImportSource.kind == kind,
                 ImportSource.source_format == self.format, ImportSource.source_id == sid).values(target_id=target))
+            self.steps.pause()
         self.known.update(self.new)
         self.known.update(self.moved)
         self.new, self.moved = {}, {}
 
 
 class _Engine:
-    def __init__(self, session: Session, system: System, plan: Plan, progress: Progress,
+    def __init__(self, steps: Steps, system: System, plan: Plan, progress: Progress,
                  images: ImageTarget | None, dry_run: bool) -> None:
-        self.session, self.system, self.plan = session, system, plan
+        self.steps, self.session, self.system, self.plan = steps, steps.session, system, plan
         self.images, self.dry_run = images, dry_run
         self.replaced_media: list[str] = []
         self.warnings: Warnings = plan.warnings
         self.counts = _Counts()
-        self.sources = _Sources(session, system.uuid, plan.format)
+        self.sources = _Sources(steps, system.uuid, plan.format)
         self.now = utcnow()
         self.progress = progress
         self.total = max(1, len(plan.members) + len(plan.groups) + len(plan.fronts) + len(plan.journal)
@@ -163,8 +173,10 @@ class _Engine:
     # --- shared helpers ------------------------------------------------------------------------------------------
 
     def step(self, count: int = 1) -> None:
+        """One piece of the work is done: the progress moves, and the step may end here (see `Steps`)."""
         self.done += count
         self.progress(min(1.0, self.done / self.total))
+        self.steps.pause()
 
     def fit(self, kind: str, values: dict[str, Any]) -> dict[str, Any]:
         """The values, within this server's limits; every change is warned about."""
@@ -313,6 +325,7 @@ class _Engine:
                 if item.member is not None:
                     member = self.session.get(Member, self.members[item.member])
                 self._store_image(archive, item, member)
+                self.steps.pause()
 
     def _store_image(self, archive: zipfile.ZipFile, item: ImageItem, member: Member | None) -> None:
         target = self.images
@@ -397,6 +410,7 @@ class _Engine:
             present = set(self.session.execute(select(GroupMember.member_uuid).where(
                 GroupMember.group_uuid == group.uuid)).scalars())
             self.session.add_all(GroupMember(group_uuid=group.uuid, member_uuid=m) for m in members - present)
+            self.steps.pause()
         self.session.flush()
 
     def apply_relationships(self) -> None:
@@ -446,6 +460,7 @@ class _Engine:
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for member, items in by_member.items():
+            self.steps.pause()  # between members: reading the history and joining overlaps is work too
             merged = self._merge_overlaps(items)
             own = {self.front_id(i.source_id) for i in items}
             rows = history.get(member, [])
@@ -472,11 +487,14 @@ class _Engine:
                 else:
                     self.counts.add("fronts", "unchanged")
         self.step(len(self.plan.fronts) // 4)
-        for start in range(0, len(updates), BATCH):
-            self.session.execute(update(Front), updates[start:start + BATCH])
-        for start in range(0, len(inserts), BATCH):
-            self.session.execute(insert(table_of(Front)), inserts[start:start + BATCH])
-            self.step(min(BATCH, len(inserts) - start) * 3 // 4)
+        if self.dry_run:  # the counts are known: writing fronts only to roll them back would hold up other writers
+            return
+        for start in range(0, len(updates), ROWS_PER_INSERT):
+            self.session.execute(update(Front), updates[start:start + ROWS_PER_INSERT])
+            self.steps.pause()
+        for start in range(0, len(inserts), ROWS_PER_INSERT):
+            self.session.execute(insert(table_of(Front)), inserts[start:start + ROWS_PER_INSERT])
+            self.step(min(ROWS_PER_INSERT, len(inserts) - start) * 3 // 4)
 
     def front_id(self, source_id: str) -> uuid.UUID:
         """A front's id, derived from its source: a history holds hundreds of thousands of fronts, too many to map
@@ -665,15 +683,19 @@ def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
         yield items[start:start + size]
 
 
-def apply_plan(session: Session, system_uuid: uuid.UUID, plan: Plan, progress: Progress, dry_run: bool,
-               images: ImageTarget | None = None) -> Report:
-    """Writes the plan into the system, in the caller's transaction; with `dry_run` raises `DryRun` at the end.
-    `images` stores the pictures the file holds (a dry run stores none)."""
+def apply_plan(steps: Steps, system_uuid: uuid.UUID, plan: Plan, progress: Progress, dry_run: bool,
+               images: ImageTarget | None = None, undo_log: uuid.UUID | None = None) -> Report:
+    """Writes the plan into the system, in `steps`; with `dry_run` raises `DryRun` at the end. `images` stores the
+    pictures the file holds (a dry run stores none). `undo_log` (the job's id) records every write of the steps, for
+    steps that commit (SQLite)."""
+    if undo_log is not None:
+        Recorder(steps, undo_log)
     # Writers of this system take turns (see systems.access.write_access): the fronts' rule is checked in memory.
-    system = session.execute(select(System).where(System.uuid == system_uuid).with_for_update(key_share=True)
-                             ).scalar_one()
-    report = _Engine(session, system, plan, progress, images, dry_run).run()
-    session.flush()
+    # While an import runs, the system's other writes are refused (write_access), so steps that commit keep it too.
+    system = steps.session.execute(select(System).where(System.uuid == system_uuid).with_for_update(key_share=True)
+                                   ).scalar_one()
+    report = _Engine(steps, system, plan, progress, images, dry_run).run()
+    steps.session.flush()
     if dry_run:
         raise DryRun(report)
     return report

@@ -1,4 +1,5 @@
-"""Import jobs: accepting a file, running it (parse, then apply in one unit of work), and showing the job.
+"""Import jobs: accepting a file, running it (parse, then apply: in steps with an undo log on SQLite, in one unit of
+work on PostgreSQL; see apply.py), and showing the job.
 
 The job row (`jobs`, kind `import`) holds what the job needs (`payload`: format, dry_run, source name, the upload's
 file name in the data dir) and, once done, its report (`result`: counts and warnings) or its `error`. The lane
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,13 +24,14 @@ from ..auth.principal import Principal
 from ..events import service as events
 from ..identity.system import System
 from ..jobs import service as jobs
-from ..jobs.models import PENDING, Job
+from ..jobs.models import IMPORT, PENDING, Job
 from ..kit.db import Database
 from ..kit.errors import Conflict, Forbidden, NotFound
 from ..kit.pagination import PageRequest, keyset_page
 from ..kit.storage import MediaStorage
 from ..media.service import ImageTarget
 from ..systems.access import Access
+from . import undo
 from .apply import DryRun, Report, apply_plan
 from .formats.common import SourceError
 from .plan import Plan
@@ -40,9 +42,12 @@ from .upload import UPLOAD_DIR
 if TYPE_CHECKING:
     from ..jobs.worker import Handler, Worker
 
-KIND = "import"
+KIND = IMPORT
 T = TypeVar("T")
 PARSED = 0.2  # the share of the progress bar that reading the file takes
+# How long one step of an import applied in steps (SQLite) holds the write lock, at most about: other systems'
+# writes wait this long behind an import, and each step costs a commit (an fsync) and an undo-log entry.
+STEP_SECONDS = 0.05
 
 
 def lane(system_uuid: uuid.UUID) -> str:
@@ -117,6 +122,8 @@ def upload_file(data_dir: Path, job: Job) -> Path:
 class Importer:
     """Reads a file and applies it to a system: the one engine of the API's jobs and of `pluralspace import`."""
 
+    step_seconds = STEP_SECONDS
+
     def __init__(self, database: Database, max_bytes: int, storage: MediaStorage, images: ImageTarget) -> None:
         self.database = database
         self.max_bytes = max_bytes
@@ -124,32 +131,51 @@ class Importer:
         self.images = images
 
     async def run(self, system_uuid: uuid.UUID, path: Path, wanted_format: str, dry_run: bool,
-                  progress: Callable[[float], None]) -> tuple[Plan, Report]:
-        """Raises SourceError for a file that cannot be imported; changes nothing unless it all succeeds."""
+                  progress: Callable[[float], None], job_id: uuid.UUID | None = None) -> tuple[Plan, Report]:
+        """Raises SourceError for a file that cannot be imported; changes nothing unless it all succeeds.
+
+        A job's import (`job_id`) on SQLite is applied in steps, with an undo log under the job's id: a failure takes
+        the committed steps back before it is raised, and the log goes when the job is finished (`finish`); a
+        server that stops meanwhile leaves the log to the next one (`recovery`). Anything else is one transaction:
+        a dry run (it must never commit) and the command line's import (no job to tie a log to)."""
         plan = await asyncio.to_thread(load, path, wanted_format, self.max_bytes)
         progress(PARSED)
 
         def applying(fraction: float) -> None:
             progress(PARSED + (1 - PARSED) * fraction)
 
+        stepped = self.database.sqlite and job_id is not None and not dry_run
         try:
-            report = await self._write(apply_plan, system_uuid, plan, applying, dry_run, self.images)
+            report = await self._write(apply_plan, system_uuid, plan, applying, dry_run, self.images,
+                                       job_id if stepped else None, step_seconds=self.step_seconds if stepped else None)
         except DryRun as done:
             return plan, done.report  # rolled back: the pictures it would replace stay
+        except Exception:
+            if stepped:
+                assert job_id is not None
+                await self.take_back(job_id)
+            raise
         await self.storage.delete(report.replaced_media)
         return plan, report
 
-    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        """The unit of work. SQLite: through the server's own database, whose writers queue in turn. PostgreSQL: on
-        a thread with a connection of its own, so building a large import never holds up the server's event loop
-        (SQLAlchemy's asyncpg bridge runs the unit of work on the loop that awaits it)."""
+    async def take_back(self, job_id: uuid.UUID) -> None:
+        """Undoes what the job's committed steps wrote (nothing when it has no log), in steps as well."""
+        await self.database.write_in_steps(undo.take_back, job_id, step_seconds=self.step_seconds,
+                                           timeout=APPLY_TIMEOUT_SECONDS)
+
+    async def _write(self, fn: Callable[..., T], *args: Any, step_seconds: float | None) -> T:
+        """The unit of work. SQLite: through the server's own database, whose writers queue in turn (each step
+        takes its turn). PostgreSQL: on a thread with a connection of its own, so building a large import never
+        holds up the server's event loop (SQLAlchemy's asyncpg bridge runs the unit of work on the loop that awaits
+        it)."""
         if self.database.sqlite:
-            return await self.database.write(fn, *args, timeout=APPLY_TIMEOUT_SECONDS)
+            return await self.database.write_in_steps(fn, *args, step_seconds=step_seconds,
+                                                      timeout=APPLY_TIMEOUT_SECONDS)
 
         async def on_own_loop() -> T:
             database = Database(self.database.url, pool_size=1, bounds=self.database.bounds)
             try:
-                return await database.write(fn, *args, timeout=APPLY_TIMEOUT_SECONDS)
+                return await database.write_in_steps(fn, *args, step_seconds=None, timeout=APPLY_TIMEOUT_SECONDS)
             finally:
                 await database.dispose()
 
@@ -172,7 +198,7 @@ def import_handler(data_dir: Path, importer: Importer) -> Handler:
         assert job.system_uuid is not None, "an import job is for a system"
         try:
             plan, report = await importer.run(job.system_uuid, path, payload["format"], bool(payload["dry_run"]),
-                                              progress)
+                                              progress, job.id)
         except SourceError as refused:
             await worker.database.write(finish, job.id, None, refused.as_dict())
         else:
@@ -185,8 +211,10 @@ def import_handler(data_dir: Path, importer: Importer) -> Handler:
 
 def finish(session: Session, job_id: uuid.UUID, result: dict[str, Any] | None,
            error: dict[str, Any] | None = None) -> None:
-    """Ends the job and records `import.finished` (shown to the owner only) in the same transaction."""
+    """Ends the job and records `import.finished` (shown to the owner only) in the same transaction; a succeeded
+    job's undo log goes with it (a failed job's was taken back before)."""
     jobs.finish(session, job_id, result, error)
+    undo.forget(session, job_id)
     job = session.get(Job, job_id)
     system = session.get(System, job.system_uuid) if job is not None and job.system_uuid else None
     if job is not None and system is not None:
@@ -203,9 +231,16 @@ def _shown_to_owner(job: Job) -> events.Render:
     return render
 
 
-def forget_upload(data_dir: Path) -> Callable[[Job], None]:
-    def forget(job: Job) -> None:
-        if job.kind == KIND and job.payload.get("file"):
-            upload_file(data_dir, job).unlink(missing_ok=True)
+def recovery(data_dir: Path, importer: Importer) -> Callable[[list[Job]], Awaitable[None]]:
+    """What the worker does about jobs whose server stopped (before it ends them as failed): an import's committed
+    steps are taken back and its file removed. Also takes back the logs of ended jobs whose undo could not finish."""
+    async def recover(abandoned: list[Job]) -> None:
+        for job in abandoned:
+            if job.kind == KIND:
+                await importer.take_back(job.id)
+                if job.payload.get("file"):
+                    upload_file(data_dir, job).unlink(missing_ok=True)
+        for job_id in await importer.database.read(undo.left_over):
+            await importer.take_back(job_id)
 
-    return forget
+    return recover

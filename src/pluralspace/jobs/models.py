@@ -5,7 +5,8 @@ a `kind`, a JSON `payload`, a `result`.
   lane, so the database itself refuses a second import of a system while one is pending (`import:<system uuid>`);
   jobs without a lane (null) are unrestricted.
 * `heartbeat_at`: the worker running a job touches it every few seconds; a running job whose heartbeat stopped
-  belongs to a process that died, and is ended as failed (its work ran in one transaction, so nothing of it stayed).
+  belongs to a process that died, and is ended as failed once what it wrote is taken back (one transaction never
+  committed; an import in steps has its undo log, imports/undo.py).
 * `not_before`: a job queued for later (a webhook delivery's next try after a backoff) is not claimed before then.
 """
 
@@ -22,6 +23,7 @@ from ..kit.db import Base, UTCDateTime
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")
 PENDING = ("queued", "running")
+IMPORT = "import"  # the kind of an import job (imports.service); while one runs, its system takes no other write
 
 
 class Job(Base):

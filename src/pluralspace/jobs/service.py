@@ -3,6 +3,7 @@ the jobs of workers that died."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,15 +53,37 @@ def finish(session: Session, job_id: uuid.UUID, result: dict[str, Any] | None,
         progress=1.0 if error is None else Job.progress, finished_at=utcnow(), heartbeat_at=None))
 
 
-def fail_abandoned(session: Session, now: datetime | None = None,
-                   stale_after: timedelta = STALE_AFTER) -> list[Job]:
-    """Ends as failed every running job whose worker stopped beating; returns them (their files can go). A job
-    applies in one transaction, which the stopped worker never committed: nothing of it is in the database."""
+def abandoned(session: Session, now: datetime | None = None, stale_after: timedelta = STALE_AFTER,
+              local_processes: bool = False) -> list[Job]:
+    """The running jobs whose worker stopped: its heartbeat is older than `stale_after` or, with `local_processes`
+    (SQLite: every server of the database runs on this machine), its process is gone, which a server starting
+    after a crash sees at once."""
     now = now or utcnow()
-    jobs = list(session.execute(select(Job).where(Job.status == "running",
-                                                  Job.heartbeat_at < now - stale_after)).scalars())
-    for job in jobs:
+    running = session.execute(select(Job).where(Job.status == "running")).scalars()
+    return [job for job in running if (job.heartbeat_at is not None and job.heartbeat_at < now - stale_after)
+            or (local_processes and _process_gone(job.worker))]
+
+
+def _process_gone(worker: str | None) -> bool:
+    """Whether `worker` (Worker.name: host, process id, token) ran on this machine in a process that has ended."""
+    host, _, rest = (worker or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != os.uname().nodename or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
+
+
+def fail_abandoned(session: Session, job_ids: list[uuid.UUID], now: datetime | None = None) -> None:
+    """Ends these jobs as failed (those still running). Whatever they wrote was taken back first: an import in one
+    transaction never committed, one in steps was undone from its log (imports.service.recovery)."""
+    now = now or utcnow()
+    for job in session.execute(select(Job).where(Job.id.in_(job_ids), Job.status == "running")).scalars():
         job.status, job.finished_at, job.heartbeat_at = "failed", now, None
         job.error = {"message": "The server stopped while this job ran; nothing of it was applied. Send the file "
                                 "again.", "path": None, "line": None, "column": None}
-    return jobs

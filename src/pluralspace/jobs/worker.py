@@ -27,22 +27,32 @@ POLL_SECONDS = 2.0
 HEARTBEAT_SECONDS = 10.0
 
 
+async def _nothing(_abandoned: list[Job]) -> None:
+    return None
+
+
 class Worker:
     def __init__(self, database: Database, handlers: dict[str, Handler], *,
-                 on_abandoned: Callable[[Job], None] | None = None,
+                 on_abandoned: Callable[[list[Job]], Awaitable[None]] | None = None,
                  stale_after: timedelta = service.STALE_AFTER, concurrency: int = 4) -> None:
         self.database = database
         self.stale_after = stale_after
         self.handlers = handlers
         self.concurrency = concurrency
-        self.on_abandoned = on_abandoned or (lambda job: None)
+        self.on_abandoned = on_abandoned or _nothing
         self.name = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"[:80]
         self.progress: dict[uuid.UUID, float] = {}  # jobs running here: their progress, fresher than the row's
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Ends the jobs of a process that stopped (taking back what they half did) before the server serves, then
+        runs the loop."""
+        try:
+            await self._recover()
+        except Exception:  # the loop tries again
+            log.exception("job recovery")
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="pluralspace-jobs")
 
     async def stop(self) -> None:
@@ -77,9 +87,13 @@ class Worker:
         self.wake()  # a slot is free: the next queued job need not wait for the poll
 
     async def _recover(self) -> None:
-        for job in await self.database.write(service.fail_abandoned, None, self.stale_after):
+        abandoned = await self.database.read(service.abandoned, None, self.stale_after, self.database.sqlite)
+        # First: the jobs stay running (and their systems' writes refused) until what they wrote is taken back.
+        await self.on_abandoned(abandoned)
+        if abandoned:
+            await self.database.write(service.fail_abandoned, [job.id for job in abandoned])
+        for job in abandoned:
             log.warning("job %s was interrupted and has been ended as failed", job.id)
-            self.on_abandoned(job)
 
     async def _run(self, job: Job) -> None:
         self.progress[job.id] = 0.0

@@ -23,7 +23,7 @@ Full-text search (see `search.py`):
   batch migration copies the table, while a real column survives both. The migration's insert trigger fills
   `seq` when an insert leaves it null (the service does), so every writer, bulk inserts included, is indexed.
   On PostgreSQL `seq` stays null. Each entry's system id is a word of its own in both indexes (SQLite: the FTS5
-  column `system_uuid`, migration 0009; PostgreSQL: a lexeme `s<hex>` in `search_vector`, migration 0017), which a
+  column `system_uuid`, migration 0009; PostgreSQL: a lexeme `s<hex>` in `search_vector`, migration 0018), which a
   search asks for beside the query, so either index steps through the searched system's entries only.
 * `journal_terms`: what ranking counts (see `search.py`): per entry, each word's stem and how often it occurs (the
   title's words twice), capped at `search.SCORE_CAP`. Written by the services with the entry (`search.index_terms`),

@@ -302,7 +302,7 @@ def _sqlite_matches(system_uuid: uuid.UUID, query: SearchQuery,
 
 def _postgres_matches(system_uuid: uuid.UUID, query: SearchQuery,
                       conditions: list[ColumnElement[bool]]) -> Select[tuple[uuid.UUID, datetime]]:
-    # The system's lexeme (migration 0017) beside the query: the GIN index then steps through this system's
+    # The system's lexeme (migration 0018) beside the query: the GIN index then steps through this system's
     # entries only (it skips ahead in the longer lists of common words), however common a word is elsewhere.
     words = func.to_tsquery(text(f"'{POSTGRES_CONFIG}'::regconfig"), query.tsquery())
     system = cast(bindparam("system_lexeme", system_lexeme(system_uuid), type_=String), TSQUERY)
@@ -311,7 +311,7 @@ def _postgres_matches(system_uuid: uuid.UUID, query: SearchQuery,
 
 
 def system_lexeme(system_uuid: uuid.UUID) -> str:
-    """The word PostgreSQL's `search_vector` holds for the entry's system (migration 0017 writes it)."""
+    """The word PostgreSQL's `search_vector` holds for the entry's system (migration 0018 writes it)."""
     return f"s{system_uuid.hex}"
 
 

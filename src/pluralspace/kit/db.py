@@ -26,6 +26,7 @@ or out of room becomes a prompt 503 SERVICE_UNAVAILABLE or 507 STORAGE_FULL (`da
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
@@ -206,6 +207,45 @@ def _unit_of_work(connection: Connection, fn: Callable[..., R], args: tuple[Any,
         return result
 
 
+class Steps:
+    """A long write (an import) cut into short transactions, so that other writers take their turns between them.
+
+    The work calls `pause()` between two pieces of it. Once `seconds` have passed since the step began, the step
+    ends: the session is flushed, the `before_commit` hooks run (an undo log is written in the same transaction as
+    the writes it undoes), the transaction commits, the writers queued meanwhile go first, and the next step begins.
+    With `seconds` None the work is one transaction and `pause()` does nothing (PostgreSQL, whose writers lock rows
+    rather than the database; a dry run, which must never commit)."""
+
+    def __init__(self, session: Session, seconds: float | None = None,
+                 turn: Callable[[], None] | None = None) -> None:
+        self.session = session
+        self.seconds = seconds
+        self._turn = turn
+        self.before_commit: list[Callable[[Session], None]] = []
+        self.began = time.monotonic()
+        self.committed = 0  # steps committed so far
+
+    def pause(self) -> None:
+        if self.seconds is None or time.monotonic() - self.began < self.seconds:
+            return
+        self.commit()
+        if self._turn is not None:
+            self._turn()
+        self.began = time.monotonic()
+
+    def commit(self) -> None:
+        self.end()
+        if self.seconds is not None:
+            self.session.commit()
+            self.committed += 1
+
+    def end(self) -> None:
+        """What every step does before its commit (the last one's commit is the unit of work's, when unstepped)."""
+        self.session.flush()
+        for hook in self.before_commit:
+            hook(self.session)
+
+
 class Database:
     def __init__(self, url: str, pool_size: int = 16, bounds: Bounds = Bounds(),
                  sqlite_synchronous: str = "full") -> None:
@@ -248,6 +288,61 @@ class Database:
             finally:
                 self._write_lock.release()
         return await self._answer(lambda: self._run(fn, args, write=True, seconds=seconds), write=True)
+
+    async def write_in_steps(self, fn: Callable[..., R], *args: Any, step_seconds: float | None,
+                             timeout: float | None = None) -> R:
+        """Runs `fn(steps, *args)` (`Steps`): on SQLite with `step_seconds`, in transactions of about that length,
+        each holding the write lock only while it lasts (the writers that queued meanwhile go before the next);
+        otherwise as one `write`. What the steps committed stays when a later one fails: the caller undoes it."""
+        if not self.sqlite or step_seconds is None:
+            def whole(session: Session, *rest: Any) -> R:
+                steps = Steps(session)
+                result = fn(steps, *rest)
+                steps.end()
+                return result
+
+            return await self.write(whole, *args, timeout=timeout)
+        loop = asyncio.get_running_loop()
+        stopping = False  # the awaiting task was cancelled (a shutdown): the work stops at its next pause
+
+        def take_turn() -> None:
+            turn = asyncio.run_coroutine_threadsafe(self._write_lock.acquire(), loop)
+            while not stopping:
+                with contextlib.suppress(TimeoutError):
+                    turn.result(timeout=1.0)
+                    return
+            turn.cancel()
+            raise asyncio.CancelledError("the server is stopping")
+
+        def work() -> R:
+            take_turn()  # a background job, not a request: it waits for its first turn however long the queue is
+            held = True
+            engine = self._sqlite_engine.execution_options(sqlite_begin="IMMEDIATE")
+
+            def turn() -> None:
+                nonlocal held
+                held = False
+                loop.call_soon_threadsafe(self._write_lock.release)
+                take_turn()
+                held = True
+
+            try:
+                with Session(bind=engine, autoflush=True, expire_on_commit=False) as session:
+                    steps = Steps(session, step_seconds, turn)
+                    result = fn(steps, *args)
+                    steps.commit()
+                    return result
+            finally:
+                if held:
+                    loop.call_soon_threadsafe(self._write_lock.release)
+
+        context = contextvars.copy_context()
+        try:
+            return await self._answer(lambda: loop.run_in_executor(self._executor, functools.partial(context.run,
+                                                                                                     work)), write=True)
+        except asyncio.CancelledError:
+            stopping = True
+            raise
 
     async def _take_write_lock(self) -> None:
         # SQLite's writes queue here, one at a time. The writer ahead may itself wait up to the statement bound for

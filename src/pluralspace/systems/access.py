@@ -13,7 +13,8 @@ from ..identity.access import Access as Access
 from ..identity.access import InSystem as InSystem
 from ..identity.access import Listed as Listed
 from ..identity.system import System
-from ..kit.errors import Forbidden, NotFound, ValidationFailed
+from ..jobs.models import IMPORT, Job
+from ..kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..kit.ids import normalize_short_id, parse_uuid
 from .service import find_system, is_owner
 
@@ -36,6 +37,11 @@ def write_access(session: Session, sid: str, principal: Principal, *, serialize:
     system = find_system(session, sid, principal)
     if not is_owner(system, principal):
         raise Forbidden("Only the system's owner can change it.")
+    # An import applied in steps (SQLite) commits as it goes; a write in between could break what it checked in
+    # memory (no overlapping fronts), and its undo on failure would take such a write back with it.
+    if session.execute(select(Job.id).where(Job.system_uuid == system.uuid, Job.kind == IMPORT,
+                                            Job.status == "running").limit(1)).first() is not None:
+        raise Conflict("import_running", "An import of this system is running; change it once it has finished.")
     if serialize:
         # NO KEY UPDATE: writers of this system queue, while inserts elsewhere that reference it stay unblocked.
         session.execute(select(System.uuid).where(System.uuid == system.uuid).with_for_update(key_share=True))

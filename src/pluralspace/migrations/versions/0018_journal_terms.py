@@ -1,7 +1,7 @@
 """journal search costs what the searched system holds: ranking from `journal_terms`, PostgreSQL's index per system
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-01 23:00:00.000000
 
 * `journal_terms(entry_id, term, weight)`: per entry, each word's stem and how often it occurs (the title twice),
@@ -21,8 +21,8 @@ from alembic import op
 
 from pluralspace.journal.search import terms_of
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
