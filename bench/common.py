@@ -1,7 +1,10 @@
-"""Shared by the bench scripts: paths, free ports, and starting/stopping one server process on loopback."""
+"""Shared by the bench scripts: paths, free ports, starting/stopping one server process on loopback, and the
+setup of a benchmark that fills a database (a fresh database, an account made through the API, bulk inserts of
+its rows on either engine)."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -11,13 +14,18 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 DEFAULT_DATA_DIR = BENCH_DIR / ".data"
 DEFAULT_TOKENS = DEFAULT_DATA_DIR / "tokens.json"
 HOST = "127.0.0.1"  # every bench server listens on, and every load goes to, loopback only
+PASSWORD = "bench password 123"
+T = TypeVar("T")
 
 
 def batches(rows, size: int):
@@ -160,3 +168,132 @@ def uvicorn_server(name: str, factory: str, data_dir: Path, port: int, *, cpus: 
     argv = [python(), "-m", "uvicorn", factory, "--factory", "--host", HOST, "--port", str(port),
             "--workers", "1", "--no-access-log", "--log-level", "warning", "--proxy-headers"]
     return Server(name, argv, env, port, cpus, log_path)
+
+
+# --- a database filled for one benchmark ----------------------------------------------------------------------------
+
+def call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None,
+         timeout: float = 120) -> dict:
+    """One JSON request to a bench server; the decoded answer."""
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def is_sqlite(database_url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).get_backend_name() == "sqlite"
+
+
+def bench_database(data_dir: Path, database_url: str | None, *, reuse: bool = False) -> str:
+    """The database a benchmark fills: the PostgreSQL URL as given (a scratch database; the first server start
+    migrates it), or else `pluralspace.db` in `data_dir`, deleted first unless `reuse`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if database_url is not None:
+        return database_url
+    if not reuse:
+        for name in ("pluralspace.db", "pluralspace.db-wal", "pluralspace.db-shm"):
+            (data_dir / name).unlink(missing_ok=True)
+    return f"sqlite:///{data_dir / 'pluralspace.db'}"
+
+
+def bench_account(base: str, *, members: int, scopes: list[str],
+                  timezone: str | None = None) -> tuple[str, str, uuid.UUID]:
+    """A new account made through the API, with `members` members (and the system in `timezone`): (its e-mail,
+    a personal access token with `scopes`, its system's uuid)."""
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
+    call(base, "POST", "/api/v1/auth/register", body={"email": email, "password": PASSWORD})
+    session = call(base, "POST", "/api/v1/auth/login", body={"email": email, "password": PASSWORD})
+    session = session["data"]["access_token"]
+    if timezone is not None:
+        call(base, "PATCH", "/api/v1/systems/@me", session, {"timezone": timezone})
+    for index in range(members):
+        call(base, "POST", "/api/v1/systems/@me/members", session, {"name": f"member {index}"})
+    pat = call(base, "POST", "/api/v1/me/tokens", session, {"name": "bench", "scopes": scopes})["data"]["token"]
+    return email, pat, uuid.UUID(call(base, "GET", "/api/v1/systems/@me", session)["data"]["uuid"])
+
+
+Rows = Iterable[tuple[object, list[dict]]]  # (a table, rows for it), in the order they must go in
+
+
+def bulk_insert(database_url: str, system_uuid: uuid.UUID, rows: Callable[[list[uuid.UUID]], Iterable[Rows]],
+                analyze: tuple[str, ...], sqlite_after: tuple[str, ...] = ()) -> None:
+    """Inserts `rows(the system's member uuids)` with SQLAlchemy Core, one batch of rows per statement, in one
+    transaction, then analyzes the `analyze` tables (and runs `sqlite_after` on SQLite): on SQLite with the
+    synchronous driver, on PostgreSQL with asyncpg, as the server runs each."""
+    from sqlalchemy import select
+
+    import pluralspace.app  # noqa: F401 - loads every model, so that foreign-key columns know their types
+    from pluralspace.kit.db import async_postgres_url, null_pool_engine
+    from pluralspace.members.models import Member
+
+    members = select(Member.uuid).where(Member.system_uuid == system_uuid)
+    if is_sqlite(database_url):
+        engine = null_pool_engine(database_url)
+        with engine.begin() as connection:
+            for batch in rows(list(connection.execute(members).scalars())):
+                for table, values in batch:
+                    if values:
+                        connection.execute(table.insert(), values)
+        with engine.connect() as connection:
+            for statement in ("ANALYZE", *sqlite_after):
+                connection.exec_driver_sql(statement)
+        engine.dispose()
+        return
+
+    async def postgres() -> None:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(async_postgres_url(database_url))
+        try:
+            async with engine.begin() as connection:
+                for batch in rows(list((await connection.execute(members)).scalars())):
+                    for table, values in batch:
+                        if values:
+                            await connection.execute(table.insert(), values)
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                for table in analyze:
+                    await connection.exec_driver_sql(f"VACUUM ANALYZE {table}")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(postgres())
+
+
+def in_process(database_url: str, work: Callable[..., T]) -> T:
+    """`work` run here on a session of the database (a sync one on SQLite; on PostgreSQL asyncpg through run_sync,
+    as the server runs it)."""
+    from sqlalchemy.orm import Session
+
+    from pluralspace.kit.db import async_postgres_url, null_pool_engine
+
+    if is_sqlite(database_url):
+        engine = null_pool_engine(database_url)
+        try:
+            with Session(engine) as session:
+                return work(session)
+        finally:
+            engine.dispose()
+
+    async def postgres() -> T:
+        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+        engine = create_async_engine(async_postgres_url(database_url))
+        try:
+            async with AsyncSession(engine) as session:
+                return await session.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(postgres())

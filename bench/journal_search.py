@@ -2,8 +2,9 @@
 
 A fresh database (migrated by the server it starts) gets one account (through the API, with a few members and a
 personal access token holding journal:read); then 50,000 entries for its system go straight into `journal_entries`,
-`journal_authors` and `journal_tags` with SQLAlchemy Core bulk inserts (on SQLite the migration's triggers index
-each row in FTS5 as it goes in; on PostgreSQL the GIN expression index is maintained by the database).
+`journal_authors`, `journal_tags` and `journal_terms` (the ranking's counts, as the service writes them) with
+SQLAlchemy Core bulk inserts (on SQLite the migration's triggers index each row in FTS5 as it goes in; on PostgreSQL
+the trigger fills the vector the GIN index holds).
 
 The text is synthetic but shaped like language: bodies of 40..400 words (about 1.2 KB on average) drawn from a
 20,000-word vocabulary with Zipf-distributed frequencies, so the most common words occur in nearly every entry and
@@ -24,8 +25,11 @@ With --neighbour-entries N, a second account's system gets N entries of the same
 measured system's searches then show what other journals on the server cost them.
 
 Run:  python -m bench.journal_search [--entries 50000] [--queries 100] [--database-url URL]
-      [--neighbour-entries N] [--code <git ref>] [--reuse]
---reuse measures the database a previous run left (its first account), without inserting anything.
+      [--neighbour-entries N] [--code <git ref>] [--reuse | --cpu]
+--cpu times the same queries in process instead (CPU time, this checkout's code) on a database a run left.
+--reuse measures the database a previous run left (its first account), without inserting anything. --code names
+the server's code; the inserts are this checkout's, so a revision before `journal_terms` (migration 0017) is measured
+with --reuse on a database filled by its own checkout.
 Without --database-url the database is SQLite in bench/.data/journal/. With a PostgreSQL URL that database is used
 as given (it is migrated to head; use a scratch database).
 """
@@ -33,44 +37,48 @@ as given (it is migrated to head; use a scratch database).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import itertools
+import os
 import random
 import statistics
 import string
 import time
 import urllib.parse
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-import pluralspace.app  # noqa: F401 - loads every model, so that foreign-key columns know their types
+from pluralspace.identity.account import Account
+from pluralspace.identity.system import System
+from pluralspace.journal import search
 from pluralspace.journal.models import JournalAuthor, JournalEntry, JournalTag
-from pluralspace.kit.db import async_postgres_url, null_pool_engine
-from pluralspace.members.models import Member
+from pluralspace.kit.db import null_pool_engine
 
-from .common import DEFAULT_DATA_DIR, code_env, code_snapshot, free_port, real_server
+from .common import (
+    DEFAULT_DATA_DIR,
+    PASSWORD,
+    batches,
+    bench_account,
+    bench_database,
+    bulk_insert,
+    call,
+    code_env,
+    code_snapshot,
+    free_port,
+    in_process,
+    is_sqlite,
+    percentile,
+    real_server,
+)
 
-PASSWORD = "bench password 123"
 SECRET = "bench-journal-secret-key-not-for-production-0123456789"
 MEMBERS = 8
 VOCABULARY = 20_000
 BATCH = 5_000
 TAGS = ["dreams", "work", "therapy", "family", "health", "music", "garden", "school", "travel", "notes"]
-
-
-def call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"null")
 
 
 def vocabulary(rng: random.Random) -> list[str]:
@@ -88,7 +96,7 @@ class Corpus:
         self.rng = random.Random(seed)
         self.words = vocabulary(self.rng)
         weights = [1 / rank for rank in range(1, VOCABULARY + 1)]
-        self.cumulative = list(__import__("itertools").accumulate(weights))
+        self.cumulative = list(itertools.accumulate(weights))
 
     def text(self, count: int) -> str:
         return " ".join(self.rng.choices(self.words, cum_weights=self.cumulative, k=count))
@@ -103,8 +111,12 @@ class Corpus:
         return "\n\n".join(paragraphs)
 
 
-def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus, first_seq: int = 1):
-    """(entry row, author rows, tag rows), oldest first, one every ~15 minutes up to an hour ago."""
+def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus, first_seq: int | None):
+    """(entry row, author rows, tag rows, term rows), oldest first, one every ~15 minutes up to an hour ago. `seq`
+    (SQLite's FTS5 key) counts from `first_seq`; PostgreSQL leaves it null (None). The term rows are what the
+    journal service writes with an entry (`search.terms_of`)."""
+    from pluralspace.journal.search import terms_of  # here: --cpu runs on older revisions' code too
+
     rng = corpus.rng
     start = datetime.now(UTC) - timedelta(hours=1) - timedelta(minutes=15 * count)
     for index in range(count):
@@ -112,67 +124,34 @@ def entries(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus
         created = start + timedelta(minutes=15 * index, seconds=rng.randint(0, 600))
         tags = rng.sample(TAGS, rng.choice((0, 1, 1, 2, 3)))
         authors = rng.sample(members, rng.choice((0, 1, 1, 1, 2)))
-        yield ({"id": entry_id, "seq": first_seq + index, "system_uuid": system_uuid,
-                "title": corpus.text(rng.randint(2, 6)).capitalize() if rng.random() < 0.8 else None,
-                "body": corpus.body(), "tags": tags, "pinned": rng.random() < 0.01,
+        title = corpus.text(rng.randint(2, 6)).capitalize() if rng.random() < 0.8 else None
+        body = corpus.body()
+        yield ({"id": entry_id, "seq": None if first_seq is None else first_seq + index, "system_uuid": system_uuid,
+                "title": title, "body": body, "tags": tags, "pinned": rng.random() < 0.01,
                 "privacy": "public" if rng.random() < 0.3 else "private", "created_at": created,
                 "updated_at": created},
                [{"entry_id": entry_id, "member_uuid": m, "position": i} for i, m in enumerate(authors)],
-               [{"entry_id": entry_id, "tag": t} for t in tags])
+               [{"entry_id": entry_id, "tag": t} for t in tags],
+               [{"entry_id": entry_id, "term": term, "weight": weight}
+                for term, weight in terms_of(title, body).items()])
 
 
-def batches(count: int, system_uuid: uuid.UUID, members: list[uuid.UUID], corpus: Corpus, first_seq: int = 1):
-    rows: tuple[list, list, list] = ([], [], [])
-    for entry, authors, tags in entries(count, system_uuid, members, corpus, first_seq):
-        rows[0].append(entry)
-        rows[1].extend(authors)
-        rows[2].extend(tags)
-        if len(rows[0]) == BATCH:
-            yield rows
-            rows = ([], [], [])
-    if rows[0]:
-        yield rows
+def insert(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID, first_seq: int) -> None:
+    """`count` entries of the system, in batches of BATCH, straight into the tables."""
+    from pluralspace.journal.models import JournalTerm
 
+    sqlite = is_sqlite(database_url)
 
-def insert_sqlite(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID, first_seq: int = 1) -> None:
-    engine = null_pool_engine(database_url)
-    with engine.begin() as connection:
-        members = list(connection.execute(select(Member.uuid).where(Member.system_uuid == system_uuid)).scalars())
-        for entry_rows, author_rows, tag_rows in batches(count, system_uuid, members, corpus, first_seq):
-            connection.execute(JournalEntry.__table__.insert(), entry_rows)
-            if author_rows:
-                connection.execute(JournalAuthor.__table__.insert(), author_rows)
-            if tag_rows:
-                connection.execute(JournalTag.__table__.insert(), tag_rows)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")
-        connection.exec_driver_sql("INSERT INTO journal_fts(journal_fts) VALUES ('optimize')")
-    engine.dispose()
+    def rows(members: list[uuid.UUID]):
+        for batch in batches(entries(count, system_uuid, members, corpus, first_seq if sqlite else None), BATCH):
+            yield [(JournalEntry.__table__, [entry for entry, _, _, _ in batch]),
+                   (JournalAuthor.__table__, [a for _, authors, _, _ in batch for a in authors]),
+                   (JournalTag.__table__, [t for _, _, tags, _ in batch for t in tags]),
+                   (JournalTerm.__table__, [t for _, _, _, terms in batch for t in terms])]
 
-
-async def insert_postgres(database_url: str, count: int, corpus: Corpus, system_uuid: uuid.UUID) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(async_postgres_url(database_url))
-    try:
-        async with engine.begin() as connection:
-            members = list((await connection.execute(
-                select(Member.uuid).where(Member.system_uuid == system_uuid))).scalars())
-            for entry_rows, author_rows, tag_rows in batches(count, system_uuid, members, corpus):
-                for row in entry_rows:
-                    row["seq"] = None  # the FTS5 key is SQLite's; PostgreSQL leaves it null
-                await connection.execute(JournalEntry.__table__.insert(), entry_rows)
-                if author_rows:
-                    await connection.execute(JournalAuthor.__table__.insert(), author_rows)
-                if tag_rows:
-                    await connection.execute(JournalTag.__table__.insert(), tag_rows)
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.exec_driver_sql("VACUUM ANALYZE journal_entries")
-            await connection.exec_driver_sql("ANALYZE journal_authors")
-            await connection.exec_driver_sql("ANALYZE journal_tags")
-    finally:
-        await engine.dispose()
+    bulk_insert(database_url, system_uuid, rows,
+                analyze=("journal_entries", "journal_authors", "journal_tags", "journal_terms"),
+                sqlite_after=("INSERT INTO journal_fts(journal_fts) VALUES ('optimize')",))
 
 
 def queries(corpus: Corpus, count: int, sample_text: list[str]) -> list[tuple[str, str]]:
@@ -200,24 +179,6 @@ def queries(corpus: Corpus, count: int, sample_text: list[str]) -> list[tuple[st
     return result
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def account_with_members(base: str) -> tuple[str, uuid.UUID]:
-    """A new account with MEMBERS members: (a journal:read token, its system's uuid)."""
-    email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
-    call(base, "POST", "/api/v1/auth/register", body={"email": email, "password": PASSWORD})
-    session = call(base, "POST", "/api/v1/auth/login",
-                   body={"email": email, "password": PASSWORD})["data"]["access_token"]
-    for index in range(MEMBERS):
-        call(base, "POST", "/api/v1/systems/@me/members", session, {"name": f"member {index}"})
-    pat = call(base, "POST", "/api/v1/me/tokens", session,
-               {"name": "bench", "scopes": ["journal:read"]})["data"]["token"]
-    return pat, uuid.UUID(call(base, "GET", "/api/v1/systems/@me", session)["data"]["uuid"])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=50_000)
@@ -228,43 +189,69 @@ def main() -> None:
     parser.add_argument("--code", default="worktree", help="git ref of the app code the servers run, or `worktree`")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the database a previous run left (same --database-url or --data-dir)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="only time each query's search in this process (CPU time), on a database a previous run "
+                             "left; the app code is what PYTHONPATH names, else this checkout's")
     args = parser.parse_args()
+    if args.cpu:
+        database_url = bench_database(args.data_dir.resolve(), args.database_url, reuse=True)
+        print(f"app code: {os.environ.get('PYTHONPATH') or code_snapshot('worktree')[0]}, in process")
+        cpu_of_searches(database_url, Corpus(), args.queries)
+        return
     code, src = code_snapshot(args.code)
     print(f"app code: {code}")
 
     data_dir = args.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    sqlite = args.database_url is None or make_url(args.database_url).get_backend_name() == "sqlite"
-    if args.database_url is None and not args.reuse:
-        for name in ("pluralspace.db", "pluralspace.db-wal", "pluralspace.db-shm"):
-            (data_dir / name).unlink(missing_ok=True)
-    database_url = args.database_url or f"sqlite:///{data_dir / 'pluralspace.db'}"
+    database_url = bench_database(data_dir, args.database_url, reuse=args.reuse)
     env = {"PLURALSPACE_DATABASE_URL": database_url, "PLURALSPACE_SECRET_KEY": SECRET, **code_env(src)}
-    print(f"{args.entries:,} journal entries, {'SQLite' if sqlite else 'PostgreSQL'}")
+    print(f"{args.entries:,} journal entries, {'SQLite' if is_sqlite(database_url) else 'PostgreSQL'}")
     # The first server start migrates the database, with the code it runs (--code).
 
     corpus = Corpus()
     if args.reuse:
         measure(data_dir, env, corpus, args.queries, reused_token(data_dir, env))
         return
-    port = free_port()
-    with real_server(data_dir, port, rate_limit=False, extra_env=env) as server:
+    with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
         server.wait_ready()
-        pat, system_uuid = account_with_members(server.url)
-        neighbour_uuid = account_with_members(server.url)[1] if args.neighbour_entries else None
+        _, pat, system_uuid = bench_account(server.url, members=MEMBERS, scopes=["journal:read"])
+        if args.neighbour_entries:
+            neighbour_uuid = bench_account(server.url, members=MEMBERS, scopes=["journal:read"])[2]
     started = time.monotonic()
-    if neighbour_uuid is not None:  # the same language
-        if sqlite:
-            insert_sqlite(database_url, args.neighbour_entries, corpus, neighbour_uuid)
-        else:
-            asyncio.run(insert_postgres(database_url, args.neighbour_entries, corpus, neighbour_uuid))
+    if args.neighbour_entries:  # the same language
+        insert(database_url, args.neighbour_entries, corpus, neighbour_uuid, first_seq=1)
         print(f"  inserted {args.neighbour_entries:,} entries in another system")
-    if sqlite:
-        insert_sqlite(database_url, args.entries, corpus, system_uuid, first_seq=args.neighbour_entries + 1)
-    else:
-        asyncio.run(insert_postgres(database_url, args.entries, corpus, system_uuid))
+    insert(database_url, args.entries, corpus, system_uuid, first_seq=args.neighbour_entries + 1)
     print(f"  inserted {args.entries:,} entries in {time.monotonic() - started:.1f}s")
     measure(data_dir, env, corpus, args.queries, pat)
+
+
+def cpu_of_searches(database_url: str, corpus: Corpus, count: int) -> None:
+    """Each query of the plan searched in this process as the service does (rank, load the page, cut its snippets)
+    for the first account's system: CPU time of this process (`time.process_time()`), which on a loaded machine
+    says more than wall time; on SQLite the database's work is in it, on PostgreSQL the server's share is not."""
+    def work(session: Session) -> dict[str, list[float]]:
+        system_uuid = session.execute(select(System.uuid).join(Account, Account.id == System.account_id)
+                                      .order_by(Account.created_at).limit(1)).scalar_one()
+        newest = session.execute(select(JournalEntry.body).where(JournalEntry.system_uuid == system_uuid)
+                                 .order_by(JournalEntry.created_at.desc()).limit(50)).scalars().all()
+        plan = queries(corpus, count, list(newest))
+        samples: dict[str, list[float]] = {}
+        for round_ in range(2):  # the first round warms the caches
+            for kind, q in plan:
+                query = search.parse(q)
+                started = time.process_time()
+                for entry in search.ranked(session, system_uuid, query, [JournalEntry.system_uuid == system_uuid],
+                                           51, 0)[:50]:
+                    search.snippet(entry, query)
+                if round_:
+                    samples.setdefault(kind, []).append((time.process_time() - started) * 1000)
+        return samples
+
+    samples = in_process(database_url, work)
+    print(f"  {'kind':<10} {'n':>4} {'CPU p50':>8} {'CPU p95':>8} {'CPU p99':>8} (ms)")
+    for kind, values in samples.items():
+        print(f"  {kind:<10} {len(values):>4} {percentile(values, 0.5):8.1f} {percentile(values, 0.95):8.1f} "
+              f"{percentile(values, 0.99):8.1f}")
 
 
 def reused_token(data_dir: Path, env: dict) -> str:

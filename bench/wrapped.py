@@ -19,47 +19,39 @@ as given (it is migrated to head; use a scratch database).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import random
 import time
-import urllib.request
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-import pluralspace.app  # noqa: F401 - loads every model, so that foreign-key columns know their types
 from pluralspace.fronts.models import Front
-from pluralspace.kit.db import async_postgres_url, null_pool_engine
 from pluralspace.members.models import Member
 from pluralspace.wrapped.compute import Counted, fronting, fronts_of
 from pluralspace.wrapped.service import Period
 
-from .common import DEFAULT_DATA_DIR, batches, free_port, real_server
+from .common import (
+    DEFAULT_DATA_DIR,
+    batches,
+    bench_account,
+    bench_database,
+    bulk_insert,
+    call,
+    free_port,
+    in_process,
+    is_sqlite,
+    percentile,
+    real_server,
+)
 
-PASSWORD = "bench password 123"
 SECRET = "bench-wrapped-secret-key-not-for-production-0123456789"
 MEMBERS = 12
 BATCH = 5_000
 ZONE = "America/New_York"
-T = TypeVar("T")
-
-
-def call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return json.loads(response.read() or b"null")
 
 
 def year_of_fronts(count: int, members: list[uuid.UUID], system_uuid: uuid.UUID, year: int):
@@ -88,76 +80,19 @@ def year_of_fronts(count: int, members: list[uuid.UUID], system_uuid: uuid.UUID,
                "comment": None, "created_at": created, "updated_at": created}
 
 
-def insert_sqlite(database_url: str, count: int, system_uuid: uuid.UUID, year: int) -> None:
-    engine = null_pool_engine(database_url)
-    with engine.begin() as connection:
-        members = list(connection.execute(select(Member.uuid).where(Member.system_uuid == system_uuid)).scalars())
-        for batch in batches(year_of_fronts(count, members, system_uuid, year), BATCH):
-            connection.execute(Front.__table__.insert(), batch)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")
-    engine.dispose()
-
-
-async def insert_postgres(database_url: str, count: int, system_uuid: uuid.UUID, year: int) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(async_postgres_url(database_url))
-    try:
-        async with engine.begin() as connection:
-            members = list((await connection.execute(
-                select(Member.uuid).where(Member.system_uuid == system_uuid))).scalars())
-            for batch in batches(year_of_fronts(count, members, system_uuid, year), BATCH):
-                await connection.execute(Front.__table__.insert(), batch)
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.exec_driver_sql("VACUUM ANALYZE fronts")
-    finally:
-        await engine.dispose()
+def insert(database_url: str, count: int, system_uuid: uuid.UUID, year: int) -> None:
+    bulk_insert(database_url, system_uuid,
+                lambda members: ([(Front.__table__, batch)]
+                                 for batch in batches(year_of_fronts(count, members, system_uuid, year), BATCH)),
+                analyze=("fronts",))
 
 
 def mark_stale(database_url: str) -> None:
-    statement, params = text("UPDATE wrapped_snapshots SET stale = :yes"), {"yes": True}
-    if make_url(database_url).get_backend_name() == "sqlite":
-        engine = null_pool_engine(database_url)
-        with engine.begin() as connection:
-            connection.execute(statement, params)
-        engine.dispose()
-        return
+    def work(session: Session) -> None:
+        session.execute(text("UPDATE wrapped_snapshots SET stale = :yes"), {"yes": True})
+        session.commit()
 
-    async def postgres() -> None:
-        from sqlalchemy.ext.asyncio import create_async_engine
-
-        engine = create_async_engine(async_postgres_url(database_url))
-        async with engine.begin() as connection:
-            await connection.execute(statement, params)
-        await engine.dispose()
-
-    asyncio.run(postgres())
-
-
-def in_process(database_url: str, work: Callable[[Session], T]) -> T:
-    """`work` run here on a session of the database (a sync one on SQLite; on PostgreSQL asyncpg through run_sync,
-    as the server runs it)."""
-    if make_url(database_url).get_backend_name() == "sqlite":
-        engine = null_pool_engine(database_url)
-        try:
-            with Session(engine) as session:
-                return work(session)
-        finally:
-            engine.dispose()
-
-    async def postgres() -> T:
-        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
-        engine = create_async_engine(async_postgres_url(database_url))
-        try:
-            async with AsyncSession(engine) as session:
-                return await session.run_sync(work)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(postgres())
+    in_process(database_url, work)
 
 
 def cpu_of_computes(database_url: str, system_uuid: uuid.UUID, year: int, times: int) -> list[tuple[float, float]]:
@@ -183,11 +118,6 @@ def cpu_of_computes(database_url: str, system_uuid: uuid.UUID, year: int, times:
     return in_process(database_url, work)
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fronts", type=int, default=100_000)
@@ -198,33 +128,16 @@ def main() -> None:
     args = parser.parse_args()
 
     data_dir = args.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    sqlite = args.database_url is None or make_url(args.database_url).get_backend_name() == "sqlite"
-    if args.database_url is None:
-        for name in ("pluralspace.db", "pluralspace.db-wal", "pluralspace.db-shm"):
-            (data_dir / name).unlink(missing_ok=True)
-    database_url = args.database_url or f"sqlite:///{data_dir / 'pluralspace.db'}"
+    database_url = bench_database(data_dir, args.database_url)
     env = {"PLURALSPACE_DATABASE_URL": database_url, "PLURALSPACE_SECRET_KEY": SECRET}
     year = datetime.now(UTC).year - 1
-    print(f"{args.fronts:,} fronts in {year} ({ZONE}), {'SQLite' if sqlite else 'PostgreSQL'}")
+    print(f"{args.fronts:,} fronts in {year} ({ZONE}), {'SQLite' if is_sqlite(database_url) else 'PostgreSQL'}")
 
     with real_server(data_dir, free_port(), rate_limit=False, extra_env=env) as server:
         server.wait_ready()
-        email = f"bench-{uuid.uuid4().hex[:8]}@example.org"
-        call(server.url, "POST", "/api/v1/auth/register", body={"email": email, "password": PASSWORD})
-        session = call(server.url, "POST", "/api/v1/auth/login",
-                       body={"email": email, "password": PASSWORD})["data"]["access_token"]
-        call(server.url, "PATCH", "/api/v1/systems/@me", session, {"timezone": ZONE})
-        for index in range(MEMBERS):
-            call(server.url, "POST", "/api/v1/systems/@me/members", session, {"name": f"member {index}"})
-        pat = call(server.url, "POST", "/api/v1/me/tokens", session,
-                   {"name": "bench", "scopes": ["wrapped:read"]})["data"]["token"]
-        system_uuid = uuid.UUID(call(server.url, "GET", "/api/v1/systems/@me", session)["data"]["uuid"])
+        _, pat, system_uuid = bench_account(server.url, members=MEMBERS, scopes=["wrapped:read"], timezone=ZONE)
     started = time.monotonic()
-    if sqlite:
-        insert_sqlite(database_url, args.fronts, system_uuid, year)
-    else:
-        asyncio.run(insert_postgres(database_url, args.fronts, system_uuid, year))
+    insert(database_url, args.fronts, system_uuid, year)
     print(f"  inserted {args.fronts:,} fronts in {time.monotonic() - started:.1f}s")
     samples = cpu_of_computes(database_url, system_uuid, year, args.computes)
     print(f"  compute a year in process: wall {', '.join(f'{wall:.0f}' for wall, _ in samples)} ms, "

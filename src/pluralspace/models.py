@@ -11,7 +11,7 @@ from .identity.credential import Credential
 from .identity.system import System
 from .imports.models import ImportSource, ImportUndo
 from .jobs.models import Job
-from .journal.models import JournalAuthor, JournalEntry, JournalTag
+from .journal.models import JournalAuthor, JournalEntry, JournalTag, JournalTerm
 from .kit.db import Base
 from .media.models import Media
 from .members.models import Member
@@ -24,6 +24,6 @@ from .wrapped.models import WrappedSnapshot
 
 __all__ = ["Account", "AuditEvent", "Base", "Credential", "Delivery", "Event", "Field", "FieldValue", "Front",
            "Group", "GroupMember", "ImportSource", "ImportUndo", "Invite", "Job", "JournalAuthor", "JournalEntry",
-           "JournalTag", "Media", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset", "PkAccount",
-           "PkMessage", "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought", "Vote",
-           "Webhook", "WrappedSnapshot"]
+           "JournalTag", "JournalTerm", "Media", "Member", "OAuthClient", "OAuthCode", "OAuthGrant", "PasswordReset",
+           "PkAccount", "PkMessage", "Poll", "Relationship", "RelationshipType", "SecurityEvent", "System", "Thought",
+           "Vote", "Webhook", "WrappedSnapshot"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ..helpers import PASSWORD, QueryCounter, data, error
+from ..imports.common import imported
 
 JOURNAL = "/api/v1/systems/@me/journal"
 MEMBERS = "/api/v1/systems/@me/members"
@@ -243,6 +244,33 @@ def test_search_ranks_more_mentions_first_and_then_newest(api):
     assert ids(listed(api, account.session, q="HERON")) == [thrice["id"], once["id"]]
     twin = make_entry(api, account.session, title="Notes", body="The heron stood in the shallows all morning.")
     assert ids(listed(api, account.session, q="heron")) == [thrice["id"], twin["id"], once["id"]]
+
+
+def test_ranking_follows_edits_of_the_text(api):
+    account = api.register()
+    older = make_entry(api, account.session, body="A wren.", created_at="2024-01-01T00:00:00Z")
+    newer = make_entry(api, account.session, body="A wren and a robin.")
+    path = f"{JOURNAL}/{older['id']}"
+    assert ids(listed(api, account.session, q="wren")) == [newer["id"], older["id"]]  # a tie: newest first
+    data(api.patch(path, account.session, json={"body": "Wren, wren, and wrens again."}))
+    assert ids(listed(api, account.session, q="wren")) == [older["id"], newer["id"]]
+    assert ids(listed(api, account.session, q="robin")) == [newer["id"]]
+    data(api.patch(path, account.session, json={"title": "Robin"}))  # the title counts twice
+    assert ids(listed(api, account.session, q="robin")) == [older["id"], newer["id"]]
+    data(api.patch(path, account.session, json={"pinned": True, "tags": ["birds"]}))  # the text as it was
+    assert ids(listed(api, account.session, q="wren")) == [older["id"], newer["id"]]
+    assert ids(listed(api, account.session, q="wre*")) == [older["id"], newer["id"]]
+    data(api.patch(path, account.session, json={"title": None, "body": "A robin."}))
+    assert ids(listed(api, account.session, q="robin")) == [newer["id"], older["id"]]
+
+
+def test_imported_entries_are_ranked_like_written_ones(api):
+    source, fresh = api.register(), api.register()
+    make_entry(api, source.session, body="One otter.")
+    make_entry(api, source.session, title="Otters", body="Otters, otters.", created_at="2020-01-01T00:00:00Z")
+    imported(api, fresh.session, api.get("/api/v1/systems/@me/export", source.session).json())
+    found = listed(api, fresh.session, q="otter")
+    assert [e["title"] for e in found] == ["Otters", None]
 
 
 def test_search_language(api):

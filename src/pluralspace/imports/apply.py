@@ -34,6 +34,7 @@ from ..fields.schemas import FIELD_TYPES
 from ..fronts.models import Front
 from ..groups.models import GROUP_PRIVACY, Group, GroupMember
 from ..identity.system import SYSTEM_PRIVACY, System
+from ..journal import search
 from ..journal.models import BODY_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX, JournalAuthor, JournalEntry, JournalTag
 from ..kit.db import Steps, table_of
 from ..kit.errors import ValidationFailed
@@ -541,6 +542,7 @@ class _Engine:
                 id=uuid.uuid4(), system_uuid=self.system.uuid,
                 **{"pinned": False, "privacy": PRIVATE, "created_at": self.now, "updated_at": self.now, **v}),
                 lambda e: e.id)
+            search.index_terms(self.session, entry, new=created)  # what ranking counts, for the text as imported
             if tags is not None and (created or list(entry.tags or []) != tags):
                 entry.tags = tags
                 self.session.execute(delete(JournalTag).where(JournalTag.entry_id == entry.id),

@@ -22,7 +22,13 @@ Full-text search (see `search.py`):
   key FTS5 needs: the implicit SQLite rowid of a table with a UUID primary key may change on VACUUM or when a
   batch migration copies the table, while a real column survives both. The migration's insert trigger fills
   `seq` when an insert leaves it null (the service does), so every writer, bulk inserts included, is indexed.
-  On PostgreSQL `seq` stays null.
+  On PostgreSQL `seq` stays null. Each entry's system id is a word of its own in both indexes (SQLite: the FTS5
+  column `system_uuid`, migration 0009; PostgreSQL: a lexeme `s<hex>` in `search_vector`, migration 0018), which a
+  search asks for beside the query, so either index steps through the searched system's entries only.
+* `journal_terms`: what ranking counts (see `search.py`): per entry, each word's stem and how often it occurs (the
+  title's words twice), capped at `search.SCORE_CAP`. Written by the services with the entry (`search.index_terms`),
+  so a search ranks its matches by index lookups instead of reading their text. The key is (entry, term), both
+  engines ordering terms by code point (PostgreSQL's collation "C"), so a beginning is one range of it.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ BODY_MAX = 100_000
 TAG_MAX = 50
 TAGS_MAX = 30
 AUTHORS_MAX = 100
+TERM_MAX = 64
 
 
 class JournalEntry(Base):
@@ -94,3 +101,14 @@ class JournalTag(Base):
                                                 primary_key=True)
     tag: Mapped[str] = mapped_column(String(TAG_MAX), primary_key=True)
 
+
+
+class JournalTerm(Base):
+    __tablename__ = "journal_terms"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("journal_entries.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    term: Mapped[str] = mapped_column(String(TERM_MAX).with_variant(String(TERM_MAX, collation="C"), "postgresql"),
+                                      primary_key=True)
+    weight: Mapped[int] = mapped_column(SmallInteger)

@@ -19,12 +19,15 @@ bounded.
 Ranking reads nothing but the searched system's matching entries, the same way on both engines, so what other
 systems write (private entries included) can change neither which of my entries are found nor their order. FTS5's
 `bm25()` is not used: it weighs words by their rarity and entries by their length across the whole index, every
-system's journals together. Instead each entry scores, per query word, how often the word's root (the word cut to
-what it shares with its stem: `herons` → `heron`, `happy` → `happ`) occurs in it, the title counting twice, each
-word's count capped at SCORE_CAP; ties go newest first. The counting is plain SQL string arithmetic (`length`,
-`lower`, `replace`), identical on both engines. Only the newest CANDIDATES matches are ranked (all of them, unless
-a query matches more entries than that), and a search pages by offset through at most MAX_RESULTS results (see
-`SearchCursor`): a search is for finding the best few entries, and a refinement of the query is the way past that.
+system's journals together. Instead each entry scores, per query word, how often the word's stem occurs in it (a
+beginning `run*`: every stem so beginning), the title counting twice, each word's count capped at SCORE_CAP; ties
+go newest first. The counts are the entry's rows of `journal_terms` (`terms_of`, written with the entry by
+`index_terms`), computed here in Python for both engines, so both rank alike; a search looks them up by key and
+never reads the matching entries' text. Both indexes find only the searched system's matches (its id is a word of
+its own in each, see models.py), so a search costs what the system's own journal holds, whatever else the server
+stores. Only the newest CANDIDATES matches are ranked (all of them, unless a query matches more entries than that),
+and a search pages by offset through at most MAX_RESULTS results (see `SearchCursor`): a search is for finding the
+best few entries, and a refinement of the query is the way past that.
 
 Each hit carries a `snippet`: a short passage of the body (or of the title, when only the title matches), HTML-
 escaped, with the matching words wrapped in `<mark>`; it is cut in Python from the page's entries only, with the
@@ -36,9 +39,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import itertools
 import re
 import unicodedata
 import uuid
+from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,19 +53,25 @@ import snowballstemmer
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
+    bindparam,
     case,
+    cast,
     column,
+    delete,
     func,
+    insert,
     literal_column,
     select,
     table,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from ..kit.errors import ValidationFailed
 from ..kit.pagination import decode_cursor, encode_cursor
-from .models import EntryRow, JournalEntry
+from .models import TERM_MAX, EntryRow, JournalEntry, JournalTerm
 
 MAX_WORDS = 32
 MAX_RESULTS = 1000
@@ -95,19 +107,10 @@ class Term:
     words: tuple[str, ...]
     prefix: bool = False
 
-    def roots(self) -> list[str]:
-        """What ranking counts in an entry for each word: the word cut to what it shares with its stem."""
-        result = []
-        for index, word in enumerate(self.words):
-            if self.prefix and index == len(self.words) - 1:
-                result.append(word)
-                continue
-            stemmed = stem(word)
-            shared = 0
-            while shared < min(len(word), len(stemmed)) and word[shared] == stemmed[shared]:
-                shared += 1
-            result.append(word[:shared] or word)
-        return result
+    def counted(self) -> list[tuple[str, bool]]:
+        """What ranking counts in an entry for each word: (its stem, whether any stem so beginning counts)."""
+        last = len(self.words) - 1
+        return [(stem(word)[:TERM_MAX], self.prefix and index == last) for index, word in enumerate(self.words)]
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,7 @@ def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditi
            limit: int, offset: int) -> list[JournalEntry]:
     """Up to `limit` entries matching `query` and `conditions`, best first, skipping `offset`.
 
-    Two steps: rank the matches carrying only their keys and score (a common word matches most entries, and
+    Two steps: rank the matches carrying only their keys and score (the score is looked up in `journal_terms`, and
     sorting whole rows would cost far more than ranking), then load the page's entries by id.
     """
     if query.empty:
@@ -225,12 +228,11 @@ def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditi
     if session.get_bind().dialect.name == "sqlite":
         matches = _sqlite_matches(system_uuid, query, conditions)
     else:
-        matches = _postgres_matches(query, conditions)
+        matches = _postgres_matches(system_uuid, query, conditions)
     candidates = (matches.order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc()).limit(CANDIDATES)
                   .subquery("candidates"))
-    scored = JournalEntry.__table__.alias("scored")
-    statement = (select(candidates.c.id).join(scored, scored.c.id == candidates.c.id)
-                 .order_by(_score(query, scored.c.title, scored.c.body).desc(), candidates.c.created_at.desc(),
+    statement = (select(candidates.c.id)
+                 .order_by(_score(query, candidates.c.id).desc(), candidates.c.created_at.desc(),
                            candidates.c.id.desc()))
     keys = list(session.execute(statement.limit(limit).offset(offset)).scalars())
     if not keys:
@@ -239,20 +241,47 @@ def ranked(session: Session, system_uuid: uuid.UUID, query: SearchQuery, conditi
     return [found[key] for key in keys if key in found]
 
 
-def _occurrences(text_column: ColumnElement[str], root: str) -> ColumnElement[int]:
-    """How often `root` occurs in the text, ignoring case: integer arithmetic that both engines compute alike."""
-    lowered = func.lower(func.coalesce(text_column, ""))
-    shortened = func.length(lowered) - func.length(func.replace(lowered, root, ""))
-    return shortened.self_group().op("/")(literal_column(str(len(root)))).self_group()
+def terms_of(title: str | None, body: str) -> dict[str, int]:
+    """What ranking counts in an entry: each word's stem (as `stem` makes it, cut to TERM_MAX), how often it occurs,
+    the title's words twice, capped at SCORE_CAP (a sum of capped counts reaches the cap exactly when the sum of the
+    counts does, so a beginning's score is the same from capped counts)."""
+    counts: Counter[str] = Counter()
+    for text_, weight in ((title or "", TITLE_WEIGHT), (body, 1)):
+        for word in _WORD.findall(text_.lower()):
+            counts[stem(word)[:TERM_MAX]] += weight
+    return {term: min(count, SCORE_CAP) for term, count in counts.items()}
 
 
-def _score(query: SearchQuery, title: ColumnElement[str], body: ColumnElement[str]) -> ColumnElement[int]:
+def index_terms(session: Session, entry: JournalEntry, *, new: bool = False) -> None:
+    """Writes the entry's `journal_terms` rows for its current text (the entry must be flushed)."""
+    if not new:
+        session.execute(delete(JournalTerm).where(JournalTerm.entry_id == entry.id))
+    rows = [{"entry_id": entry.id, "term": term, "weight": weight}
+            for term, weight in terms_of(entry.title, entry.body).items()]
+    if rows:
+        session.execute(insert(JournalTerm), rows)
+
+
+def _weight(entry_id: ColumnElement[uuid.UUID], term: str, beginning: bool) -> ColumnElement[int]:
+    """The entry's count of a word (one key of journal_terms), or of every word so beginning (one range), capped."""
+    if not beginning:
+        exact = select(JournalTerm.weight).where(JournalTerm.entry_id == entry_id, JournalTerm.term == term)
+        return func.coalesce(exact.scalar_subquery(), 0)
+    # Code points order the terms on both engines, so the words beginning so lie between it and the string that
+    # follows all of them: the beginning with its last character's successor.
+    after = term[:-1] + chr(min(ord(term[-1]) + 1, 0x10FFFF))
+    total = func.coalesce(func.sum(JournalTerm.weight), 0)
+    summed = (select(case((total > SCORE_CAP, SCORE_CAP), else_=total))
+              .where(JournalTerm.entry_id == entry_id, JournalTerm.term >= term, JournalTerm.term < after))
+    return summed.scalar_subquery()
+
+
+def _score(query: SearchQuery, entry_id: ColumnElement[uuid.UUID]) -> ColumnElement[int]:
     total: ColumnElement[int] | None = None
     for term in query.wanted:
-        for root in term.roots():
-            count = _occurrences(title, root) * TITLE_WEIGHT + _occurrences(body, root)
-            capped = case((count > SCORE_CAP, SCORE_CAP), else_=count)
-            total = capped if total is None else total + capped
+        for key, beginning in term.counted():
+            weight = _weight(entry_id, key, beginning)
+            total = weight if total is None else total + weight
     assert total is not None, "only a query with words is scored"
     return total
 
@@ -271,44 +300,63 @@ def _sqlite_matches(system_uuid: uuid.UUID, query: SearchQuery,
             .where(*conditions))
 
 
-def _postgres_matches(query: SearchQuery, conditions: list[ColumnElement[bool]]) -> Select[tuple[uuid.UUID, datetime]]:
-    tsquery = func.to_tsquery(text(f"'{POSTGRES_CONFIG}'::regconfig"), query.tsquery())
+def _postgres_matches(system_uuid: uuid.UUID, query: SearchQuery,
+                      conditions: list[ColumnElement[bool]]) -> Select[tuple[uuid.UUID, datetime]]:
+    # The system's lexeme (migration 0018) beside the query: the GIN index then steps through this system's
+    # entries only (it skips ahead in the longer lists of common words), however common a word is elsewhere.
+    words = func.to_tsquery(text(f"'{POSTGRES_CONFIG}'::regconfig"), query.tsquery())
+    system = cast(bindparam("system_lexeme", system_lexeme(system_uuid), type_=String), TSQUERY)
     return (select(JournalEntry.id, JournalEntry.created_at)
-            .where(JournalEntry.search_vector.op("@@")(tsquery), *conditions))
+            .where(JournalEntry.search_vector.op("@@")(words.op("&&")(system)), *conditions))
+
+
+def system_lexeme(system_uuid: uuid.UUID) -> str:
+    """The word PostgreSQL's `search_vector` holds for the entry's system (migration 0018 writes it)."""
+    return f"s{system_uuid.hex}"
 
 
 # --- snippets ----------------------------------------------------------------------------------------------------
 
-def _matched_spans(text_: str, query: SearchQuery) -> list[tuple[int, int]]:
-    """(start, end) of every word or phrase of the query in the text, in order, not overlapping."""
-    tokens = [(m.start(), m.end(), stem(m.group().lower())) for m in _WORD.finditer(text_)]
+def _matched_spans(text_: str, query: SearchQuery) -> Iterator[tuple[int, int]]:
+    """(start, end) of every word or phrase of the query in the text, in order, not overlapping; lazily, so that a
+    snippet reads (and stems) the text only up to the end of its passage, however long the entry."""
     patterns = [([stem(w) for w in term.words], term.prefix) for term in query.wanted]
-    spans: list[tuple[int, int]] = []
-    index = 0
-    while index < len(tokens):
-        for stems, prefix in patterns:
-            size = len(stems)
-            window = tokens[index:index + size]
-            if len(window) == size and all(
-                    token[2] == wanted or (prefix and i == size - 1 and token[2].startswith(wanted))
-                    for i, (token, wanted) in enumerate(zip(window, stems, strict=False))):
-                spans.append((window[0][0], window[-1][1]))
-                index += size
-                break
+    longest = max(len(stems) for stems, _ in patterns)
+    # Most words begin no match: those are told apart by one set look-up (or one startswith) before the patterns.
+    firsts = {stems[0] for stems, prefix in patterns if not prefix or len(stems) > 1}
+    beginnings = tuple(stems[0] for stems, prefix in patterns if prefix and len(stems) == 1)
+    tokens = ((*m.span(), stem(m.group().lower())) for m in _WORD.finditer(text_))
+    window = deque(itertools.islice(tokens, longest))
+    while window:
+        head = window[0][2]
+        if head in firsts or (beginnings and head.startswith(beginnings)):
+            for stems, prefix in patterns:
+                size = len(stems)
+                if len(window) >= size and all(
+                        window[i][2] == wanted or (prefix and i == size - 1 and window[i][2].startswith(wanted))
+                        for i, wanted in enumerate(stems)):
+                    yield window[0][0], window[size - 1][1]
+                    for _ in range(size):
+                        window.popleft()
+                    break
+            else:
+                window.popleft()
         else:
-            index += 1
-    return spans
+            window.popleft()
+        window.extend(itertools.islice(tokens, longest - len(window)))
 
 
 def snippet(entry: EntryRow, query: SearchQuery) -> str:
     """A passage of the entry around its first match, HTML-escaped, matches in `<mark>`."""
     text_ = entry.body
     spans = _matched_spans(text_, query)
-    if not spans and entry.title:
+    first = next(spans, None)
+    if first is None and entry.title:
         title_spans = _matched_spans(entry.title, query)
-        if title_spans:
+        first = next(title_spans, None)
+        if first is not None:
             text_, spans = entry.title, title_spans
-    begin = max(0, spans[0][0] - SNIPPET_BEFORE) if spans else 0
+    begin = max(0, first[0] - SNIPPET_BEFORE) if first else 0
     if begin:
         begin = next((m.start() for m in _WORD.finditer(text_, begin)), begin)
     end = min(len(text_), begin + SNIPPET_LENGTH)
@@ -316,9 +364,9 @@ def snippet(entry: EntryRow, query: SearchQuery) -> str:
         words_before = [m.end() for m in _WORD.finditer(text_, begin, end)]
         end = words_before[-1] if words_before else end
     pieces, at = [], begin
-    for start, stop in spans:
-        if start < begin or stop > end:
-            continue
+    for start, stop in itertools.chain([first] if first else [], spans):
+        if stop > end:  # every later match starts after this one ends
+            break
         pieces += [html.escape(text_[at:start]), "<mark>", html.escape(text_[start:stop]), "</mark>"]
         at = stop
     pieces.append(html.escape(text_[at:end]))

@@ -168,8 +168,9 @@ def create_entry(session: Session, sid: str, principal: Principal, spec: EntryCr
     members = resolve_public_ids(session, Member, access.system_uuid, spec.author_ids or [], "author_ids")
     session.add(entry)
     _set_tags(session, entry, spec.tags, new=True)
-    session.flush()  # the entry first: the author and tag rows refer to it
+    session.flush()  # the entry first: the author, tag and term rows refer to it
     session.add_all(JournalAuthor(entry_id=entry.id, member_uuid=m.uuid, position=i) for i, m in enumerate(members))
+    search.index_terms(session, entry, new=True)
     session.flush()
     events.record(session, access.system, "journal.created", _shown(session, entry))
     return _page_out(session, access, [entry])[0]
@@ -187,6 +188,8 @@ def update_entry(session: Session, sid: str, principal: Principal, entry_id: uui
     apply_patch(entry, changes)
     entry.updated_at = utcnow()
     session.flush()
+    if "title" in changes or "body" in changes:
+        search.index_terms(session, entry)
     events.record(session, access.system, "journal.updated", _shown(session, entry))
     return _page_out(session, access, [entry])[0]
 
