@@ -171,3 +171,27 @@ def test_a_failed_write_announces_nothing(server: RunningServer, api: Api) -> No
         events.nothing_within(1.0)
     finally:
         events.close()
+
+
+def test_switch_edits_announce_the_fronts_they_change(server: RunningServer, api: Api) -> None:
+    """A back-dated switch, then the switch after it deleted: each front an edit adds, changes or removes is an event,
+    and `fronters.changed` follows when who fronts now changed."""
+    owner = api.register()
+    switches = "/api/v1/systems/@me/switches"
+    a = data(api.post("/api/v1/systems/@me/members", owner.session, json={"name": "A"}), 201)["id"]
+    b = data(api.post("/api/v1/systems/@me/members", owner.session, json={"name": "B"}), 201)["id"]
+    data(api.post(switches, owner.session, json={"timestamp": "2026-01-01T10:00:00Z", "member_ids": [a]}), 201)
+    events = stream(server, "@me", owner.session)
+    try:
+        data(api.post(switches, owner.session, json={"timestamp": "2026-01-01T08:00:00Z", "member_ids": [b]}), 201)
+        back_dated = events.next()
+        assert back_dated["type"] == "front.started" and back_dated["data"]["member_id"] == b
+        assert back_dated["data"]["ended_at"] == "2026-01-01T10:00:00Z"
+        assert events.nothing_within(0.5)  # A still fronts now: the fronters did not change
+        assert api.delete(f"{switches}/2026-01-01T10:00:00Z", owner.session).status_code == 204  # B fronts on
+        kinds = {(e["type"], e["data"]["member_id"]) for e in (events.next(), events.next())}
+        assert kinds == {("front.deleted", a), ("front.updated", b)}
+        changed = events.next()
+        assert changed["type"] == "fronters.changed" and [f["member_id"] for f in changed["data"]] == [b]
+    finally:
+        events.close()

@@ -4,8 +4,6 @@ and the SSRF guard."""
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from pluralspace.migrate import upgrade
 from pluralspace.subscriptions import delivery
 
-from ..conftest import POSTGRES_ENV, Backend, RunningServer, _postgres_admin, _with_database, service_url
+from ..conftest import RunningServer
 from ..helpers import Account, Api, data, error
 from .receiver import Receiver
 
@@ -25,23 +22,10 @@ FAST = {"webhook_allow_private": True, "webhook_retry_seconds": 0.2, "webhook_ti
 
 
 @pytest.fixture
-def isolated(migrated: Backend, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def isolated(own_database: str, tmp_path: Path) -> dict[str, Any]:
     """Settings for a database of the test's own: every server on a database claims its delivery jobs, and the other
     tests' servers run with other webhook settings (no private addresses, slow retries)."""
-    if migrated.name == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hooks.db'}"
-        upgrade(url)
-        yield {"database_url": url, "data_dir": tmp_path}
-        return
-    base = service_url(POSTGRES_ENV)
-    name = f"pluralspace_hooks_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(_postgres_admin(base, f'CREATE DATABASE "{name}"'))
-    try:
-        url = _with_database(base, name)
-        upgrade(url)
-        yield {"database_url": url, "data_dir": tmp_path}
-    finally:
-        asyncio.run(_postgres_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return {"database_url": own_database, "data_dir": tmp_path}
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Bundle, Session, aliased
 
 from ..auth.principal import Principal
@@ -585,6 +585,7 @@ def _move(session: Session, access: Access, at: datetime, new: datetime) -> None
         front.started_at, front.updated_at = new, now
     for front in ending:
         front.ended_at, front.updated_at = new, now
+    _announce_edits(session, access)
 
 
 def _set_span(session: Session, access: Access, start: datetime, end: datetime | None, wanted: set[str]) -> None:
@@ -634,4 +635,26 @@ def _set_span(session: Session, access: Access, start: datetime, end: datetime |
         else:
             session.add(Front(id=uuid.uuid4(), system_uuid=access.system_uuid, member_uuid=uuid.UUID(member),
                               started_at=start, ended_at=end, comment=None, created_at=now, updated_at=now))
+    _announce_edits(session, access)
     session.flush()
+
+
+def _announce_edits(session: Session, access: Access) -> None:
+    """The events of a switch edit: `front.started|updated|deleted` for each front it added, changed or removed
+    (read from the session's pending changes, so every branch above is covered), and `fronters.changed` when an
+    open front was among them."""
+    pending = [("started", session.new), ("updated", session.dirty), ("deleted", session.deleted)]
+    touched = sorted(((kind, item) for kind, items in pending for item in items if isinstance(item, Front)),
+                     key=lambda pair: (pair[1].started_at, str(pair[1].member_uuid)))
+    if not touched:
+        return
+    # Read before the member query below flushes (a flush forgets each attribute's earlier value).
+    fronters_changed = any(front.ended_at is None or None in inspect(front).attrs.ended_at.history.deleted
+                           for _, front in touched)
+    members = {member.uuid: member for member in session.execute(
+        select(Member).where(Member.uuid.in_({front.member_uuid for _, front in touched}))).scalars()}
+    for kind, front in touched:
+        events.record(session, access.system, f"front.{kind}", _shown_front(front, members[front.member_uuid]))
+    if fronters_changed:
+        session.flush()
+        events.record(session, access.system, "fronters.changed", _shown_fronters(session), once=True)
