@@ -30,7 +30,6 @@ from typing import Any
 import httpx
 
 from ..events.service import prune as prune_events
-from ..jobs import service as jobs
 from ..jobs.models import Job
 from ..jobs.worker import Handler, Worker
 from ..kit.db import Database
@@ -172,10 +171,9 @@ def delivery_handler(database: Database, sender: Sender, policy: RetryPolicy,
         done: tuple[Attempt, Outcome] | None = None
         while True:
             # One transaction notes the last attempt's outcome and finds the next: a write per delivery.
-            step = await database.write(webhooks.next_step, webhook_id, done, utcnow(), policy.first_seconds,
+            step = await database.write(webhooks.next_step, job.id, webhook_id, done, utcnow(), policy.first_seconds,
                                         policy.window_seconds, bodies)
-            if step is None:
-                await worker.database.write(jobs.finish, job.id, {})
+            if step is None:  # the job ended with that transaction
                 return
             if not isinstance(step, Attempt):
                 await worker.database.write(webhooks.wait_until, job.id, webhook_id, step)

@@ -201,8 +201,16 @@ def redeliver(session: Session, principal: Principal, webhook_id: uuid.UUID, del
 
 # --- dispatching ---------------------------------------------------------------------------------------------
 
+def _take_turn(session: Session, webhook_id: uuid.UUID) -> None:
+    """Serializes, per webhook, a job deciding it is done with queueing another delivery for it (a row lock on
+    PostgreSQL; SQLite has one writer at a time): otherwise a delivery added between the two would see the ending job
+    as still running and be left without one."""
+    session.execute(select(Webhook.id).where(Webhook.id == webhook_id).with_for_update())
+
+
 def ensure_job(session: Session, webhook: Webhook, not_before: datetime | None = None) -> None:
     """A pending delivery job for this webhook, unless one is pending already (its lane allows one)."""
+    _take_turn(session, webhook.id)
     if session.execute(select(Job.id).where(Job.lane == lane(webhook.id), Job.status.in_(PENDING))).first():
         return
     try:
@@ -362,13 +370,19 @@ def note_outcome(session: Session, attempt: Attempt, outcome: Outcome, now: date
         webhook.updated_at = now
 
 
-def next_step(session: Session, webhook_id: uuid.UUID, done: tuple[Attempt, Outcome] | None, now: datetime,
-              first_retry: float, window: float, bodies: Mapping[str, Body]) -> Attempt | datetime | None:
-    """Notes the outcome of the attempt just made (if any), then finds the next (see `next_attempt`)."""
+def next_step(session: Session, job_id: uuid.UUID, webhook_id: uuid.UUID, done: tuple[Attempt, Outcome] | None,
+              now: datetime, first_retry: float, window: float,
+              bodies: Mapping[str, Body]) -> Attempt | datetime | None:
+    """Notes the outcome of the attempt just made (if any), then finds the next (see `next_attempt`); when there is
+    none, the job ends in the same transaction, in turn with anything queueing a delivery (`_take_turn`)."""
+    _take_turn(session, webhook_id)
     if done is not None:
         note_outcome(session, *done, now, first_retry, window)
         session.flush()
-    return next_attempt(session, webhook_id, now, bodies)
+    step = next_attempt(session, webhook_id, now, bodies)
+    if step is None:
+        jobs.finish(session, job_id, {})
+    return step
 
 
 def wait_until(session: Session, job_id: uuid.UUID, webhook_id: uuid.UUID, due: datetime) -> None:
